@@ -1,0 +1,26 @@
+# Image for the TypeScript ext_proc (plugin runner). docker-compose.yml also runs the demo
+# model servers from this image, overriding the command. Envoy runs in its own container.
+FROM node:20-bookworm-slim
+
+ENV NODE_ENV=production
+WORKDIR /app
+
+# Production dependencies only: tsx (which runs the TypeScript sources) is a runtime
+# dependency. No install scripts are needed (esbuild ships its binary as an optional dependency).
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm cache clean --force
+
+COPY tsconfig.json ./
+COPY ext-proc/ ./ext-proc/
+COPY plugins/ ./plugins/
+COPY examples/ ./examples/
+COPY envoy/ ./envoy/
+
+# The base image's unprivileged user; the sources stay root-owned and read-only to it.
+USER node
+
+# 50051: ext_proc gRPC; 9464: Prometheus metrics.
+EXPOSE 50051 9464
+
+CMD ["node", "--import", "tsx", "ext-proc/main.ts", "--config", "/etc/gateway/gateway.yaml"]
