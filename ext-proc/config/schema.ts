@@ -1,0 +1,144 @@
+import { z } from 'zod';
+
+/** Names end up in Envoy cluster and stat names: no dots (Envoy's stat tag regexes split on them). */
+const MODEL_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const VERSION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+const INSTANCE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export const ModelName = z.string().regex(MODEL_NAME, 'model names are lower-case letters, digits, "_" and "-"');
+export const VersionName = z.string().regex(VERSION_NAME, 'version names are letters, digits, "_" and "-"');
+
+const Port = z.number().int().min(0).max(65535);
+const Host = z.string().min(1);
+const Endpoint = z
+  .string()
+  .regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, 'an endpoint is host:port');
+
+export const PluginInstanceSchema = z
+  .object({
+    /** The plugin type (built-in, or from `pluginSources`). */
+    type: z.string().min(1),
+    /** This instance's name; defaults to the type. Unique within its chain. */
+    name: z.string().regex(INSTANCE_NAME).optional(),
+    options: z.unknown().optional(),
+    /** Budget for each hook call of this instance. */
+    timeoutMs: z.number().int().positive().max(60_000).default(200),
+    /** On a throw or timeout, skip this plugin instead of failing the request with a 500. */
+    failOpen: z.boolean().default(false),
+  })
+  .strict();
+export type PluginInstanceConfig = z.infer<typeof PluginInstanceSchema>;
+
+const HealthCheckSchema = z
+  .object({
+    /** Defaults per protocol: V2 `/v2/health/ready`, OpenAI `/health`, TF Serving the model status URL. */
+    path: z.string().startsWith('/').optional(),
+    intervalMs: z.number().int().positive().default(5_000),
+    timeoutMs: z.number().int().positive().default(1_000),
+    unhealthyThreshold: z.number().int().positive().default(2),
+    healthyThreshold: z.number().int().positive().default(1),
+  })
+  .strict();
+
+export const VersionSchema = z
+  .object({
+    endpoints: z.array(Endpoint).min(1),
+    /** Whole-request timeout; 0 disables it (long streams). */
+    timeoutMs: z.number().int().min(0).default(30_000),
+    healthCheck: HealthCheckSchema.prefault({}),
+  })
+  .strict();
+export type VersionConfig = z.infer<typeof VersionSchema>;
+
+export const TrafficSchema = z
+  .object({
+    /** Relative weights of versions for requests that name no version. */
+    weights: z.record(VersionName, z.number().min(0)).optional(),
+  })
+  .strict();
+
+export const ModelSchema = z
+  .object({
+    protocol: z.enum(['openai', 'kserve-v2', 'tfserving']),
+    versions: z.record(VersionName, VersionSchema),
+    aliases: z.record(VersionName, VersionName).default({}),
+    /** Version used when no weights are set; defaults to the first listed. */
+    defaultVersion: VersionName.optional(),
+    traffic: TrafficSchema.optional(),
+    /** This model's chain, run after the global chain once the model is known. */
+    plugins: z.array(PluginInstanceSchema).default([]),
+  })
+  .strict()
+  .superRefine((model, ctx) => {
+    const versions = Object.keys(model.versions);
+    if (versions.length === 0) ctx.addIssue({ code: 'custom', path: ['versions'], message: 'at least one version is required' });
+    for (const [alias, target] of Object.entries(model.aliases)) {
+      if (!(target in model.versions)) {
+        ctx.addIssue({ code: 'custom', path: ['aliases', alias], message: `alias points to unknown version "${target}"` });
+      }
+      if (alias in model.versions) {
+        ctx.addIssue({ code: 'custom', path: ['aliases', alias], message: `alias "${alias}" shadows a version of the same name` });
+      }
+    }
+    if (model.defaultVersion && !(model.defaultVersion in model.versions)) {
+      ctx.addIssue({ code: 'custom', path: ['defaultVersion'], message: `unknown version "${model.defaultVersion}"` });
+    }
+    const weights = model.traffic?.weights;
+    if (weights) {
+      for (const v of Object.keys(weights)) {
+        if (!(v in model.versions)) ctx.addIssue({ code: 'custom', path: ['traffic', 'weights', v], message: `unknown version "${v}"` });
+      }
+      if (Object.values(weights).reduce((a, b) => a + b, 0) <= 0) {
+        ctx.addIssue({ code: 'custom', path: ['traffic', 'weights'], message: 'weights must add up to more than 0' });
+      }
+    }
+  });
+export type ModelConfig = z.infer<typeof ModelSchema>;
+
+export const GatewayConfigSchema = z
+  .object({
+    envoy: z
+      .object({
+        listener: z.object({ host: Host.default('127.0.0.1'), port: Port.default(8080) }).strict().prefault({}),
+        admin: z.object({ host: Host.default('127.0.0.1'), port: Port.default(9901) }).strict().prefault({}),
+        /** Largest request body accepted; Envoy answers 413 above it. Also sizes Envoy's buffers and gRPC's limit. */
+        maxRequestBytes: z.number().int().positive().max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+        /** How long Envoy waits for each ext_proc answer. */
+        messageTimeoutMs: z.number().int().positive().default(1_000),
+        /** Fail-open: with the ext-proc unreachable, pass requests through unprocessed. */
+        failureModeAllow: z.boolean().default(false),
+        /** Address Envoy uses to reach the ext-proc (a service name under docker compose). */
+        extProcAddress: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
+    extProc: z
+      .object({
+        host: Host.default('127.0.0.1'),
+        port: Port.default(50051),
+        /** HTTP port for /healthz, /readyz and /metrics. */
+        http: z.object({ host: Host.default('127.0.0.1'), port: Port.default(9464) }).strict().prefault({}),
+        /** In-flight streams get this long to finish on SIGTERM. */
+        shutdownGraceMs: z.number().int().positive().default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    logging: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .prefault({}),
+    /** Directories or npm packages that provide extra plugin types. */
+    pluginSources: z.array(z.string().min(1)).default([]),
+    /** The global chain, run for every request, in order. */
+    plugins: z.array(PluginInstanceSchema).default([]),
+    models: z.record(ModelName, ModelSchema),
+  })
+  .strict();
+
+export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
+export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>;
+
+/** The Envoy cluster that serves one model version. `@` keeps it unambiguous and dot-free. */
+export function clusterName(model: string, version: string): string {
+  return `${model}@${version}`;
+}

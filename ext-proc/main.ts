@@ -1,0 +1,78 @@
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { builtinPlugins } from '../plugins/index.js';
+import { ConfigError, loadConfigFile } from './config/load.js';
+import { startStatusServer } from './http-status.js';
+import { createLogger } from './logger.js';
+import { createRegistry } from './registry.js';
+import { buildRuntime, type Runtime } from './runtime.js';
+import { startExtProcServer } from './server.js';
+
+const { values: args } = parseArgs({
+  options: {
+    config: { type: 'string', short: 'c', default: process.env.GATEWAY_CONFIG ?? 'examples/gateway.yaml' },
+    port: { type: 'string' },
+    'http-port': { type: 'string' },
+  },
+});
+
+async function main(): Promise<void> {
+  const configPath = resolve(args.config as string);
+  const loaded = await loadConfigFile(configPath);
+  const { config } = loaded;
+  const log = createLogger(config.logging.level);
+  const registry = await createRegistry(builtinPlugins, config.pluginSources, resolve(configPath, '..'));
+  let runtime: Runtime = await buildRuntime(loaded, registry, log);
+  let draining = false;
+
+  const grpcServer = await startExtProcServer({
+    host: config.extProc.host,
+    port: args.port !== undefined ? Number(args.port) : config.extProc.port,
+    maxMessageBytes: config.envoy.maxRequestBytes,
+    log,
+    runtime: () => runtime,
+  });
+  const status = await startStatusServer({
+    host: config.extProc.http.host,
+    port: args['http-port'] !== undefined ? Number(args['http-port']) : config.extProc.http.port,
+    log,
+    ready: () => !draining,
+  });
+  log.info({ grpcPort: grpcServer.port, httpPort: status.port, config: configPath, configHash: runtime.hash }, 'ext-proc ready');
+
+  const shutdown = async (signal: string) => {
+    if (draining) return;
+    draining = true;
+    log.info({ signal }, 'signal received');
+    await grpcServer.shutdown(config.extProc.shutdownGraceMs);
+    await runtime.close();
+    await status.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGHUP', () => {
+    void (async () => {
+      try {
+        const next = await buildRuntime(await loadConfigFile(configPath), registry, log);
+        const previous = runtime;
+        runtime = next;
+        log.info({ configHash: next.hash }, 'config reloaded');
+        // Streams that started on the old runtime keep their plugins until they end.
+        setTimeout(() => void previous.close(), config.extProc.shutdownGraceMs).unref();
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'config reload refused; keeping the last good config');
+      }
+    })();
+  });
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`ext-proc: ${err.message}\n`);
+  } else {
+    process.stderr.write(`ext-proc: failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,76 @@
+import type { z } from 'zod';
+import { PluginError, GatewayErrorCodes } from '../../plugins/sdk/errors.js';
+import { formatPath } from '../config/load.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * One buffered body shared by the plugins of a phase: parsed once, replaced at most as
+ * often as plugins ask, and re-serialised only when someone replaced the JSON.
+ */
+export class BodyBuffer {
+  private bytes: Buffer;
+  private parsed: { value: unknown } | undefined;
+  private dirtyJson = false;
+  replaced = false;
+
+  /** `direction` decides who is at fault for a bad body: the client (400) or the model server (502). */
+  constructor(
+    body: Buffer,
+    private readonly direction: 'request' | 'response',
+  ) {
+    this.bytes = body;
+  }
+
+  get body(): Buffer {
+    if (this.dirtyJson) {
+      this.bytes = Buffer.from(JSON.stringify(this.parsed?.value));
+      this.dirtyJson = false;
+    }
+    return this.bytes;
+  }
+
+  json(schema?: z.ZodType): unknown {
+    if (!this.parsed) this.parsed = { value: this.parse() };
+    if (!schema) return this.parsed.value;
+    const result = schema.safeParse(this.parsed.value);
+    if (result.success) return result.data;
+    const issue = result.error.issues[0];
+    const param = issue ? formatPath(issue.path) : undefined;
+    const message = issue ? `${param === '(root)' ? 'body' : param}: ${issue.message}` : 'invalid body';
+    throw this.fault(GatewayErrorCodes.invalidRequest, message, param === '(root)' ? undefined : param);
+  }
+
+  replaceBody(body: Buffer | string): void {
+    this.bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    this.parsed = undefined;
+    this.dirtyJson = false;
+    this.replaced = true;
+  }
+
+  replaceJson(value: unknown): void {
+    this.parsed = { value };
+    this.dirtyJson = true;
+    this.replaced = true;
+  }
+
+  private parse(): unknown {
+    let text: string;
+    try {
+      text = utf8.decode(this.bytes);
+    } catch {
+      throw this.fault(GatewayErrorCodes.invalidJson, 'body is not valid UTF-8');
+    }
+    if (text.trim() === '') throw this.fault(GatewayErrorCodes.invalidJson, 'body is empty; a JSON object is required');
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw this.fault(GatewayErrorCodes.invalidJson, `body is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+
+  private fault(code: string, message: string, param?: string): PluginError {
+    if (this.direction === 'request') return new PluginError(400, code, message, { param });
+    return new PluginError(502, 'bad_upstream_response', `model server response: ${message}`, { expose: true });
+  }
+}

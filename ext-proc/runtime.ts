@@ -1,0 +1,110 @@
+import type { Logger } from 'pino';
+import type { ModelCatalog, ModelInfo, PluginHost } from '../plugins/sdk/types.js';
+import { ConfigError, formatIssues, type LoadedConfig } from './config/load.js';
+import { clusterName, type GatewayConfig, type PluginInstanceConfig } from './config/schema.js';
+import type { PluginInstance } from './pipeline/chain.js';
+import type { PluginRegistry } from './registry.js';
+import { dirname } from 'node:path';
+
+/**
+ * Everything derived from one config generation. Streams capture the runtime current when
+ * they start, so a reload never changes a request half-way through.
+ */
+export interface Runtime {
+  readonly config: GatewayConfig;
+  readonly hash: string;
+  readonly catalog: ModelCatalog;
+  readonly globalChain: readonly PluginInstance[];
+  readonly modelChains: ReadonlyMap<string, readonly PluginInstance[]>;
+  cluster(model: string, version: string): string | undefined;
+  close(): Promise<void>;
+}
+
+function buildCatalog(config: GatewayConfig): ModelCatalog {
+  const models = new Map<string, ModelInfo>();
+  for (const [name, m] of Object.entries(config.models)) {
+    models.set(
+      name,
+      Object.freeze({
+        name,
+        protocol: m.protocol,
+        versions: Object.freeze(Object.keys(m.versions)),
+        aliases: Object.freeze({ ...m.aliases }),
+        defaultVersion: m.defaultVersion ?? (Object.keys(m.versions)[0] as string),
+        traffic: Object.freeze({ ...m.traffic }),
+      }),
+    );
+  }
+  const names = Object.freeze([...models.keys()]);
+  return { get: (name) => models.get(name), names: () => names };
+}
+
+async function buildChain(
+  instances: readonly PluginInstanceConfig[],
+  where: string,
+  registry: PluginRegistry,
+  host: Omit<PluginHost, 'name' | 'log'>,
+  log: Logger,
+): Promise<PluginInstance[]> {
+  const chain: PluginInstance[] = [];
+  const seen = new Set<string>();
+  for (const [i, inst] of instances.entries()) {
+    const name = inst.name ?? inst.type;
+    const label = `${where}[${i}] (${name})`;
+    if (seen.has(name)) throw new ConfigError(`${label}: duplicate plugin instance name "${name}"; give each a distinct name`);
+    seen.add(name);
+    const def = registry.get(inst.type);
+    if (!def) {
+      throw new ConfigError(`${label}.type: unknown plugin type "${inst.type}" (known: ${registry.types().join(', ')})`);
+    }
+    const parsed = def.options.safeParse(inst.options ?? {});
+    if (!parsed.success) throw new ConfigError(`invalid plugin options:\n${formatIssues(parsed.error.issues, `${label}.options`)}`);
+    let hooks;
+    try {
+      hooks = await def.setup(parsed.data, { ...host, name, log: log.child({ plugin: name }) });
+    } catch (err) {
+      throw new ConfigError(`${label}: setup failed: ${(err as Error).message}`);
+    }
+    chain.push({
+      name,
+      type: inst.type,
+      hooks,
+      timeoutMs: inst.timeoutMs,
+      failOpen: inst.failOpen,
+      protocols: def.protocols ? new Set(def.protocols) : undefined,
+    });
+  }
+  return chain;
+}
+
+export async function buildRuntime(loaded: LoadedConfig, registry: PluginRegistry, log: Logger): Promise<Runtime> {
+  const { config } = loaded;
+  const catalog = buildCatalog(config);
+  const host = { models: catalog, configDir: dirname(loaded.path) };
+  const built: PluginInstance[][] = [];
+  const closeAll = async () => {
+    await Promise.allSettled(built.flat().map(async (p) => p.hooks.close?.()));
+  };
+  try {
+    const globalChain = await buildChain(config.plugins, 'plugins', registry, host, log);
+    built.push(globalChain);
+    const modelChains = new Map<string, PluginInstance[]>();
+    for (const [model, m] of Object.entries(config.models)) {
+      const chain = await buildChain(m.plugins, `models.${model}.plugins`, registry, host, log);
+      built.push(chain);
+      modelChains.set(model, chain);
+    }
+    return {
+      config,
+      hash: loaded.hash,
+      catalog,
+      globalChain,
+      modelChains,
+      cluster: (model, version) => (config.models[model]?.versions[version] ? clusterName(model, version) : undefined),
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,118 @@
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import type { Logger } from 'pino';
+import {
+  ExternalProcessorService,
+  type ProcessingRequest,
+  type ProcessingResponse,
+} from './gen/envoy/service/ext_proc/v3/external_processor.js';
+import { StreamProcessor, type RequestObserver } from './stream.js';
+import type { Runtime } from './runtime.js';
+
+export const EXT_PROC_SERVICE = 'envoy.service.ext_proc.v3.ExternalProcessor';
+
+export interface ExtProcServerOptions {
+  host: string;
+  port: number;
+  /** Largest body Envoy may send in one message; grpc-js' 4 MiB default is raised to fit. */
+  maxMessageBytes: number;
+  log: Logger;
+  runtime: () => Runtime;
+  observer?: RequestObserver;
+}
+
+export interface ExtProcServer {
+  readonly port: number;
+  inFlight(): number;
+  /** Stops taking new streams, lets in-flight ones finish for up to `graceMs`, then cuts the rest. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+type Call = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
+
+export async function startExtProcServer(opts: ExtProcServerOptions): Promise<ExtProcServer> {
+  const { log } = opts;
+  const limit = opts.maxMessageBytes + 64 * 1024;
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': limit,
+    'grpc.max_send_message_length': limit,
+    // Envoy keeps one long-lived HTTP/2 connection; let it multiplex freely.
+    'grpc.max_concurrent_streams': 10_000,
+  });
+  const live = new Set<Call>();
+  const health = new HealthImplementation({ '': 'SERVING', [EXT_PROC_SERVICE]: 'SERVING' });
+  health.addToServer(server);
+
+  server.addService(ExternalProcessorService, {
+    process: (call: Call) => handleStream(call, opts, live),
+  });
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    );
+  });
+  log.info({ port, host: opts.host }, 'ext_proc gRPC server listening');
+
+  return {
+    port,
+    inFlight: () => live.size,
+    async shutdown(graceMs) {
+      health.setStatus('', 'NOT_SERVING');
+      health.setStatus(EXT_PROC_SERVICE, 'NOT_SERVING');
+      log.info({ inFlight: live.size, graceMs }, 'shutting down: draining in-flight streams');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          log.warn({ inFlight: live.size }, 'grace period over: cancelling remaining streams');
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+/**
+ * The server loop of one stream: messages are handled strictly in order (each answered
+ * exactly once), and the processor's `end` runs once however the stream stops.
+ */
+function handleStream(call: Call, opts: ExtProcServerOptions, live: Set<Call>): void {
+  live.add(call);
+  const processor = new StreamProcessor(opts.runtime(), opts.log, opts.observer);
+  let queue: Promise<void> = Promise.resolve();
+  let closed = false;
+  const finish = (cancelled: boolean) => {
+    if (closed) return;
+    closed = true;
+    live.delete(call);
+    void processor.end(cancelled && !processor.complete);
+  };
+
+  call.on('data', (msg: ProcessingRequest) => {
+    queue = queue.then(async () => {
+      if (closed) return;
+      try {
+        const out = await processor.handle(msg);
+        if (!closed) call.write(out);
+      } catch (err) {
+        // Unexpected: a bug, not a plugin error (those become responses). Envoy turns this into a 500.
+        processor.log.error({ err }, 'ext_proc stream failed');
+        if (!closed) call.emit('error', { code: grpc.status.INTERNAL, details: 'ext_proc internal error' });
+        call.end();
+        finish(true);
+      }
+    });
+  });
+  call.on('end', () => {
+    void queue.then(() => {
+      if (!closed) call.end();
+      finish(false);
+    });
+  });
+  call.on('cancelled', () => finish(true));
+  call.on('error', () => finish(true));
+}

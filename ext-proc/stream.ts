@@ -1,0 +1,567 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type {
+  BaseContext,
+  EndContext,
+  ErrorDetails,
+  HeaderMutator,
+  PluginHooks,
+  RequestInfo,
+  RequestOutcome,
+  RequestVars,
+  Respond,
+  RespondInit,
+  ResponseInfo,
+  RouteHints,
+  SseEvent,
+} from '../plugins/sdk/types.js';
+import { PluginError, GatewayErrorCodes } from '../plugins/sdk/errors.js';
+import { HeaderSet } from '../plugins/sdk/headers.js';
+import { detectProtocol, errorBody } from '../plugins/sdk/protocol.js';
+import type { HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
+import { BodyMode, common, headersToMap, immediate, modeOverride } from './envoy-messages.js';
+import { BodyBuffer } from './pipeline/body.js';
+import { anyHas, appliesTo, type HookName, type PluginInstance } from './pipeline/chain.js';
+import { serializeEvent, SseParser } from './pipeline/sse.js';
+import type { Runtime } from './runtime.js';
+
+/** The header Envoy's route reads the upstream cluster from (`cluster_header`). Only the gateway sets it. */
+export const CLUSTER_HEADER = 'x-gateway-cluster';
+
+/** Observes each finished request; the metrics and access log hang off this. */
+export interface RequestObserver {
+  phase?(phase: HookName, durationMs: number): void;
+  finished?(summary: RequestSummary): void;
+}
+
+export interface RequestSummary {
+  request: RequestInfo | undefined;
+  route: Readonly<RouteHints>;
+  vars: RequestVars;
+  response: ResponseInfo | undefined;
+  outcome: RequestOutcome;
+  elapsedMs: number;
+  /** Time spent in the ext-proc itself (all phases). */
+  processingMs: number;
+}
+
+type Stop = { respond: Respond; by: string; code?: string };
+
+/**
+ * All state of one HTTP request, alive as long as its ext_proc stream. One method per phase;
+ * the server loop only decodes a message and calls `handle`.
+ */
+export class StreamProcessor {
+  private request: RequestInfo | undefined;
+  private requestHeaders = new HeaderSet();
+  private responseHeaders = new HeaderSet();
+  private response: ResponseInfo | undefined;
+  private readonly route: RouteHints = {};
+  private readonly vars: RequestVars = {};
+  private chain: PluginInstance[] = [];
+  private joinedModel: string | undefined;
+  /** Model plugins that joined after request headers and still owe their requestHeaders call. */
+  private lateJoiners: PluginInstance[] = [];
+  private responseBodyMode = BodyMode.NONE;
+  private sse: SseParser | undefined;
+  private readonly outcome: RequestOutcome = { cancelled: false };
+  private readonly abort = new AbortController();
+  private readonly startedAt = performance.now();
+  private processingMs = 0;
+  private ended = false;
+  /** The exchange reached its last message (or we answered it ourselves). */
+  complete = false;
+  private logger: Logger | undefined;
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly rootLog: Logger,
+    private readonly observer: RequestObserver = {},
+  ) {}
+
+  get log(): Logger {
+    this.logger ??= this.rootLog.child({ reqId: this.request?.id });
+    return this.logger;
+  }
+
+  async handle(msg: ProcessingRequest): Promise<ProcessingResponse> {
+    const t0 = performance.now();
+    const r = msg.request;
+    let out: ProcessingResponse;
+    let phase: HookName | undefined;
+    switch (r?.$case) {
+      case 'requestHeaders':
+        phase = 'requestHeaders';
+        out = await this.onRequestHeaders(r.value);
+        break;
+      case 'requestBody':
+        phase = 'requestBody';
+        out = await this.onRequestBody(r.value);
+        break;
+      case 'responseHeaders':
+        phase = 'responseHeaders';
+        out = await this.onResponseHeaders(r.value);
+        break;
+      case 'responseBody':
+        phase = 'responseBody';
+        out = await this.onResponseBody(r.value);
+        break;
+      case 'requestTrailers':
+        out = { response: { $case: 'requestTrailers', value: {} } };
+        break;
+      case 'responseTrailers':
+        out = { response: { $case: 'responseTrailers', value: {} } };
+        break;
+      default:
+        throw new Error('ProcessingRequest without a known phase');
+    }
+    const dt = performance.now() - t0;
+    this.processingMs += dt;
+    if (phase) this.observer.phase?.(phase, dt);
+    return out;
+  }
+
+  // ---- phases -------------------------------------------------------------------------------
+
+  private async onRequestHeaders(msg: HttpHeaders): Promise<ProcessingResponse> {
+    const values = headersToMap(msg);
+    this.requestHeaders = new HeaderSet(values);
+    // The gateway's invariant, not a plugin's choice: clients never pick the cluster.
+    if (values.has(CLUSTER_HEADER)) this.requestHeaders.remove(CLUSTER_HEADER);
+    const path = values.get(':path') ?? '/';
+    const q = path.indexOf('?');
+    const pathname = q === -1 ? path : path.slice(0, q);
+    const catalog = this.runtime.catalog;
+    this.request = {
+      id: values.get('x-request-id') ?? randomUUID(),
+      method: values.get(':method') ?? 'GET',
+      path,
+      pathname,
+      authority: values.get(':authority') ?? '',
+      headers: this.requestHeaders,
+      protocol: detectProtocol(pathname, (name) => catalog.get(name)?.protocol),
+    };
+    this.chain = this.runtime.globalChain.filter((p) => appliesTo(p, this.request?.protocol));
+
+    const stop = await this.runHook('requestHeaders', () => this.headersCtx('requestHeaders', this.requestHeaders));
+    if (stop) return this.stop(stop);
+
+    const wantsBody = !msg.endOfStream && this.needsRequestBody();
+    let clearRouteCache = false;
+    if (!wantsBody) {
+      const routed = this.finishRouting();
+      if ('respond' in routed) return this.stop(routed);
+      clearRouteCache = routed.changed;
+    }
+    const changes = this.takeChanges(this.requestHeaders);
+    return {
+      response: { $case: 'requestHeaders', value: { response: common(changes, { clearRouteCache }) } },
+      // The filter's default is BUFFERED request bodies; skip that round trip when nobody reads the body.
+      modeOverride: wantsBody ? undefined : modeOverride(BodyMode.NONE, BodyMode.NONE),
+    };
+  }
+
+  private async onRequestBody(msg: HttpBody): Promise<ProcessingResponse> {
+    const body = new BodyBuffer(msg.body, 'request');
+    const stop = await this.runHook('requestBody', () => withBody(this.headersCtx('requestBody', this.requestHeaders), body));
+    if (stop) return this.stop(stop);
+    const routed = this.finishRouting();
+    if ('respond' in routed) return this.stop(routed);
+    let newBody: Buffer | undefined;
+    if (body.replaced) {
+      newBody = body.body;
+      this.requestHeaders.set('content-length', String(newBody.length));
+    }
+    const changes = this.takeChanges(this.requestHeaders);
+    return {
+      response: {
+        $case: 'requestBody',
+        value: { response: common(changes, { body: newBody, clearRouteCache: routed.changed }) },
+      },
+    };
+  }
+
+  private async onResponseHeaders(msg: HttpHeaders): Promise<ProcessingResponse> {
+    const values = headersToMap(msg);
+    this.responseHeaders = new HeaderSet(values);
+    const status = Number(values.get(':status') ?? 0);
+    this.outcome.status = status;
+    this.response = {
+      status,
+      headers: this.responseHeaders,
+      streaming: (values.get('content-type') ?? '').includes('text/event-stream'),
+    };
+    const response = this.response;
+    const stop = await this.runHook('responseHeaders', () => ({ ...this.headersCtx('responseHeaders', this.responseHeaders), response }));
+    if (stop) return this.stop(stop);
+
+    if (!msg.endOfStream) this.responseBodyMode = this.chooseResponseBodyMode(response.streaming);
+    if (this.responseBodyMode === BodyMode.NONE) this.complete = true;
+    if (this.responseBodyMode === BodyMode.STREAMED && response.streaming && anyHas(this.chain, 'responseEvent')) {
+      this.sse = new SseParser();
+    }
+    const changes = this.takeChanges(this.responseHeaders);
+    return {
+      response: { $case: 'responseHeaders', value: { response: common(changes) } },
+      modeOverride: this.responseBodyMode === BodyMode.NONE ? undefined : modeOverride(BodyMode.NONE, this.responseBodyMode),
+    };
+  }
+
+  private async onResponseBody(msg: HttpBody): Promise<ProcessingResponse> {
+    if (msg.endOfStream) this.complete = true;
+    if (this.responseBodyMode === BodyMode.BUFFERED) return this.onBufferedResponseBody(msg);
+    const chunk = await this.onStreamedChunk(msg);
+    return { response: { $case: 'responseBody', value: { response: common(new Map(), { body: chunk }) } } };
+  }
+
+  private async onBufferedResponseBody(msg: HttpBody): Promise<ProcessingResponse> {
+    const body = new BodyBuffer(msg.body, 'response');
+    const response = this.response as ResponseInfo;
+    const stop = await this.runHook('responseBody', () =>
+      withBody({ ...this.headersCtx('responseBody', this.responseHeaders), response }, body),
+    );
+    if (stop) return this.stop(stop);
+    let newBody: Buffer | undefined;
+    if (body.replaced) {
+      newBody = body.body;
+      this.responseHeaders.set('content-length', String(newBody.length));
+    }
+    const changes = this.takeChanges(this.responseHeaders);
+    return { response: { $case: 'responseBody', value: { response: common(changes, { body: newBody }) } } };
+  }
+
+  /** Returns the replacement for this chunk, or undefined to pass it through untouched. */
+  private async onStreamedChunk(msg: HttpBody): Promise<Buffer | undefined> {
+    const response = this.response as ResponseInfo;
+    let chunk = msg.body;
+    let replaced = false;
+    // Streamed hooks can't stop the response (its status is already on the wire): errors are logged only.
+    await this.runHook('responseChunk', () => ({
+      ...this.baseCtx('responseChunk'),
+      response,
+      chunk,
+      endOfStream: msg.endOfStream,
+      replaceChunk(next: Buffer | string) {
+        chunk = typeof next === 'string' ? Buffer.from(next) : next;
+        replaced = true;
+      },
+    }));
+    if (!this.sse) return replaced ? chunk : undefined;
+
+    const parsed = this.sse.feed(chunk);
+    let out = '';
+    let changedEvents = false;
+    for (const { event, raw } of parsed) {
+      let current: SseEvent | null = event;
+      let eventChanged = false;
+      const done = event.data === '[DONE]';
+      await this.runHook('responseEvent', () => ({
+        ...this.baseCtx('responseEvent'),
+        response,
+        event: current ?? event,
+        done,
+        json<T>(): T | undefined {
+          if (!current || current.data === '[DONE]') return undefined;
+          try {
+            return JSON.parse(current.data) as T;
+          } catch {
+            return undefined;
+          }
+        },
+        replaceEvent(next: SseEvent | null) {
+          current = next;
+          eventChanged = true;
+        },
+      }));
+      if (eventChanged) changedEvents = true;
+      if (current) out += eventChanged ? serializeEvent(current) : raw;
+    }
+    if (msg.endOfStream) out += this.sse.flush();
+    const input = chunk.toString('utf8');
+    if (!changedEvents && !replaced && out === input) return undefined;
+    return Buffer.from(out);
+  }
+
+  // ---- routing ------------------------------------------------------------------------------
+
+  private needsRequestBody(): boolean {
+    const request = this.request as RequestInfo;
+    for (const p of this.chain) {
+      if (!p.hooks.requestBody) continue;
+      const need = p.hooks.needs?.requestBody ?? true;
+      if (typeof need === 'function' ? need(request, this.route) : need) return true;
+    }
+    return false;
+  }
+
+  private chooseResponseBodyMode(streaming: boolean): BodyMode {
+    const chunks = anyHas(this.chain, 'responseChunk') || anyHas(this.chain, 'responseEvent');
+    if (streaming) return chunks ? BodyMode.STREAMED : BodyMode.NONE;
+    if (anyHas(this.chain, 'responseBody')) return BodyMode.BUFFERED;
+    return chunks ? BodyMode.STREAMED : BodyMode.NONE;
+  }
+
+  /** Validates and records hints; unknown models and versions are the client's 404, never a fall-through. */
+  private setRoute(hints: RouteHints): void {
+    const protocol = this.request?.protocol;
+    if (hints.model !== undefined && hints.model !== this.route.model) {
+      if (this.joinedModel !== undefined) {
+        throw new PluginError(500, 'route_conflict', `model already resolved to "${this.joinedModel}"`, { expose: false });
+      }
+      const model = this.runtime.catalog.get(hints.model);
+      if (!model) {
+        throw new PluginError(404, GatewayErrorCodes.modelNotFound, `The model '${hints.model}' does not exist`, {
+          param: protocol === 'openai' ? 'model' : undefined,
+        });
+      }
+      this.route.model = hints.model;
+    }
+    if (hints.version !== undefined) {
+      const modelName = this.route.model;
+      const model = modelName === undefined ? undefined : this.runtime.catalog.get(modelName);
+      if (!model) throw new PluginError(500, 'route_incomplete', 'a version was set before the model', { expose: false });
+      const alias = model.aliases[hints.version];
+      const version = alias ?? hints.version;
+      if (!model.versions.includes(version)) {
+        throw new PluginError(404, GatewayErrorCodes.versionNotFound, `Model '${model.name}' has no version or alias '${hints.version}'`);
+      }
+      this.route.version = version;
+      if (alias !== undefined) this.route.reason = hints.reason ?? `alias:${hints.version}`;
+    }
+    if (hints.reason !== undefined && this.route.reason === undefined) this.route.reason = hints.reason;
+    if (hints.variant !== undefined) this.route.variant = hints.variant;
+    this.joinModelChain();
+  }
+
+  /** Once the model is known its own chain runs after the global one. */
+  private joinModelChain(): void {
+    const model = this.route.model;
+    if (model === undefined || this.joinedModel !== undefined) return;
+    this.joinedModel = model;
+    const extra = (this.runtime.modelChains.get(model) ?? []).filter((p) => appliesTo(p, this.request?.protocol));
+    if (extra.length === 0) return;
+    this.chain = [...this.chain, ...extra];
+    if (this.phaseReached !== 'requestHeaders') this.lateJoiners = extra;
+  }
+
+  /** At the last request phase: pick the version if nobody did, and point Envoy at its cluster. */
+  private finishRouting(): { changed: boolean } | Stop {
+    const model = this.route.model;
+    if (model === undefined) return { changed: false };
+    if (this.route.version === undefined) {
+      const fallback = this.runtime.catalog.get(model)?.defaultVersion;
+      if (fallback !== undefined) {
+        this.route.version = fallback;
+        this.route.reason ??= 'default';
+      }
+    }
+    const cluster = this.route.version === undefined ? undefined : this.runtime.cluster(model, this.route.version);
+    if (!cluster) return { changed: false };
+    this.requestHeaders.set(CLUSTER_HEADER, cluster);
+    return { changed: true };
+  }
+
+  // ---- running hooks ------------------------------------------------------------------------
+
+  private phaseReached: HookName = 'requestHeaders';
+
+  private async runHook(hook: HookName, makeCtx: () => object): Promise<Stop | undefined> {
+    this.phaseReached = hook;
+    // The chain can grow while it runs (the model's plugins join once a plugin names the model).
+    for (let i = 0; i < this.chain.length; i++) {
+      const plugin = this.chain[i] as PluginInstance;
+      if (this.lateJoiners.includes(plugin)) {
+        this.lateJoiners = this.lateJoiners.filter((p) => p !== plugin);
+        if (plugin.hooks.requestHeaders && hook !== 'requestHeaders') {
+          const stop = await this.invoke(plugin, 'requestHeaders', this.headersCtx('requestHeaders', this.requestHeaders));
+          if (stop) return stop;
+        }
+      }
+      if (!plugin.hooks[hook]) continue;
+      const stop = await this.invoke(plugin, hook, makeCtx());
+      if (stop) return stop;
+    }
+    return undefined;
+  }
+
+  private async invoke(plugin: PluginInstance, hook: HookName, ctx: object): Promise<Stop | undefined> {
+    const fn = plugin.hooks[hook] as ((c: object) => unknown) | undefined;
+    if (!fn) return undefined;
+    const pluginCtx = Object.create(ctx, {
+      log: { get: () => this.log.child({ plugin: plugin.name, hook }) },
+    }) as object;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      let result = fn.call(plugin.hooks, pluginCtx);
+      if (result instanceof Promise) {
+        result = await Promise.race([
+          result,
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new PluginError(500, GatewayErrorCodes.pluginTimeout, `${plugin.name}.${hook} timed out after ${plugin.timeoutMs} ms`, { expose: false })),
+              plugin.timeoutMs,
+            );
+          }),
+        ]);
+      }
+      if (isRespond(result)) return { respond: result, by: plugin.name };
+      return undefined;
+    } catch (err) {
+      return this.pluginFailed(plugin, hook, err);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  private pluginFailed(plugin: PluginInstance, hook: HookName, err: unknown): Stop | undefined {
+    if (err instanceof PluginError && err.expose) {
+      return {
+        respond: this.fail(err.status, err.message, { code: err.code, param: err.param, headers: err.headers }),
+        by: plugin.name,
+        code: err.code,
+      };
+    }
+    const code = err instanceof PluginError ? err.code : GatewayErrorCodes.pluginError;
+    const errorId = randomBytes(6).toString('hex');
+    const streamed = hook === 'responseChunk' || hook === 'responseEvent';
+    const failOpen = plugin.failOpen || streamed;
+    this.log.error(
+      { plugin: plugin.name, type: plugin.type, hook, errorId, code, failOpen, err },
+      failOpen ? 'plugin failed; skipped (fail-open)' : 'plugin failed; request answered 500',
+    );
+    if (failOpen) return undefined;
+    return {
+      respond: this.fail(500, `Internal error in the gateway (error id ${errorId})`, {
+        code,
+        headers: { 'x-gateway-error-id': errorId },
+      }),
+      by: plugin.name,
+      code,
+    };
+  }
+
+  private stop(stop: Stop): ProcessingResponse {
+    this.outcome.status = stop.respond.status;
+    this.outcome.answeredBy = stop.by;
+    this.complete = true;
+    if (stop.code) this.outcome.errorCode = stop.code;
+    else if (stop.respond.status >= 400) this.outcome.errorCode = `http_${stop.respond.status}`;
+    return immediate(stop.respond, `ext_proc_${stop.by}`);
+  }
+
+  private takeChanges(headers: HeaderSet): Map<string, string | null> {
+    const changes = new Map(headers.changes);
+    headers.changes.clear();
+    return changes;
+  }
+
+  // ---- contexts -----------------------------------------------------------------------------
+
+  /** `log` is added per plugin call by `invoke`, tagged with plugin and hook. */
+  private baseCtx<P extends string>(phase: P): Omit<BaseContext, 'log'> & { phase: P } {
+    return {
+      phase,
+      request: this.request as RequestInfo,
+      signal: this.abort.signal,
+      route: this.route,
+      setRoute: (hints) => this.setRoute(hints),
+      vars: this.vars,
+      models: this.runtime.catalog,
+      respond: respondFrom,
+      fail: (status, message, details) => this.fail(status, message, details),
+    };
+  }
+
+  private headersCtx<P extends string>(phase: P, headers: HeaderMutator) {
+    return { ...this.baseCtx(phase), headers };
+  }
+
+  private fail(status: number, message: string, details: ErrorDetails = {}): Respond {
+    const body = errorBody(this.request?.protocol, status, message, details);
+    return respondFrom({
+      status,
+      json: body,
+      headers: { ...details.headers, 'x-request-id': this.request?.id ?? '' },
+    });
+  }
+
+  // ---- end ----------------------------------------------------------------------------------
+
+  /** Runs every `end` hook exactly once, whatever happened. Never throws. */
+  async end(cancelled: boolean): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.outcome.cancelled = cancelled;
+    this.abort.abort();
+    const elapsedMs = performance.now() - this.startedAt;
+    if (this.request) {
+      const endCtx: EndContext = {
+        ...this.baseCtx('end'),
+        log: this.log,
+        response: this.response,
+        outcome: this.outcome,
+        elapsedMs,
+      };
+      for (const plugin of this.chain) {
+        const hook = plugin.hooks.end;
+        if (!hook) continue;
+        try {
+          await withTimeout(Promise.resolve(hook.call(plugin.hooks, endCtx)), plugin.timeoutMs);
+        } catch (err) {
+          this.log.error({ plugin: plugin.name, hook: 'end', err }, 'end hook failed');
+        }
+      }
+    }
+    this.observer.finished?.({
+      request: this.request,
+      route: this.route,
+      vars: this.vars,
+      response: this.response,
+      outcome: this.outcome,
+      elapsedMs,
+      processingMs: this.processingMs,
+    });
+  }
+}
+
+/** Adds the shared body to a context; `body` stays a getter so each read sees the latest replacement. */
+function withBody<T extends object>(ctx: T, body: BodyBuffer): T {
+  Object.defineProperty(ctx, 'body', { get: () => body.body, enumerable: true });
+  return Object.assign(ctx, {
+    json: (schema?: Parameters<BodyBuffer['json']>[0]) => body.json(schema),
+    replaceBody: (b: Buffer | string) => body.replaceBody(b),
+    replaceJson: (v: unknown) => body.replaceJson(v),
+  });
+}
+
+function isRespond(value: unknown): value is Respond {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'respond';
+}
+
+export function respondFrom(init: RespondInit): Respond {
+  const headers: Record<string, string> = { ...init.headers };
+  let body: Buffer;
+  if (init.json !== undefined) {
+    body = Buffer.from(JSON.stringify(init.json));
+    headers['content-type'] ??= 'application/json';
+  } else {
+    body = typeof init.body === 'string' ? Buffer.from(init.body) : (init.body ?? Buffer.alloc(0));
+  }
+  return Object.freeze({ kind: 'respond' as const, status: init.status, headers, body });
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+export type { PluginHooks };

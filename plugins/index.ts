@@ -1,0 +1,5 @@
+import type { PluginDef } from './sdk/types.js';
+import modelRouter from './model-router/index.js';
+
+/** Every plugin type that ships with the gateway. */
+export const builtinPlugins: readonly PluginDef[] = [modelRouter];

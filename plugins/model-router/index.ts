@@ -1,0 +1,129 @@
+import { definePlugin, z, type ModelInfo, type RequestBodyContext, type RequestHeadersContext } from '../sdk/index.js';
+import { parseTarget, type PathTarget } from './paths.js';
+
+const Options = z
+  .object({
+    /** Request header that names a version or alias explicitly. */
+    versionHeader: z.string().toLowerCase().default('x-model-version'),
+    /** Separator between model and version in OpenAI's `model` field: `tinylm@canary`. */
+    openaiVersionSeparator: z.string().min(1).max(3).default('@'),
+  })
+  .strict();
+
+declare module '../sdk/types.js' {
+  interface RequestVars {
+    /** Set by model-router: what the path asked for. */
+    target?: PathTarget;
+  }
+}
+
+const OpenAiModelField = z.object({ model: z.string().min(1, 'model must not be empty') }).loose();
+
+/** Weighted pick among versions; a version with weight 0 never serves split traffic (rollback). */
+export function pickWeighted(weights: Readonly<Record<string, number>>, roll: number): string | undefined {
+  const entries = Object.entries(weights).filter(([, w]) => w > 0);
+  const total = entries.reduce((sum, [, w]) => sum + w, 0);
+  let point = roll * total;
+  for (const [version, weight] of entries) {
+    if (point < weight) return version;
+    point -= weight;
+  }
+  return entries.at(-1)?.[0];
+}
+
+function chooseVersion(model: ModelInfo): { version: string; reason: string } {
+  const weights = model.traffic.weights;
+  const picked = weights ? pickWeighted(weights, Math.random()) : undefined;
+  return picked ? { version: picked, reason: 'split' } : { version: model.defaultVersion, reason: 'default' };
+}
+
+/**
+ * Resolves which model and version serve a request: from the path (V2, TF Serving), the
+ * body's `model` (OpenAI), an explicit version header, an alias, or the traffic split.
+ */
+export default definePlugin({
+  type: 'model-router',
+  description: 'Resolves model and version from path, body, header, alias or traffic split',
+  options: Options,
+  setup(options) {
+    const route = (ctx: RequestHeadersContext | RequestBodyContext, modelName: string, pathVersion: string | undefined, target: PathTarget) => {
+      ctx.setRoute({ model: modelName });
+      const model = ctx.models.get(modelName) as ModelInfo;
+      const explicit = pathVersion ?? ctx.request.headers.get(options.versionHeader);
+      if (explicit !== undefined && explicit !== '') {
+        ctx.setRoute({ version: explicit, reason: model.aliases[explicit] ? `alias:${explicit}` : pathVersion ? 'path' : 'header' });
+      } else {
+        ctx.setRoute(chooseVersion(model));
+      }
+      // Model servers know versions, not our aliases: point an aliased path at the real version.
+      if (pathVersion !== undefined && target.withVersion && ctx.route.version !== pathVersion) {
+        ctx.headers.set(':path', target.withVersion(ctx.route.version as string) + queryOf(ctx.request.path));
+      }
+    };
+
+    return {
+      needs: {
+        // Only OpenAI inference names its model in the body.
+        requestBody: (request, current) => request.protocol === 'openai' && current.model === undefined,
+      },
+
+      requestHeaders(ctx) {
+        const protocol = ctx.request.protocol;
+        if (!protocol) return ctx.fail(404, `No route for ${ctx.request.pathname}`, { code: 'unknown_path' });
+        const target = parseTarget(protocol, ctx.request.pathname);
+        if (!target) return ctx.fail(404, `No route for ${ctx.request.pathname}`, { code: 'unknown_path' });
+        ctx.vars.target = target;
+
+        if (target.action === 'health/live' || target.action === 'health/ready') {
+          return ctx.respond({ status: 200, json: target.action === 'health/live' ? { live: true } : { ready: true } });
+        }
+        if (target.action === 'server-metadata') {
+          return ctx.respond({ status: 200, json: { name: 'inference-gateway', version: '0.1.0', extensions: [] } });
+        }
+        if (target.action === 'list-models') {
+          const data = ctx.models
+            .names()
+            .filter((n) => ctx.models.get(n)?.protocol === 'openai')
+            .map((id) => ({ id, object: 'model', created: 0, owned_by: 'inference-gateway' }));
+          return ctx.respond({ status: 200, json: { object: 'list', data } });
+        }
+        if (target.model === undefined) return; // OpenAI inference: the model is in the body.
+        const model = ctx.models.get(target.model);
+        if (!model || model.protocol !== protocol) {
+          return ctx.fail(404, `The model '${target.model}' does not exist`, { code: 'model_not_found' });
+        }
+        if (target.action === 'retrieve-model') {
+          return ctx.respond({ status: 200, json: { id: model.name, object: 'model', created: 0, owned_by: 'inference-gateway' } });
+        }
+        route(ctx, target.model, target.version, target);
+      },
+
+      requestBody(ctx) {
+        if (ctx.route.model !== undefined || ctx.request.protocol !== 'openai') return;
+        const requested = ctx.json(OpenAiModelField).model;
+        const sep = requested.lastIndexOf(options.openaiVersionSeparator);
+        const name = sep > 0 ? requested.slice(0, sep) : requested;
+        const version = sep > 0 ? requested.slice(sep + options.openaiVersionSeparator.length) : undefined;
+        const model = ctx.models.get(name);
+        if (!model || model.protocol !== 'openai') {
+          return ctx.fail(404, `The model '${requested}' does not exist`, { code: 'model_not_found', param: 'model' });
+        }
+        route(ctx, name, version, ctx.vars.target ?? { action: 'unknown' });
+        // The model server knows itself by its plain name.
+        if (version !== undefined) ctx.replaceJson({ ...(ctx.json() as object), model: name });
+      },
+
+      responseHeaders(ctx) {
+        if (ctx.route.model === undefined) return;
+        ctx.headers.set('x-gateway-model', ctx.route.model);
+        if (ctx.route.version !== undefined) ctx.headers.set('x-gateway-model-version', ctx.route.version);
+        if (ctx.route.variant !== undefined) ctx.headers.set('x-gateway-variant', ctx.route.variant);
+      },
+    };
+  },
+});
+
+function queryOf(path: string): string {
+  const q = path.indexOf('?');
+  return q === -1 ? '' : path.slice(q);
+}

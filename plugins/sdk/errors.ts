@@ -1,0 +1,37 @@
+/**
+ * An error a plugin throws on purpose. With `expose`, the client sees the message and status
+ * in its protocol's error shape; otherwise it gets a 500 with an error id and the details
+ * stay in the log.
+ */
+export class PluginError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly expose: boolean;
+  readonly param: string | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    opts: { expose?: boolean; param?: string; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, { cause: opts.cause });
+    this.name = 'PluginError';
+    this.status = status;
+    this.code = code;
+    this.expose = opts.expose ?? status < 500;
+    this.param = opts.param;
+    this.headers = opts.headers;
+  }
+}
+
+/** Stable codes of the errors the gateway itself returns. Documented in docs/plugins.md. */
+export const GatewayErrorCodes = {
+  invalidJson: 'invalid_json',
+  invalidRequest: 'invalid_request',
+  modelNotFound: 'model_not_found',
+  versionNotFound: 'version_not_found',
+  pluginError: 'plugin_error',
+  pluginTimeout: 'plugin_timeout',
+} as const;

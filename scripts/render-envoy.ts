@@ -1,0 +1,28 @@
+// Renders Envoy's bootstrap from a gateway config.
+//   npm run render:envoy                       → envoy/envoy.yaml from examples/gateway.yaml
+//   npm run render:envoy -- --docker           → envoy/envoy.docker.yaml (compose service names)
+//   npm run render:envoy -- --config X --out Y
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { loadConfigFile } from '../ext-proc/config/load.js';
+import { renderEnvoyYaml, type RenderOptions } from '../envoy/render.js';
+
+/** How the compose stack names things: see docker-compose.yml. */
+export const DOCKER_RENDER: RenderOptions = {
+  bindAddress: '0.0.0.0',
+  hostMap: { '127.0.0.1': 'demo-models' },
+  extProcAddresses: ['ext-proc:50051'],
+};
+
+const { values } = parseArgs({
+  options: {
+    config: { type: 'string', default: 'examples/gateway.yaml' },
+    out: { type: 'string' },
+    docker: { type: 'boolean', default: false },
+  },
+});
+
+const { config } = await loadConfigFile(values.config as string);
+const out = values.out ?? (values.docker ? 'envoy/envoy.docker.yaml' : 'envoy/envoy.yaml');
+await writeFile(out, renderEnvoyYaml(config, values.docker ? DOCKER_RENDER : {}));
+process.stdout.write(`wrote ${out}\n`);

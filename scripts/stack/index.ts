@@ -1,0 +1,213 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml, stringify } from 'yaml';
+import { parseConfigText } from '../../ext-proc/config/load.js';
+import type { GatewayConfig, GatewayConfigInput } from '../../ext-proc/config/schema.js';
+import { renderEnvoyYaml } from '../../envoy/render.js';
+import { demoModels } from '../../examples/demo-models.js';
+import { envoyVersion, resolveEnvoyBin, REPO_ROOT } from '../envoy-bin.js';
+import { freePort, httpOk, spawnChild, waitFor, type Child } from './processes.js';
+
+export interface StackOptions {
+  /** Gateway config file, or an object (tests build their own). */
+  config: string | GatewayConfigInput;
+  /** `fixed`: ports from the config (npm start); `free`: fresh loopback ports (tests). */
+  ports: 'fixed' | 'free';
+  /** Start demo model servers for versions that have a demo in examples/demo-models.ts. */
+  demoModels?: boolean;
+  /** Print every child's output with a prefix. */
+  echo?: boolean;
+  /** Envoy log level; `warn` keeps test logs small. */
+  envoyLogLevel?: string;
+  /** Directory for generated configs and logs; a temp dir by default. */
+  workDir?: string;
+  /** Number of ext-proc processes behind Envoy's ext_proc cluster. */
+  extProcReplicas?: number;
+}
+
+export interface ExtProcHandle {
+  child: Child;
+  grpcPort: number;
+  httpPort: number;
+}
+
+export interface Stack {
+  readonly config: GatewayConfig;
+  /** The effective gateway config file the ext-proc runs with. */
+  readonly configPath: string;
+  readonly envoyConfigPath: string;
+  readonly workDir: string;
+  readonly url: string;
+  readonly adminUrl: string;
+  readonly extProcs: ExtProcHandle[];
+  /** `model@version` → the demo server processes serving it. */
+  readonly demos: Map<string, { child: Child; url: string }[]>;
+  readonly envoy: Child;
+  readonly envoyVersion: string;
+  /** Rewrites the effective config file (and sends SIGHUP unless told not to). */
+  writeConfig(config: GatewayConfigInput, opts?: { signal?: boolean }): Promise<void>;
+  startExtProc(index: number): Promise<ExtProcHandle>;
+  stop(): Promise<void>;
+}
+
+const NODE_ARGS = ['--import', 'tsx'];
+
+async function startDemo(key: string, port: number, workDir: string, echo: boolean, host = '127.0.0.1'): Promise<{ child: Child; url: string }> {
+  const spec = demoModels[key];
+  if (!spec) throw new Error(`no demo model server for ${key}`);
+  let resolvePort: (p: number) => void = () => {};
+  const listening = new Promise<number>((r) => (resolvePort = r));
+  const child = spawnChild({
+    name: key,
+    command: process.execPath,
+    args: [...NODE_ARGS, resolve(REPO_ROOT, spec.script), ...spec.args, '--host', host, '--port', String(port), '--name', `${key}#${port}`],
+    logFile: join(workDir, `demo-${key.replace(/[^a-z0-9]/gi, '_')}-${port}.log`),
+    cwd: REPO_ROOT,
+    echo,
+    onLine: (line) => {
+      if (!line.startsWith('{')) return;
+      try {
+        const ev = JSON.parse(line) as { event?: string; port?: number };
+        if (ev.event === 'listening' && typeof ev.port === 'number') resolvePort(ev.port);
+      } catch {
+        /* not our line */
+      }
+    },
+  });
+  const actual = await Promise.race([
+    listening,
+    child.exited.then((code) => {
+      throw new Error(`demo ${key} exited (${code}) before listening; see ${child.logFile}`);
+    }),
+    new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`demo ${key} did not start in 20 s`)), 20_000)),
+  ]);
+  return { child, url: `http://${host}:${actual}` };
+}
+
+/** Starts demo servers, ext-proc(s) and Envoy; waits until traffic can flow. */
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const workDir = opts.workDir ?? (await mkdtemp(join(tmpdir(), 'gateway-stack-')));
+  const echo = opts.echo ?? false;
+  const input: GatewayConfigInput =
+    typeof opts.config === 'string' ? (parseYamlInput(await readFile(opts.config, 'utf8')) as GatewayConfigInput) : structuredClone(opts.config);
+  const children: Child[] = [];
+  const demos = new Map<string, { child: Child; url: string }[]>();
+  const stopAll = async () => {
+    await Promise.allSettled([...children].reverse().map((c) => c.stop()));
+  };
+
+  try {
+    // Demo model servers first, so their (maybe free) ports go into the config.
+    if (opts.demoModels ?? true) {
+      for (const [model, m] of Object.entries(input.models)) {
+        for (const [version, v] of Object.entries(m.versions)) {
+          const key = `${model}@${version}`;
+          if (!demoModels[key]) continue;
+          const started = [];
+          for (const endpoint of v.endpoints) {
+            const port = opts.ports === 'free' ? 0 : Number(endpoint.slice(endpoint.lastIndexOf(':') + 1));
+            const demo = await startDemo(key, port, workDir, echo);
+            children.push(demo.child);
+            started.push(demo);
+          }
+          demos.set(key, started);
+          v.endpoints = started.map((d) => d.url.replace('http://', ''));
+        }
+      }
+    }
+    const replicas = opts.extProcReplicas ?? 1;
+    input.envoy ??= {};
+    input.extProc ??= {};
+    if (opts.ports === 'free') {
+      input.envoy.listener = { host: '127.0.0.1', port: await freePort() };
+      input.envoy.admin = { host: '127.0.0.1', port: await freePort() };
+      input.extProc.port = await freePort();
+      input.extProc.http = { host: '127.0.0.1', port: await freePort() };
+    }
+    const config = parseConfigText(stringify(input), 'stack config');
+    const configPath = join(workDir, 'gateway.yaml');
+    await writeFile(configPath, stringify(input));
+
+    const extProcs: ExtProcHandle[] = [];
+    const extProcPorts: { grpc: number; http: number }[] = [{ grpc: config.extProc.port, http: config.extProc.http.port }];
+    for (let i = 1; i < replicas; i++) {
+      extProcPorts.push(opts.ports === 'free' ? { grpc: await freePort(), http: await freePort() } : { grpc: config.extProc.port + i, http: config.extProc.http.port + i });
+    }
+    const startExtProc = async (index: number): Promise<ExtProcHandle> => {
+      const ports = extProcPorts[index];
+      if (!ports) throw new Error(`no ext-proc replica ${index}`);
+      const child = spawnChild({
+        name: `ext-proc-${index}`,
+        command: process.execPath,
+        args: [...NODE_ARGS, resolve(REPO_ROOT, 'ext-proc/main.ts'), '--config', configPath, '--port', String(ports.grpc), '--http-port', String(ports.http)],
+        logFile: join(workDir, `ext-proc-${index}.log`),
+        cwd: REPO_ROOT,
+        echo,
+      });
+      children.push(child);
+      await waitFor(`ext-proc ${index} readiness (log: ${child.logFile})`, async () => {
+        if (child.proc.exitCode !== null) throw new Error(`ext-proc exited with ${child.proc.exitCode}; see ${child.logFile}`);
+        return httpOk(`http://127.0.0.1:${ports.http}/readyz`);
+      });
+      const handle = { child, grpcPort: ports.grpc, httpPort: ports.http };
+      extProcs[index] = handle;
+      return handle;
+    };
+    for (let i = 0; i < replicas; i++) await startExtProc(i);
+
+    const envoyBin = resolveEnvoyBin();
+    const version = envoyVersion(envoyBin);
+    const envoyConfigPath = join(workDir, 'envoy.yaml');
+    await writeFile(
+      envoyConfigPath,
+      renderEnvoyYaml(config, { extProcAddresses: extProcPorts.map((p) => `${config.extProc.host}:${p.grpc}`) }),
+    );
+    const envoy = spawnChild({
+      name: 'envoy',
+      command: envoyBin,
+      args: ['-c', envoyConfigPath, '--use-dynamic-base-id', '--log-level', opts.envoyLogLevel ?? 'warn', '--drain-time-s', '1', '--parent-shutdown-time-s', '2'],
+      logFile: join(workDir, 'envoy.log'),
+      echo,
+    });
+    children.push(envoy);
+    const adminUrl = `http://127.0.0.1:${config.envoy.admin.port}`;
+    await waitFor(`Envoy readiness (log: ${envoy.logFile})`, async () => {
+      if (envoy.proc.exitCode !== null) throw new Error(`envoy exited with ${envoy.proc.exitCode}; see ${envoy.logFile}`);
+      return httpOk(`${adminUrl}/ready`);
+    });
+    await waitFor('all upstream hosts healthy', async () => {
+      const res = await fetch(`${adminUrl}/clusters`);
+      const text = await res.text();
+      return !/health_flags::.*(failed_active_hc|pending_active_hc)/.test(text);
+    });
+
+    return {
+      config,
+      configPath,
+      envoyConfigPath,
+      workDir,
+      url: `http://127.0.0.1:${config.envoy.listener.port}`,
+      adminUrl,
+      extProcs,
+      demos,
+      envoy,
+      envoyVersion: version,
+      startExtProc,
+      async writeConfig(next, { signal = true } = {}) {
+        await writeFile(configPath, stringify(next));
+        if (signal) for (const p of extProcs) p?.child.proc.kill('SIGHUP');
+      },
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+function parseYamlInput(text: string): unknown {
+  // Validate once so a broken file fails here with the field named, then keep the raw input to patch ports.
+  parseConfigText(text, 'gateway config');
+  return parseYaml(text);
+}
