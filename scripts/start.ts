@@ -1,0 +1,70 @@
+// `npm start`: the whole gateway on loopback, in the foreground: demo model servers, the
+// ext-proc and Envoy, from examples/gateway.yaml (or GATEWAY_CONFIG). Ctrl-C stops everything.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startStack, type Stack } from './stack/index.js';
+
+const { values } = parseArgs({
+  options: {
+    config: { type: 'string', default: process.env.GATEWAY_CONFIG ?? 'examples/gateway.yaml' },
+    quiet: { type: 'boolean', default: false },
+    'ext-proc-replicas': { type: 'string', default: process.env.EXT_PROC_REPLICAS ?? '1' },
+  },
+});
+
+let stack: Stack | undefined;
+let stopping = false;
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    process.stdout.write('\nstopping the gateway stack…\n');
+    await stack?.stop();
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+try {
+  stack = await startStack({
+    config: resolve(values.config as string),
+    ports: 'fixed',
+    echo: !values.quiet,
+    envoyLogLevel: 'warn',
+    workDir: resolve('.tmp/stack'),
+    extProcReplicas: Number(values['ext-proc-replicas']),
+  });
+} catch (err) {
+  process.stderr.write(`\nfailed to start the stack: ${(err as Error).message}\n`);
+  await stop(1);
+}
+
+const s = stack as Stack;
+const ext = s.extProcs[0];
+process.stdout.write(`
+Inference gateway is up (Envoy ${s.envoyVersion}).
+  Gateway (Envoy listener)  ${s.url}
+  Envoy admin               ${s.adminUrl}   (stats: ${s.adminUrl}/stats/prometheus)
+  ext-proc gRPC             127.0.0.1:${ext?.grpcPort}
+  ext-proc health/metrics   http://127.0.0.1:${ext?.httpPort}/readyz  /healthz  /metrics
+  Logs and rendered config  ${s.workDir}
+
+Try:
+  curl -s ${s.url}/v2/models/sentiment/infer -H 'content-type: application/json' \\
+    -d '{"inputs":[{"name":"text","shape":[1],"datatype":"BYTES","data":["what a wonderful day"]}]}'
+  curl -s ${s.url}/v1/chat/completions -H 'content-type: application/json' \\
+    -d '{"model":"tinylm","messages":[{"role":"user","content":"Tell me about the rabbit"}]}'
+  curl -s ${s.url}/v1/models/iris:predict -H 'content-type: application/json' -d '{"instances":[[5.1,3.5,1.4,0.2]]}'
+
+Ctrl-C stops everything.
+`);
+
+// If any child dies, take the stack down rather than serve half a gateway.
+for (const child of [s.envoy, ...s.extProcs.map((e) => e.child)]) {
+  void child.exited.then((code) => {
+    if (!stopping) {
+      process.stderr.write(`${child.name} exited (${code}); see ${child.logFile}\n`);
+      void stop(1);
+    }
+  });
+}
