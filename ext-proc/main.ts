@@ -4,6 +4,7 @@ import { builtinPlugins } from '../plugins/index.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { startStatusServer } from './http-status.js';
 import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
 import { createRegistry } from './registry.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 import { startExtProcServer } from './server.js';
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
   const registry = await createRegistry(builtinPlugins, config.pluginSources, resolve(configPath, '..'));
   let runtime: Runtime = await buildRuntime(loaded, registry, log);
   let draining = false;
+  const metrics = createMetrics();
+  metrics.configInfo.set({ hash: runtime.hash }, 1);
 
   const grpcServer = await startExtProcServer({
     host: config.extProc.host,
@@ -31,12 +34,20 @@ async function main(): Promise<void> {
     maxMessageBytes: config.envoy.maxRequestBytes,
     log,
     runtime: () => runtime,
+    observer: {
+      phase: (phase, ms) => metrics.phaseSeconds.observe({ phase }, ms / 1000),
+    },
   });
   const status = await startStatusServer({
     host: config.extProc.http.host,
     port: args['http-port'] !== undefined ? Number(args['http-port']) : config.extProc.http.port,
     log,
     ready: () => !draining,
+    routes: {
+      'GET /metrics': async (_req, res) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+      },
+    },
   });
   log.info({ grpcPort: grpcServer.port, httpPort: status.port, config: configPath, configHash: runtime.hash }, 'ext-proc ready');
 
@@ -58,10 +69,14 @@ async function main(): Promise<void> {
         const next = await buildRuntime(await loadConfigFile(configPath), registry, log);
         const previous = runtime;
         runtime = next;
+        metrics.configReloads.inc({ result: 'success' });
+        metrics.configInfo.reset();
+        metrics.configInfo.set({ hash: next.hash }, 1);
         log.info({ configHash: next.hash }, 'config reloaded');
         // Streams that started on the old runtime keep their plugins until they end.
         setTimeout(() => void previous.close(), config.extProc.shutdownGraceMs).unref();
       } catch (err) {
+        metrics.configReloads.inc({ result: 'failure' });
         log.error({ err: (err as Error).message }, 'config reload refused; keeping the last good config');
       }
     })();
