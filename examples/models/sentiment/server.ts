@@ -21,7 +21,7 @@ export interface SentimentServerOptions {
 const SERVER_VERSION = '1.0.0';
 const MODEL_PATH = '/v2/models/([^/]+)(?:/versions/([^/]+))?';
 
-export function startSentimentServer(opts: SentimentServerOptions = {}): Promise<DemoServer> {
+export async function startSentimentServer(opts: SentimentServerOptions = {}): Promise<DemoServer> {
   const method = opts.method ?? 'lexicon';
   const model = createSentimentModel(method, opts.trainPath);
   const identity: ModelIdentity = {

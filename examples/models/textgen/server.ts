@@ -41,7 +41,7 @@ export interface TextgenServerOptions {
 
 export const DEFAULT_CORPUS_PATH = fileURLToPath(new URL('./data/corpus.txt', import.meta.url));
 
-export function startTextgenServer(opts: TextgenServerOptions = {}): Promise<DemoServer> {
+export async function startTextgenServer(opts: TextgenServerOptions = {}): Promise<DemoServer> {
   const modelName = opts.modelName ?? 'tinylm';
   const modelVersion = opts.modelVersion ?? 'v1';
   const tokenDelayMs = opts.tokenDelayMs ?? 15;
