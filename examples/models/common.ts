@@ -197,13 +197,13 @@ class FaultState {
 
   /** The action for the next inference request, consuming one use of a counted fault. */
   take(): FaultAction | null {
-    const { mode, count } = this.spec;
-    if (mode === 'ok' || mode === 'notready') return null;
-    if (count !== undefined) {
-      this.spec = count <= 1 ? { mode: 'ok' } : { ...this.spec, count: count - 1 };
+    const spec = this.spec;
+    if (spec.mode === 'ok' || spec.mode === 'notready') return null;
+    if (spec.count !== undefined) {
+      this.spec = spec.count <= 1 ? { mode: 'ok' } : { ...spec, count: spec.count - 1 };
     }
-    if (mode === 'slow') return { kind: 'slow', delayMs: this.spec.delayMs ?? 1000 };
-    if (mode === 'error') return { kind: 'error', status: this.spec.status ?? 500 };
+    if (spec.mode === 'slow') return { kind: 'slow', delayMs: spec.delayMs ?? 1000 };
+    if (spec.mode === 'error') return { kind: 'error', status: spec.status ?? 500 };
     return { kind: 'reset' };
   }
 }
