@@ -134,7 +134,8 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
     name: 'envoy.filters.http.ext_proc',
     typed_config: {
       '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor',
-      grpc_service: { envoy_grpc: { cluster_name: EXT_PROC_CLUSTER }, timeout: seconds(config.envoy.messageTimeoutMs * 5) },
+      // No grpc_service timeout: it would bound the whole stream, and an SSE response lives long.
+      grpc_service: { envoy_grpc: { cluster_name: EXT_PROC_CLUSTER } },
       failure_mode_allow: config.envoy.failureModeAllow,
       message_timeout: seconds(config.envoy.messageTimeoutMs),
       allow_mode_override: true,
