@@ -16,6 +16,8 @@ COPY ext-proc/ ./ext-proc/
 COPY plugins/ ./plugins/
 COPY examples/ ./examples/
 COPY envoy/ ./envoy/
+# The demo-models service runs all demo servers from this image.
+COPY scripts/demo-models.ts ./scripts/
 
 # The base image's unprivileged user; the sources stay root-owned and read-only to it.
 USER node

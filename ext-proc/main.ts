@@ -14,6 +14,9 @@ const { values: args } = parseArgs({
     config: { type: 'string', short: 'c', default: process.env.GATEWAY_CONFIG ?? 'examples/gateway.yaml' },
     port: { type: 'string' },
     'http-port': { type: 'string' },
+    // Bind addresses override the config's (0.0.0.0 inside a container, see docker-compose.yml).
+    host: { type: 'string' },
+    'http-host': { type: 'string' },
   },
 });
 
@@ -29,7 +32,7 @@ async function main(): Promise<void> {
   metrics.configInfo.set({ hash: runtime.hash }, 1);
 
   const grpcServer = await startExtProcServer({
-    host: config.extProc.host,
+    host: args.host ?? config.extProc.host,
     port: args.port !== undefined ? Number(args.port) : config.extProc.port,
     maxMessageBytes: config.envoy.maxRequestBytes,
     log,
@@ -39,7 +42,7 @@ async function main(): Promise<void> {
     },
   });
   const status = await startStatusServer({
-    host: config.extProc.http.host,
+    host: args['http-host'] ?? config.extProc.http.host,
     port: args['http-port'] !== undefined ? Number(args['http-port']) : config.extProc.http.port,
     log,
     ready: () => !draining,
