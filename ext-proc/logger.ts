@@ -18,9 +18,19 @@ export function createLogger(level: LevelWithSilent = 'info', destination?: pino
   );
 }
 
-/** A plain object of headers safe to log: secrets replaced. */
+/** Header names that look like they carry credentials (custom API-key headers, tokens). */
+const SECRET_LIKE = /auth|key|token|secret|passw|cookie|signature|credential/i;
+
+/**
+ * A plain object of headers safe to log: secret headers replaced, and the query string of
+ * `:path` too (clients put keys there: `?api_key=...`).
+ */
 export function loggableHeaders(entries: Iterable<[string, string]>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of entries) out[k] = (SECRET_HEADERS as readonly string[]).includes(k) ? '[redacted]' : v;
+  for (const [k, v] of entries) {
+    if ((SECRET_HEADERS as readonly string[]).includes(k) || SECRET_LIKE.test(k)) out[k] = '[redacted]';
+    else if (k === ':path' && v.includes('?')) out[k] = `${v.slice(0, v.indexOf('?'))}?[redacted]`;
+    else out[k] = v;
+  }
   return out;
 }

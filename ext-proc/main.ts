@@ -4,7 +4,9 @@ import { builtinPlugins } from '../plugins/index.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { startStatusServer } from './http-status.js';
 import { createLogger } from './logger.js';
+import { LogLevelControl } from './log-level.js';
 import { createMetrics } from './metrics.js';
+import { accessLogger, combineObservers, metricsObserver } from './observe.js';
 import { createRegistry } from './registry.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 import { startExtProcServer } from './server.js';
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
   let runtime: Runtime = await buildRuntime(loaded, registry, log);
   let draining = false;
   const metrics = createMetrics();
+  const logLevel = new LogLevelControl(log);
   metrics.configInfo.set({ hash: runtime.hash }, 1);
 
   const grpcServer = await startExtProcServer({
@@ -37,9 +40,7 @@ async function main(): Promise<void> {
     maxMessageBytes: config.envoy.maxRequestBytes,
     log,
     runtime: () => runtime,
-    observer: {
-      phase: (phase, ms) => metrics.phaseSeconds.observe({ phase }, ms / 1000),
-    },
+    observer: combineObservers(metricsObserver(metrics), config.logging.accessLog ? { finished: accessLogger(log) } : {}),
   });
   const status = await startStatusServer({
     host: args['http-host'] ?? config.extProc.http.host,
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
       'GET /metrics': async (_req, res) => {
         res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
       },
+      ...logLevel.routes(),
     },
   });
   log.info({ grpcPort: grpcServer.port, httpPort: status.port, config: configPath, configHash: runtime.hash }, 'ext-proc ready');
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGUSR2', () => logLevel.toggleDebug());
   process.on('SIGHUP', () => {
     void (async () => {
       try {
@@ -75,6 +78,7 @@ async function main(): Promise<void> {
         metrics.configReloads.inc({ result: 'success' });
         metrics.configInfo.reset();
         metrics.configInfo.set({ hash: next.hash }, 1);
+        logLevel.configChanged(next.config.logging.level);
         log.info({ configHash: next.hash }, 'config reloaded');
         // Streams that started on the old runtime keep their plugins until they end.
         setTimeout(() => void previous.close(), config.extProc.shutdownGraceMs).unref();

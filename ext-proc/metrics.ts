@@ -1,33 +1,97 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** Whole-request latencies: from sub-millisecond gateway answers to long generations. */
+const REQUEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** The ext-proc's own work: tens of microseconds to a slow plugin. */
+const WORK_BUCKETS = [0.00002, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25];
+
 /**
  * The ext-proc's Prometheus metrics, one registry per process. Names follow Prometheus
- * conventions (base units in the name, `_total` on counters); `model`/`version` label values
- * join with Envoy's `envoy_cluster_name="<model>@<version>"`.
+ * conventions (base units in the name, `_total` on counters). `model`/`version` label values
+ * join with Envoy's `envoy_cluster_name="<model>@<version>"`; an empty value means "none"
+ * (no model resolved, no consumer identified).
  */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gateway_ext_proc_' });
+  const registers = [registry];
   return {
     registry,
     configReloads: new Counter({
       name: 'gateway_config_reloads_total',
       help: 'Config reload attempts by result (success, failure)',
       labelNames: ['result'] as const,
-      registers: [registry],
+      registers,
     }),
     configInfo: new Gauge({
       name: 'gateway_config_info',
       help: 'The active config: 1 for its hash',
       labelNames: ['hash'] as const,
-      registers: [registry],
+      registers,
     }),
     phaseSeconds: new Histogram({
       name: 'gateway_ext_proc_phase_duration_seconds',
-      help: "Time the ext-proc spends on one ext_proc message, by phase",
+      help: 'Time the ext-proc spends on one ext_proc message, by phase',
       labelNames: ['phase'] as const,
-      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25],
-      registers: [registry],
+      buckets: WORK_BUCKETS,
+      registers,
+    }),
+    requestWorkSeconds: new Histogram({
+      name: 'gateway_ext_proc_request_duration_seconds',
+      help: 'Time the ext-proc spends on one request, all phases together (its share of the added latency)',
+      buckets: WORK_BUCKETS,
+      registers,
+    }),
+    requests: new Counter({
+      name: 'gateway_requests_total',
+      help: 'Requests seen by the gateway, by model, version, consumer, protocol and status class (2xx..5xx, or cancelled)',
+      labelNames: ['model', 'version', 'consumer', 'protocol', 'status_class'] as const,
+      registers,
+    }),
+    requestSeconds: new Histogram({
+      name: 'gateway_request_duration_seconds',
+      help: 'First request header to the end of the exchange seen by the ext-proc (end of the response stream when the body is processed)',
+      labelNames: ['model', 'version'] as const,
+      buckets: REQUEST_BUCKETS,
+      registers,
+    }),
+    responseHeadersSeconds: new Histogram({
+      name: 'gateway_response_headers_duration_seconds',
+      help: "First request header to the upstream's response headers",
+      labelNames: ['model', 'version'] as const,
+      buckets: REQUEST_BUCKETS,
+      registers,
+    }),
+    firstTokenSeconds: new Histogram({
+      name: 'gateway_time_to_first_token_seconds',
+      help: 'First request header to the first chunk of a streamed (SSE) response',
+      labelNames: ['model', 'version'] as const,
+      buckets: REQUEST_BUCKETS,
+      registers,
+    }),
+    routeDecisions: new Counter({
+      name: 'gateway_route_decisions_total',
+      help: 'Which version served each routed request and why (reason: default, split, sticky, header, path, alias:<name>; variant: experiment arm)',
+      labelNames: ['model', 'version', 'reason', 'variant'] as const,
+      registers,
+    }),
+    rejections: new Counter({
+      name: 'gateway_rejections_total',
+      help: 'Requests the gateway answered itself with an error, by reason (auth, validation, limits, routing, error) and stable error code',
+      labelNames: ['reason', 'code', 'model'] as const,
+      registers,
+    }),
+    pluginErrors: new Counter({
+      name: 'gateway_plugin_errors_total',
+      help: 'Plugin hook failures (kind: error, timeout), by plugin instance and hook',
+      labelNames: ['plugin', 'hook', 'kind'] as const,
+      registers,
+    }),
+    tokens: new Counter({
+      name: 'gateway_tokens_total',
+      help: 'OpenAI token usage reported by model servers (type: prompt, completion), by model, version and consumer',
+      labelNames: ['model', 'version', 'consumer', 'type'] as const,
+      registers,
     }),
   };
 }

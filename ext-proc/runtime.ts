@@ -4,6 +4,7 @@ import { ConfigError, formatIssues, type LoadedConfig } from './config/load.js';
 import { clusterName, type GatewayConfig, type PluginInstanceConfig } from './config/schema.js';
 import type { PluginInstance } from './pipeline/chain.js';
 import type { PluginRegistry } from './registry.js';
+import { tracingInstance } from './tracing.js';
 import { dirname } from 'node:path';
 
 /**
@@ -88,6 +89,11 @@ export async function buildRuntime(loaded: LoadedConfig, registry: PluginRegistr
   try {
     const globalChain = await buildChain(config.plugins, 'plugins', registry, host, log);
     built.push(globalChain);
+    // Tracing runs first so its span covers the whole chain and upstreams see its traceparent.
+    const tracing = tracingInstance(config.tracing, log);
+    if (tracing) {
+      globalChain.unshift(tracing);
+    }
     const modelChains = new Map<string, PluginInstance[]>();
     for (const [model, m] of Object.entries(config.models)) {
       const chain = await buildChain(m.plugins, `models.${model}.plugins`, registry, host, log);

@@ -23,14 +23,20 @@ import { BodyMode, common, headersToMap, immediate, modeOverride } from './envoy
 import { BodyBuffer } from './pipeline/body.js';
 import { anyHas, appliesTo, type HookName, type PluginInstance } from './pipeline/chain.js';
 import { serializeEvent, SseParser } from './pipeline/sse.js';
+import { loggableHeaders } from './logger.js';
 import type { Runtime } from './runtime.js';
 
 /** The header Envoy's route reads the upstream cluster from (`cluster_header`). Only the gateway sets it. */
 export const CLUSTER_HEADER = 'x-gateway-cluster';
 
-/** Observes each finished request; the metrics and access log hang off this. */
+/**
+ * Observes requests; the metrics, access log and traces hang off this. Called on the hot
+ * path: implementations must be cheap and must not throw.
+ */
 export interface RequestObserver {
   phase?(phase: HookName, durationMs: number): void;
+  /** A plugin threw (not a deliberate client error) or ran out of time. */
+  pluginError?(plugin: string, hook: HookName | 'end', kind: 'error' | 'timeout'): void;
   finished?(summary: RequestSummary): void;
 }
 
@@ -40,7 +46,12 @@ export interface RequestSummary {
   vars: RequestVars;
   response: ResponseInfo | undefined;
   outcome: RequestOutcome;
+  /** First request header to the end of the exchange as the ext-proc saw it (stream end). */
   elapsedMs: number;
+  /** First request header to the upstream's response headers; undefined when none came. */
+  responseHeadersMs: number | undefined;
+  /** First request header to the first streamed response body chunk (time to first token for SSE). */
+  firstChunkMs: number | undefined;
   /** Time spent in the ext-proc itself (all phases). */
   processingMs: number;
 }
@@ -68,6 +79,8 @@ export class StreamProcessor {
   private readonly abort = new AbortController();
   private readonly startedAt = performance.now();
   private processingMs = 0;
+  private responseHeadersAt: number | undefined;
+  private firstChunkAt: number | undefined;
   private ended = false;
   /** The exchange reached its last message (or we answered it ourselves). */
   complete = false;
@@ -142,6 +155,9 @@ export class StreamProcessor {
       protocol: detectProtocol(pathname, (name) => catalog.get(name)?.protocol),
     };
     this.chain = this.runtime.globalChain.filter((p) => appliesTo(p, this.request?.protocol));
+    if (this.rootLog.isLevelEnabled('debug')) {
+      this.log.debug({ protocol: this.request.protocol, headers: loggableHeaders(values) }, 'request headers');
+    }
 
     const stop = await this.runHook('requestHeaders', () => this.headersCtx('requestHeaders', this.requestHeaders));
     if (stop) return this.stop(stop);
@@ -182,6 +198,7 @@ export class StreamProcessor {
   }
 
   private async onResponseHeaders(msg: HttpHeaders): Promise<ProcessingResponse> {
+    this.responseHeadersAt = performance.now();
     const values = headersToMap(msg);
     this.responseHeaders = new HeaderSet(values);
     const status = Number(values.get(':status') ?? 0);
@@ -192,6 +209,7 @@ export class StreamProcessor {
       streaming: (values.get('content-type') ?? '').includes('text/event-stream'),
     };
     const response = this.response;
+    if (this.rootLog.isLevelEnabled('debug')) this.log.debug({ headers: loggableHeaders(values) }, 'response headers');
     const stop = await this.runHook('responseHeaders', () => ({ ...this.headersCtx('responseHeaders', this.responseHeaders), response }));
     if (stop) return this.stop(stop);
 
@@ -210,6 +228,8 @@ export class StreamProcessor {
   private async onResponseBody(msg: HttpBody): Promise<ProcessingResponse> {
     if (msg.endOfStream) this.complete = true;
     if (this.responseBodyMode === BodyMode.BUFFERED) return this.onBufferedResponseBody(msg);
+    // Only when the chain streams the body anyway: timing it never adds a round trip.
+    this.firstChunkAt ??= performance.now();
     const chunk = await this.onStreamedChunk(msg);
     return { response: { $case: 'responseBody', value: { response: common(new Map(), { body: chunk }) } } };
   }
@@ -425,6 +445,7 @@ export class StreamProcessor {
     const errorId = randomBytes(6).toString('hex');
     const streamed = hook === 'responseChunk' || hook === 'responseEvent';
     const failOpen = plugin.failOpen || streamed;
+    this.observer.pluginError?.(plugin.name, hook, code === GatewayErrorCodes.pluginTimeout ? 'timeout' : 'error');
     this.log.error(
       { plugin: plugin.name, type: plugin.type, hook, errorId, code, failOpen, err },
       failOpen ? 'plugin failed; skipped (fail-open)' : 'plugin failed; request answered 500',
@@ -444,7 +465,8 @@ export class StreamProcessor {
     this.outcome.status = stop.respond.status;
     this.outcome.answeredBy = stop.by;
     this.complete = true;
-    if (stop.code) this.outcome.errorCode = stop.code;
+    const code = stop.code ?? errorCodes.get(stop.respond);
+    if (code) this.outcome.errorCode = code;
     else if (stop.respond.status >= 400) this.outcome.errorCode = `http_${stop.respond.status}`;
     return immediate(stop.respond, `ext_proc_${stop.by}`);
   }
@@ -478,11 +500,13 @@ export class StreamProcessor {
 
   private fail(status: number, message: string, details: ErrorDetails = {}): Respond {
     const body = errorBody(this.request?.protocol, status, message, details);
-    return respondFrom({
+    const respond = respondFrom({
       status,
       json: body,
       headers: { ...details.headers, 'x-request-id': this.request?.id ?? '' },
     });
+    if (details.code !== undefined) errorCodes.set(respond, details.code);
+    return respond;
   }
 
   // ---- end ----------------------------------------------------------------------------------
@@ -508,6 +532,7 @@ export class StreamProcessor {
         try {
           await withTimeout(Promise.resolve(hook.call(plugin.hooks, endCtx)), plugin.timeoutMs);
         } catch (err) {
+          this.observer.pluginError?.(plugin.name, 'end', err instanceof HookTimeout ? 'timeout' : 'error');
           this.log.error({ plugin: plugin.name, hook: 'end', err }, 'end hook failed');
         }
       }
@@ -519,6 +544,8 @@ export class StreamProcessor {
       response: this.response,
       outcome: this.outcome,
       elapsedMs,
+      responseHeadersMs: this.responseHeadersAt === undefined ? undefined : this.responseHeadersAt - this.startedAt,
+      firstChunkMs: this.firstChunkAt === undefined ? undefined : this.firstChunkAt - this.startedAt,
       processingMs: this.processingMs,
     });
   }
@@ -533,6 +560,9 @@ function withBody<T extends object>(ctx: T, body: BodyBuffer): T {
     replaceJson: (v: unknown) => body.replaceJson(v),
   });
 }
+
+/** The stable code of each error made by `ctx.fail`, so metrics and logs can name the rejection. */
+const errorCodes = new WeakMap<Respond, string>();
 
 function isRespond(value: unknown): value is Respond {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'respond';
@@ -550,13 +580,15 @@ export function respondFrom(init: RespondInit): Respond {
   return Object.freeze({ kind: 'respond' as const, status: init.status, headers, body });
 }
 
+class HookTimeout extends Error {}
+
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
       p,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+        timer = setTimeout(() => reject(new HookTimeout(`timed out after ${ms} ms`)), ms);
       }),
     ]);
   } finally {

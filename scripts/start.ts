@@ -47,7 +47,9 @@ Inference gateway is up (Envoy ${s.envoyVersion}).
   Envoy admin               ${s.adminUrl}   (stats: ${s.adminUrl}/stats/prometheus)
   ext-proc gRPC             127.0.0.1:${ext?.grpcPort}
   ext-proc health/metrics   http://127.0.0.1:${ext?.httpPort}/readyz  /healthz  /metrics
-  Logs and rendered config  ${s.workDir}
+  ext-proc log level        curl -X PUT http://127.0.0.1:${ext?.httpPort}/loglevel -d debug   (or kill -USR2 <pid>)
+  Logs and rendered config  ${s.workDir}   (access log: one JSON line per request in ext-proc-0.log)
+  Dashboards                docker compose up: Prometheus :9090, Grafana :3000 (docs/observability.md)
 
 Try:
   curl -s ${s.url}/v2/models/sentiment/infer -H 'content-type: application/json' \\

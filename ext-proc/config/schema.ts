@@ -8,6 +8,7 @@ const INSTANCE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const ModelName = z.string().regex(MODEL_NAME, 'model names are lower-case letters, digits, "_" and "-"');
 export const VersionName = z.string().regex(VERSION_NAME, 'version names are letters, digits, "_" and "-"');
 
+export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const Port = z.number().int().min(0).max(65535);
 const Host = z.string().min(1);
 const Endpoint = z
@@ -124,7 +125,31 @@ export const GatewayConfigSchema = z
       .strict()
       .prefault({}),
     logging: z
-      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .object({
+        level: LogLevel.default('info'),
+        /** One structured line per request (level info). */
+        accessLog: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    /** Off unless `otlp` is set; see docs/observability.md. */
+    tracing: z
+      .object({
+        otlp: z
+          .object({
+            /** OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces. */
+            endpoint: z.url({ protocol: /^https?$/ }),
+            /** Sent with each export (e.g. a collector's API key); never logged. */
+            headers: z.record(z.string(), z.string()).default({}),
+            serviceName: z.string().min(1).default('inference-gateway'),
+            exportIntervalMs: z.number().int().positive().default(1_000),
+            timeoutMs: z.number().int().positive().default(5_000),
+          })
+          .strict()
+          .optional(),
+        /** Share of new traces recorded; a client's sampled flag is followed as it is. */
+        sampleRatio: z.number().min(0).max(1).default(1),
+      })
       .strict()
       .prefault({}),
     /** Directories or npm packages that provide extra plugin types. */

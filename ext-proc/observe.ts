@@ -1,0 +1,120 @@
+import type { Logger } from 'pino';
+import type { RequestOutcome, RequestVars } from '../plugins/sdk/types.js';
+import type {} from '../plugins/openai-usage/index.js'; // ctx.vars.usage
+import type { Metrics } from './metrics.js';
+import type { RequestObserver, RequestSummary } from './stream.js';
+
+/**
+ * The consumer a request was identified as (`ctx.vars.consumer.id`, set by an auth plugin),
+ * or '' when none was. Read loosely so the core doesn't depend on any one auth plugin.
+ */
+export function consumerOf(vars: RequestVars): string {
+  const consumer = (vars as { consumer?: { id?: unknown } }).consumer;
+  return typeof consumer?.id === 'string' ? consumer.id : '';
+}
+
+export function statusClass(outcome: RequestOutcome): string {
+  const status = outcome.status;
+  if (status !== undefined && status >= 100 && status < 600) return `${Math.floor(status / 100)}xx`;
+  return outcome.cancelled ? 'cancelled' : 'unknown';
+}
+
+export type RejectionReason = 'auth' | 'validation' | 'limits' | 'routing' | 'error' | 'other';
+
+/** Why the gateway refused a request, from the stable error code first and the status second. */
+export function rejectionReason(status: number, code: string | undefined): RejectionReason {
+  if (code !== undefined && /rate_limit|quota|limit_exceeded|too_many|concurren|overload/.test(code)) return 'limits';
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 429) return 'limits';
+  if (status === 404 || status === 405) return 'routing';
+  if (status >= 500) return 'error';
+  if (status >= 400) return 'validation';
+  return 'other';
+}
+
+const s = (ms: number) => ms / 1000;
+
+/** Turns each finished request into metric samples. */
+export function metricsObserver(m: Metrics): Required<RequestObserver> {
+  return {
+    phase(phase, ms) {
+      m.phaseSeconds.observe({ phase }, s(ms));
+    },
+    pluginError(plugin, hook, kind) {
+      m.pluginErrors.inc({ plugin, hook, kind });
+    },
+    finished(r) {
+      const model = r.route.model ?? '';
+      const version = r.route.version ?? '';
+      const consumer = consumerOf(r.vars);
+      m.requests.inc({ model, version, consumer, protocol: r.request?.protocol ?? '', status_class: statusClass(r.outcome) });
+      m.requestWorkSeconds.observe(s(r.processingMs));
+      if (!r.request) return;
+      const mv = { model, version };
+      m.requestSeconds.observe(mv, s(r.elapsedMs));
+      if (r.responseHeadersMs !== undefined) m.responseHeadersSeconds.observe(mv, s(r.responseHeadersMs));
+      if (r.firstChunkMs !== undefined && r.response?.streaming) m.firstTokenSeconds.observe(mv, s(r.firstChunkMs));
+      if (r.route.model !== undefined && r.route.version !== undefined) {
+        m.routeDecisions.inc({ model, version, reason: r.route.reason ?? '', variant: r.route.variant ?? '' });
+      }
+      const { status, answeredBy, errorCode } = r.outcome;
+      if (answeredBy !== undefined && status !== undefined && status >= 400) {
+        m.rejections.inc({ reason: rejectionReason(status, errorCode), code: errorCode ?? `http_${status}`, model });
+      }
+      const usage = r.vars.usage;
+      if (usage) {
+        m.tokens.inc({ model, version, consumer, type: 'prompt' }, usage.prompt);
+        m.tokens.inc({ model, version, consumer, type: 'completion' }, usage.completion);
+      }
+    },
+  };
+}
+
+const round = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms * 1000) / 1000);
+
+/**
+ * One structured line per request. Only the path without its query is logged (queries can
+ * carry keys), and no header at all: nothing secret can reach the log from here.
+ */
+export function accessLogger(log: Logger): (r: RequestSummary) => void {
+  const access = log.child({ log: 'access' });
+  return (r) => {
+    if (!access.isLevelEnabled('info')) return;
+    access.info(
+      {
+        reqId: r.request?.id,
+        method: r.request?.method,
+        path: r.request?.pathname,
+        protocol: r.request?.protocol,
+        consumer: consumerOf(r.vars) || undefined,
+        model: r.route.model,
+        version: r.route.version,
+        route: r.route.reason,
+        variant: r.route.variant,
+        status: r.outcome.status,
+        answeredBy: r.outcome.answeredBy,
+        errorCode: r.outcome.errorCode,
+        cancelled: r.outcome.cancelled || undefined,
+        durationMs: round(r.elapsedMs),
+        responseHeadersMs: round(r.responseHeadersMs),
+        firstTokenMs: r.response?.streaming ? round(r.firstChunkMs) : undefined,
+        extProcMs: round(r.processingMs),
+        promptTokens: r.vars.usage?.prompt,
+        completionTokens: r.vars.usage?.completion,
+      },
+      'request',
+    );
+  };
+}
+
+/** Several observers behind one; each callback is only present when some observer has it. */
+export function combineObservers(...observers: RequestObserver[]): RequestObserver {
+  const phase = observers.flatMap((o) => (o.phase ? [o.phase.bind(o)] : []));
+  const pluginError = observers.flatMap((o) => (o.pluginError ? [o.pluginError.bind(o)] : []));
+  const finished = observers.flatMap((o) => (o.finished ? [o.finished.bind(o)] : []));
+  return {
+    ...(phase.length > 0 && { phase: (p, ms) => phase.forEach((f) => f(p, ms)) }),
+    ...(pluginError.length > 0 && { pluginError: (p, h, k) => pluginError.forEach((f) => f(p, h, k)) }),
+    ...(finished.length > 0 && { finished: (r) => finished.forEach((f) => f(r)) }),
+  };
+}

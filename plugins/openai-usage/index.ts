@@ -1,0 +1,89 @@
+import { definePlugin, z } from '../sdk/index.js';
+
+/** Token counts of one OpenAI response, as the model server reported them in `usage`. */
+export interface TokenUsage {
+  prompt: number;
+  completion: number;
+}
+
+declare module '../sdk/types.js' {
+  interface RequestVars {
+    /** Set by openai-usage once the response's `usage` is seen; read by metrics, access log, limits. */
+    usage?: TokenUsage;
+    /** openai-usage asked the model for a usage chunk the client did not want: drop it on the way back. */
+    usageInjected?: boolean;
+  }
+}
+
+const Options = z
+  .object({
+    /**
+     * Streams only carry `usage` when the client sets `stream_options.include_usage`. With this
+     * on, the gateway asks for it on every streamed request and removes the extra chunk before
+     * the client sees it, so every stream is counted. Costs a request body rewrite.
+     */
+    forceStreamUsage: z.boolean().default(false),
+  })
+  .strict();
+
+const Usage = z.object({ prompt_tokens: z.number().int().min(0), completion_tokens: z.number().int().min(0).optional() }).loose();
+
+function readUsage(value: unknown): TokenUsage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const parsed = Usage.safeParse((value as { usage?: unknown }).usage);
+  if (!parsed.success) return undefined;
+  return { prompt: parsed.data.prompt_tokens, completion: parsed.data.completion_tokens ?? 0 };
+}
+
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
+
+interface StreamRequest {
+  stream?: unknown;
+  stream_options?: { include_usage?: unknown } | null;
+}
+
+/**
+ * Reads OpenAI token usage from responses (a buffered JSON body, or the usage chunk of an SSE
+ * stream) into `ctx.vars.usage`. It reads only; the gateway's metrics and access log report it.
+ */
+export default definePlugin({
+  type: 'openai-usage',
+  description: 'Records OpenAI token usage (prompt, completion) from responses into ctx.vars.usage',
+  protocols: ['openai'],
+  options: Options,
+  setup(options) {
+    return {
+      ...(options.forceStreamUsage && {
+        requestBody(ctx) {
+          let body: StreamRequest;
+          try {
+            body = ctx.json() as StreamRequest;
+          } catch {
+            return; // not JSON: whoever validates requests answers it
+          }
+          if (typeof body !== 'object' || body === null || body.stream !== true || body.stream_options?.include_usage === true) return;
+          ctx.replaceJson({ ...body, stream_options: { ...body.stream_options, include_usage: true } });
+          ctx.vars.usageInjected = true;
+        },
+      }),
+      responseBody(ctx) {
+        if (ctx.response.status !== 200) return;
+        try {
+          ctx.vars.usage = readUsage(ctx.json()) ?? ctx.vars.usage;
+        } catch {
+          /* not JSON: nothing to count */
+        }
+      },
+      responseEvent(ctx) {
+        // Most chunks carry no usage (or `"usage":null`): skip parsing them.
+        const data = ctx.event.data;
+        if (ctx.done || !USAGE_OBJECT.test(data)) return;
+        const chunk = ctx.json<{ usage?: unknown; choices?: unknown[] }>();
+        const usage = readUsage(chunk);
+        if (!usage) return;
+        ctx.vars.usage = usage;
+        if (ctx.vars.usageInjected && Array.isArray(chunk?.choices) && chunk.choices.length === 0) ctx.replaceEvent(null);
+      },
+    };
+  },
+});
