@@ -1,4 +1,13 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+// Plugins import the SDK by package name (package.json `exports`); tests resolve it to the source.
+const resolve = {
+  alias: {
+    'inference-gateway/sdk/testing': fileURLToPath(new URL('./plugins/sdk/testing.ts', import.meta.url)),
+    'inference-gateway/sdk': fileURLToPath(new URL('./plugins/sdk/index.ts', import.meta.url)),
+  },
+};
 
 // Two projects: fast unit tests (no Envoy) and the e2e suite, which starts real Envoy,
 // the ext-proc and the demo model servers on free loopback ports.
@@ -6,6 +15,7 @@ export default defineConfig({
   test: {
     projects: [
       {
+        resolve,
         test: {
           name: 'unit',
           include: ['ext-proc/**/*.test.ts', 'plugins/**/*.test.ts', 'examples/**/*.test.ts', 'test/unit/**/*.test.ts'],
@@ -13,6 +23,7 @@ export default defineConfig({
         },
       },
       {
+        resolve,
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],

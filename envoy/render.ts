@@ -2,6 +2,8 @@ import { stringify } from 'yaml';
 import { clusterName, type GatewayConfig, type ModelConfig, type VersionConfig } from '../ext-proc/config/schema.js';
 import { CLUSTER_HEADER } from '../ext-proc/stream.js';
 import { EXT_PROC_SERVICE } from '../ext-proc/server.js';
+import { FILTER_BODY_MODES } from '../ext-proc/envoy-messages.js';
+import { processingMode_BodySendModeToJSON as bodyModeName } from '../ext-proc/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
 
 export const EXT_PROC_CLUSTER = 'ext_proc';
 
@@ -104,13 +106,16 @@ function versionRoute(model: string, version: string, v: VersionConfig): Json {
   };
 }
 
+/** Envoy's own answer when the ext-proc chose no model (no cluster header set). */
+export const NO_MODEL_SELECTED = { status: 404, body: JSON.stringify({ error: 'no model selected for this request' }) } as const;
+
 function noRouteReply(): Json {
   return {
     name: 'no_model_selected',
     match: { prefix: '/' },
     direct_response: {
-      status: 404,
-      body: { inline_string: JSON.stringify({ error: 'no model selected for this request' }) },
+      status: NO_MODEL_SELECTED.status,
+      body: { inline_string: NO_MODEL_SELECTED.body },
     },
     response_headers_to_add: [{ header: { key: 'content-type', value: 'application/json' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }],
   };
@@ -144,8 +149,8 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
       processing_mode: {
         request_header_mode: 'SEND',
         response_header_mode: 'SEND',
-        request_body_mode: 'BUFFERED',
-        response_body_mode: 'NONE',
+        request_body_mode: bodyModeName(FILTER_BODY_MODES.request),
+        response_body_mode: bodyModeName(FILTER_BODY_MODES.response),
         request_trailer_mode: 'SKIP',
         response_trailer_mode: 'SKIP',
       },

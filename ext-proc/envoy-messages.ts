@@ -15,6 +15,16 @@ import type { Respond } from '../plugins/sdk/types.js';
 
 export { ProcessingMode_BodySendMode as BodyMode };
 
+/**
+ * The body modes in the ext_proc filter config (envoy/render.ts renders them). Request bodies
+ * are BUFFERED by default because OpenAI names its model there; the processor turns phases
+ * off or on per request with `mode_override`.
+ */
+export const FILTER_BODY_MODES = {
+  request: ProcessingMode_BodySendMode.BUFFERED,
+  response: ProcessingMode_BodySendMode.NONE,
+} as const;
+
 /** Envoy puts values in `raw_value` on current versions and in `value` on old ones. */
 export function headersToMap(headers: HttpHeaders): Map<string, string> {
   const map = new Map<string, string>();

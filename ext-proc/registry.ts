@@ -1,14 +1,16 @@
-import { readdir, stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { createRequire } from 'node:module';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { PluginDef } from '../plugins/sdk/types.js';
 import { ConfigError } from './config/load.js';
+import { provideSdkToPlugins } from './sdk-resolver.js';
 
 export interface PluginRegistry {
   get(type: string): PluginDef | undefined;
   types(): string[];
 }
+
+const GATEWAY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function isPluginDef(value: unknown): value is PluginDef {
   if (typeof value !== 'object' || value === null) return false;
@@ -24,39 +26,67 @@ function defsOf(mod: Record<string, unknown>): PluginDef[] {
   return found;
 }
 
+const exists = (path: string) => stat(path).then(() => true, () => false);
+const isDir = (path: string) => stat(path).then((s) => s.isDirectory(), () => false);
+
+/** The entry of a package folder: `exports["."]` (import/default condition), then `main`, then index.*. */
+async function packageEntry(dir: string): Promise<string | undefined> {
+  const pkgPath = join(dir, 'package.json');
+  if (await exists(pkgPath)) {
+    const pkg = JSON.parse(await readFile(pkgPath, 'utf8')) as { exports?: unknown; main?: unknown };
+    const dot = typeof pkg.exports === 'object' && pkg.exports !== null && '.' in pkg.exports ? (pkg.exports as Record<string, unknown>)['.'] : pkg.exports;
+    const target =
+      typeof dot === 'string'
+        ? dot
+        : typeof dot === 'object' && dot !== null
+          ? ((dot as Record<string, unknown>).import ?? (dot as Record<string, unknown>).default)
+          : pkg.main;
+    if (typeof target === 'string') return resolve(dir, target);
+  }
+  for (const index of ['index.ts', 'index.js', 'index.mjs']) {
+    if (await exists(join(dir, index))) return join(dir, index);
+  }
+  return undefined;
+}
+
+/** `node_modules/<name>` seen from the config's folder upwards, then from the gateway's own install. */
+async function findPackage(name: string, configDir: string): Promise<string> {
+  for (const start of [configDir, GATEWAY_ROOT]) {
+    for (let dir = start; ; dir = dirname(dir)) {
+      const candidate = join(dir, 'node_modules', name);
+      if (await exists(join(candidate, 'package.json'))) return candidate;
+      if (dirname(dir) === dir) break;
+    }
+  }
+  throw new Error(`npm package "${name}" is not installed (looked in node_modules from ${configDir} and from the gateway)`);
+}
+
+const importDefs = async (file: string) => defsOf((await import(pathToFileURL(file).href)) as Record<string, unknown>);
+
+const SKIPPED_FILE = /(?:\.test|\.spec|\.config|\.d)\.[cm]?[jt]s$/;
+
+/**
+ * A source is an npm package name, a plugin file, a plugin package folder (one with a
+ * package.json or an index.*), or a folder of such plugin folders and files.
+ */
 async function importSource(source: string, configDir: string): Promise<PluginDef[]> {
   const looksLikePath = source.startsWith('.') || isAbsolute(source);
-  if (!looksLikePath) {
-    // An npm package, resolved from the config's folder first so a deployment can vendor it.
-    const require = createRequire(join(configDir, 'noop.js'));
-    let entry: string;
-    try {
-      entry = require.resolve(source);
-    } catch {
-      entry = createRequire(import.meta.url).resolve(source);
-    }
-    return defsOf((await import(pathToFileURL(entry).href)) as Record<string, unknown>);
-  }
-  const dir = resolve(configDir, source);
-  const info = await stat(dir);
-  if (info.isFile()) return defsOf((await import(pathToFileURL(dir).href)) as Record<string, unknown>);
-  // A directory of plugins: each sub-folder with an index.(ts|js), or each file in it.
+  const path = looksLikePath ? resolve(configDir, source) : await findPackage(source, configDir);
+  if (!(await isDir(path))) return importDefs(path);
+  const entry = await packageEntry(path);
+  if (entry) return importDefs(entry);
+  if (!looksLikePath) throw new Error(`package "${source}" has no entry point (exports, main or index.*)`);
+
   const defs: PluginDef[] = [];
-  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name.endsWith('.test.ts') || entry.name.startsWith('.')) continue;
-    let file: string | undefined;
-    if (entry.isDirectory()) {
-      for (const index of ['index.ts', 'index.js', 'index.mjs']) {
-        const candidate = join(dir, entry.name, index);
-        if (await stat(candidate).then(() => true, () => false)) {
-          file = candidate;
-          break;
-        }
-      }
-    } else if (/\.(ts|js|mjs)$/.test(entry.name) && !entry.name.endsWith('.d.ts')) {
-      file = join(dir, entry.name);
+  for (const dirent of (await readdir(path, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (dirent.name.startsWith('.') || dirent.name === 'node_modules') continue;
+    const full = join(path, dirent.name);
+    if (dirent.isDirectory()) {
+      const sub = await packageEntry(full);
+      if (sub) defs.push(...(await importDefs(sub)));
+    } else if (/\.(ts|js|mjs)$/.test(dirent.name) && !SKIPPED_FILE.test(dirent.name)) {
+      defs.push(...(await importDefs(full)));
     }
-    if (file) defs.push(...defsOf((await import(pathToFileURL(file).href)) as Record<string, unknown>));
   }
   return defs;
 }
@@ -72,6 +102,7 @@ export async function createRegistry(
     byType.set(def.type, def);
   };
   for (const def of builtins) add(def, 'built-in');
+  if (sources.length > 0) provideSdkToPlugins();
   for (const [i, source] of sources.entries()) {
     let defs: PluginDef[];
     try {
@@ -80,7 +111,7 @@ export async function createRegistry(
       throw new ConfigError(`pluginSources[${i}]: cannot load "${source}": ${(err as Error).message}`);
     }
     if (defs.length === 0) throw new ConfigError(`pluginSources[${i}]: "${source}" exports no plugin (export default definePlugin(...))`);
-    for (const def of defs) add(def, `pluginSources[${i}]`);
+    for (const def of defs) add(def, `pluginSources[${i}] ("${source}")`);
   }
   return { get: (type) => byType.get(type), types: () => [...byType.keys()].sort() };
 }

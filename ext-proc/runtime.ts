@@ -46,6 +46,8 @@ async function buildChain(
   registry: PluginRegistry,
   host: Omit<PluginHost, 'name' | 'log'>,
   log: Logger,
+  /** Every instance set up so far, so a later failure can close them all. */
+  built: PluginInstance[],
 ): Promise<PluginInstance[]> {
   const chain: PluginInstance[] = [];
   const seen = new Set<string>();
@@ -66,14 +68,16 @@ async function buildChain(
     } catch (err) {
       throw new ConfigError(`${label}: setup failed: ${(err as Error).message}`);
     }
-    chain.push({
+    const instance: PluginInstance = {
       name,
       type: inst.type,
       hooks,
       timeoutMs: inst.timeoutMs,
       failOpen: inst.failOpen,
       protocols: def.protocols ? new Set(def.protocols) : undefined,
-    });
+    };
+    built.push(instance);
+    chain.push(instance);
   }
   return chain;
 }
@@ -82,23 +86,21 @@ export async function buildRuntime(loaded: LoadedConfig, registry: PluginRegistr
   const { config } = loaded;
   const catalog = buildCatalog(config);
   const host = { models: catalog, configDir: dirname(loaded.path) };
-  const built: PluginInstance[][] = [];
+  const built: PluginInstance[] = [];
   const closeAll = async () => {
-    await Promise.allSettled(built.flat().map(async (p) => p.hooks.close?.()));
+    await Promise.allSettled(built.map(async (p) => p.hooks.close?.()));
   };
   try {
-    const globalChain = await buildChain(config.plugins, 'plugins', registry, host, log);
-    built.push(globalChain);
+    const globalChain = await buildChain(config.plugins, 'plugins', registry, host, log, built);
     // Tracing runs first so its span covers the whole chain and upstreams see its traceparent.
     const tracing = tracingInstance(config.tracing, log);
     if (tracing) {
       globalChain.unshift(tracing);
+      built.push(tracing);
     }
     const modelChains = new Map<string, PluginInstance[]>();
     for (const [model, m] of Object.entries(config.models)) {
-      const chain = await buildChain(m.plugins, `models.${model}.plugins`, registry, host, log);
-      built.push(chain);
-      modelChains.set(model, chain);
+      modelChains.set(model, await buildChain(m.plugins, `models.${model}.plugins`, registry, host, log, built));
     }
     return {
       config,

@@ -79,17 +79,21 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
 /**
  * The server loop of one stream: messages are handled strictly in order (each answered
  * exactly once), and the processor's `end` runs once however the stream stops.
+ *
+ * Envoy ends every stream the same way, finished or not (half-close, then reset), and a
+ * client that goes away looks identical: whether the request was cancelled is decided by
+ * whether the exchange reached its last message, not by which event arrived.
  */
 function handleStream(call: Call, opts: ExtProcServerOptions, live: Set<Call>): void {
   live.add(call);
   const processor = new StreamProcessor(opts.runtime(), opts.log, opts.observer);
   let queue: Promise<void> = Promise.resolve();
   let closed = false;
-  const finish = (cancelled: boolean) => {
+  const finish = () => {
     if (closed) return;
     closed = true;
     live.delete(call);
-    void processor.end(cancelled && !processor.complete);
+    void processor.end(!processor.complete);
   };
 
   call.on('data', (msg: ProcessingRequest) => {
@@ -102,17 +106,17 @@ function handleStream(call: Call, opts: ExtProcServerOptions, live: Set<Call>): 
         // Unexpected: a bug, not a plugin error (those become responses). Envoy turns this into a 500.
         processor.log.error({ err }, 'ext_proc stream failed');
         if (!closed) call.emit('error', { code: grpc.status.INTERNAL, details: 'ext_proc internal error' });
-        call.end();
-        finish(true);
+        finish();
       }
     });
   });
   call.on('end', () => {
+    // Answer whatever is still queued first, then close our side.
     void queue.then(() => {
       if (!closed) call.end();
-      finish(false);
+      finish();
     });
   });
-  call.on('cancelled', () => finish(true));
-  call.on('error', () => finish(true));
+  call.on('cancelled', finish);
+  call.on('error', finish);
 }

@@ -74,6 +74,9 @@ export class StreamProcessor {
   /** Model plugins that joined after request headers and still owe their requestHeaders call. */
   private lateJoiners: PluginInstance[] = [];
   private responseBodyMode = BodyMode.NONE;
+  /** Plugins whose `needs` said no for this request: their body hooks are not called. */
+  private readonly skipRequestBody = new Set<PluginInstance>();
+  private readonly skipResponseBody = new Set<PluginInstance>();
   private sse: SseParser | undefined;
   private readonly outcome: RequestOutcome = { cancelled: false };
   private readonly abort = new AbortController();
@@ -92,8 +95,11 @@ export class StreamProcessor {
     private readonly observer: RequestObserver = {},
   ) {}
 
+  /** The stream's logger, tagged with the request id once the request headers arrived. */
   get log(): Logger {
-    this.logger ??= this.rootLog.child({ reqId: this.request?.id });
+    if (this.logger) return this.logger;
+    if (!this.request) return this.rootLog;
+    this.logger = this.rootLog.child({ reqId: this.request.id });
     return this.logger;
   }
 
@@ -213,9 +219,9 @@ export class StreamProcessor {
     const stop = await this.runHook('responseHeaders', () => ({ ...this.headersCtx('responseHeaders', this.responseHeaders), response }));
     if (stop) return this.stop(stop);
 
-    if (!msg.endOfStream) this.responseBodyMode = this.chooseResponseBodyMode(response.streaming);
+    if (!msg.endOfStream) this.responseBodyMode = this.chooseResponseBodyMode(response);
     if (this.responseBodyMode === BodyMode.NONE) this.complete = true;
-    if (this.responseBodyMode === BodyMode.STREAMED && response.streaming && anyHas(this.chain, 'responseEvent')) {
+    if (this.responseBodyMode === BodyMode.STREAMED && response.streaming && this.chain.some((p) => p.hooks.responseEvent && !this.skipResponseBody.has(p))) {
       this.sse = new SseParser();
     }
     const changes = this.takeChanges(this.responseHeaders);
@@ -241,9 +247,11 @@ export class StreamProcessor {
       withBody({ ...this.headersCtx('responseBody', this.responseHeaders), response }, body),
     );
     if (stop) return this.stop(stop);
+    // Chunk hooks see every byte that reaches the client; here that is the whole body, once.
+    const chunk = await this.runChunkHooks(body.body, true);
     let newBody: Buffer | undefined;
-    if (body.replaced) {
-      newBody = body.body;
+    if (body.replaced || chunk) {
+      newBody = chunk ?? body.body;
       this.responseHeaders.set('content-length', String(newBody.length));
     }
     const changes = this.takeChanges(this.responseHeaders);
@@ -252,73 +260,122 @@ export class StreamProcessor {
 
   /** Returns the replacement for this chunk, or undefined to pass it through untouched. */
   private async onStreamedChunk(msg: HttpBody): Promise<Buffer | undefined> {
-    const response = this.response as ResponseInfo;
-    let chunk = msg.body;
-    let replaced = false;
-    // Streamed hooks can't stop the response (its status is already on the wire): errors are logged only.
-    await this.runHook('responseChunk', () => ({
-      ...this.baseCtx('responseChunk'),
-      response,
-      chunk,
-      endOfStream: msg.endOfStream,
-      replaceChunk(next: Buffer | string) {
-        chunk = typeof next === 'string' ? Buffer.from(next) : next;
-        replaced = true;
-      },
-    }));
-    if (!this.sse) return replaced ? chunk : undefined;
+    const replacedChunk = await this.runChunkHooks(msg.body, msg.endOfStream);
+    const chunk = replacedChunk ?? msg.body;
+    if (!this.sse) return replacedChunk;
 
-    const parsed = this.sse.feed(chunk);
+    // Events leave in whole: the tail of a chunk waits for the chunk that completes its event.
     let out = '';
-    let changedEvents = false;
-    for (const { event, raw } of parsed) {
-      let current: SseEvent | null = event;
-      let eventChanged = false;
-      const done = event.data === '[DONE]';
-      await this.runHook('responseEvent', () => ({
-        ...this.baseCtx('responseEvent'),
-        response,
-        event: current ?? event,
-        done,
-        json<T>(): T | undefined {
-          if (!current || current.data === '[DONE]') return undefined;
-          try {
-            return JSON.parse(current.data) as T;
-          } catch {
-            return undefined;
-          }
-        },
-        replaceEvent(next: SseEvent | null) {
-          current = next;
-          eventChanged = true;
-        },
-      }));
-      if (eventChanged) changedEvents = true;
-      if (current) out += eventChanged ? serializeEvent(current) : raw;
+    for (const { event, raw } of this.sse.feed(chunk)) {
+      const next = await this.runEventHooks(event);
+      if (next === undefined) out += raw;
+      else if (next !== null) out += serializeEvent(next);
     }
     if (msg.endOfStream) out += this.sse.flush();
     const input = chunk.toString('utf8');
-    if (!changedEvents && !replaced && out === input) return undefined;
+    if (replacedChunk === undefined && out === input) return undefined;
     return Buffer.from(out);
+  }
+
+  /** Runs `responseChunk` hooks; returns the replacement chunk if any hook replaced it. */
+  private async runChunkHooks(original: Buffer, endOfStream: boolean): Promise<Buffer | undefined> {
+    const response = this.response as ResponseInfo;
+    let chunk = original;
+    let replaced = false;
+    await this.runHook(
+      'responseChunk',
+      () => ({
+        ...this.baseCtx('responseChunk'),
+        response,
+        chunk,
+        endOfStream,
+        replaceChunk(next: Buffer | string) {
+          chunk = typeof next === 'string' ? Buffer.from(next) : next;
+          replaced = true;
+        },
+      }),
+      { streamed: true },
+    );
+    return replaced ? chunk : undefined;
+  }
+
+  /** Runs `responseEvent` hooks on one event: undefined = unchanged, null = dropped, else the replacement. */
+  private async runEventHooks(original: SseEvent): Promise<SseEvent | null | undefined> {
+    const response = this.response as ResponseInfo;
+    let current: SseEvent | null = original;
+    let changed = false;
+    const done = original.data === '[DONE]';
+    await this.runHook(
+      'responseEvent',
+      () => {
+        const event = current as SseEvent;
+        return {
+          ...this.baseCtx('responseEvent'),
+          response,
+          event,
+          done,
+          json<T>(): T | undefined {
+            if (event.data === '[DONE]') return undefined;
+            try {
+              return JSON.parse(event.data) as T;
+            } catch {
+              return undefined;
+            }
+          },
+          replaceEvent(next: SseEvent | null) {
+            current = next === null ? null : { ...next };
+            changed = true;
+          },
+        };
+      },
+      // A dropped event is gone: later plugins have nothing to look at.
+      { streamed: true, until: () => current === null },
+    );
+    return changed ? current : undefined;
   }
 
   // ---- routing ------------------------------------------------------------------------------
 
+  /** Asks each plugin with a `requestBody` hook; the ones that say no are skipped for this request. */
   private needsRequestBody(): boolean {
     const request = this.request as RequestInfo;
+    let needed = false;
     for (const p of this.chain) {
       if (!p.hooks.requestBody) continue;
       const need = p.hooks.needs?.requestBody ?? true;
-      if (typeof need === 'function' ? need(request, this.route) : need) return true;
+      if (this.askNeed(p, 'requestBody', () => (typeof need === 'function' ? need(request, this.route, this.vars) : need))) needed = true;
+      else this.skipRequestBody.add(p);
     }
-    return false;
+    return needed;
   }
 
-  private chooseResponseBodyMode(streaming: boolean): BodyMode {
-    const chunks = anyHas(this.chain, 'responseChunk') || anyHas(this.chain, 'responseEvent');
-    if (streaming) return chunks ? BodyMode.STREAMED : BodyMode.NONE;
-    if (anyHas(this.chain, 'responseBody')) return BodyMode.BUFFERED;
+  /**
+   * The cheapest body mode that serves the hooks still wanted: SSE streams stay STREAMED
+   * (never buffered whole), a whole-body hook on anything else means BUFFERED.
+   */
+  private chooseResponseBodyMode(response: ResponseInfo): BodyMode {
+    const request = this.request as RequestInfo;
+    const wanted = this.chain.filter((p) => {
+      if (!p.hooks.responseBody && !p.hooks.responseChunk && !p.hooks.responseEvent) return false;
+      const need = p.hooks.needs?.responseBody ?? true;
+      if (this.askNeed(p, 'responseBody', () => (typeof need === 'function' ? need(response, request, this.vars) : need))) return true;
+      this.skipResponseBody.add(p);
+      return false;
+    });
+    const chunks = anyHas(wanted, 'responseChunk');
+    if (response.streaming) return chunks || anyHas(wanted, 'responseEvent') ? BodyMode.STREAMED : BodyMode.NONE;
+    if (anyHas(wanted, 'responseBody')) return BodyMode.BUFFERED;
     return chunks ? BodyMode.STREAMED : BodyMode.NONE;
+  }
+
+  /** A `needs` function that throws is a bug in the plugin: log it and assume the phase is needed. */
+  private askNeed(plugin: PluginInstance, phase: string, ask: () => boolean): boolean {
+    try {
+      return ask();
+    } catch (err) {
+      this.log.error({ plugin: plugin.name, hook: `needs.${phase}`, err }, 'plugin needs() failed; assuming the phase is needed');
+      return true;
+    }
   }
 
   /** Validates and records hints; unknown models and versions are the client's 404, never a fall-through. */
@@ -385,8 +442,18 @@ export class StreamProcessor {
 
   private phaseReached: HookName = 'requestHeaders';
 
-  private async runHook(hook: HookName, makeCtx: () => object): Promise<Stop | undefined> {
+  /**
+   * Calls `hook` on each plugin of the chain, in order, until one stops the request.
+   * `streamed` hooks run after the status went out: they cannot stop anything, and a failure
+   * is logged and skipped so the rest of the chain still sees the chunk.
+   */
+  private async runHook(
+    hook: HookName,
+    makeCtx: () => object,
+    opts: { streamed?: boolean; until?: () => boolean } = {},
+  ): Promise<Stop | undefined> {
     this.phaseReached = hook;
+    const skip = hook === 'requestBody' ? this.skipRequestBody : hook.startsWith('response') && hook !== 'responseHeaders' ? this.skipResponseBody : undefined;
     // The chain can grow while it runs (the model's plugins join once a plugin names the model).
     for (let i = 0; i < this.chain.length; i++) {
       const plugin = this.chain[i] as PluginInstance;
@@ -397,14 +464,15 @@ export class StreamProcessor {
           if (stop) return stop;
         }
       }
-      if (!plugin.hooks[hook]) continue;
-      const stop = await this.invoke(plugin, hook, makeCtx());
-      if (stop) return stop;
+      if (!plugin.hooks[hook] || skip?.has(plugin)) continue;
+      const stop = await this.invoke(plugin, hook, makeCtx(), opts.streamed ?? false);
+      if (stop && !opts.streamed) return stop;
+      if (opts.until?.()) break;
     }
     return undefined;
   }
 
-  private async invoke(plugin: PluginInstance, hook: HookName, ctx: object): Promise<Stop | undefined> {
+  private async invoke(plugin: PluginInstance, hook: HookName, ctx: object, streamed = false): Promise<Stop | undefined> {
     const fn = plugin.hooks[hook] as ((c: object) => unknown) | undefined;
     if (!fn) return undefined;
     const pluginCtx = Object.create(ctx, {
@@ -424,31 +492,34 @@ export class StreamProcessor {
           }),
         ]);
       }
-      if (isRespond(result)) return { respond: result, by: plugin.name };
-      return undefined;
+      if (!isRespond(result)) return undefined;
+      if (streamed) {
+        this.log.warn({ plugin: plugin.name, hook }, 'a streamed-body hook returned a response; ignored (the status is already sent)');
+        return undefined;
+      }
+      return { respond: result, by: plugin.name };
     } catch (err) {
-      return this.pluginFailed(plugin, hook, err);
+      return this.pluginFailed(plugin, hook, err, streamed);
     } finally {
       if (timer) clearTimeout(timer);
     }
   }
 
-  private pluginFailed(plugin: PluginInstance, hook: HookName, err: unknown): Stop | undefined {
-    if (err instanceof PluginError && err.expose) {
+  private pluginFailed(plugin: PluginInstance, hook: HookName, err: unknown, streamed: boolean): Stop | undefined {
+    if (PluginError.is(err) && err.expose && !streamed) {
       return {
         respond: this.fail(err.status, err.message, { code: err.code, param: err.param, headers: err.headers }),
         by: plugin.name,
         code: err.code,
       };
     }
-    const code = err instanceof PluginError ? err.code : GatewayErrorCodes.pluginError;
+    const code = PluginError.is(err) ? err.code : GatewayErrorCodes.pluginError;
     const errorId = randomBytes(6).toString('hex');
-    const streamed = hook === 'responseChunk' || hook === 'responseEvent';
     const failOpen = plugin.failOpen || streamed;
     this.observer.pluginError?.(plugin.name, hook, code === GatewayErrorCodes.pluginTimeout ? 'timeout' : 'error');
     this.log.error(
       { plugin: plugin.name, type: plugin.type, hook, errorId, code, failOpen, err },
-      failOpen ? 'plugin failed; skipped (fail-open)' : 'plugin failed; request answered 500',
+      streamed ? 'plugin failed on a streamed body; chunk passed on unchanged' : failOpen ? 'plugin failed; skipped (fail-open)' : 'plugin failed; request answered 500',
     );
     if (failOpen) return undefined;
     return {
@@ -529,8 +600,9 @@ export class StreamProcessor {
       for (const plugin of this.chain) {
         const hook = plugin.hooks.end;
         if (!hook) continue;
+        const ctx = Object.create(endCtx, { log: { get: () => this.log.child({ plugin: plugin.name, hook: 'end' }) } }) as EndContext;
         try {
-          await withTimeout(Promise.resolve(hook.call(plugin.hooks, endCtx)), plugin.timeoutMs);
+          await withTimeout(Promise.resolve(hook.call(plugin.hooks, ctx)), plugin.timeoutMs);
         } catch (err) {
           this.observer.pluginError?.(plugin.name, 'end', err instanceof HookTimeout ? 'timeout' : 'error');
           this.log.error({ plugin: plugin.name, hook: 'end', err }, 'end hook failed');

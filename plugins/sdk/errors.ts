@@ -3,7 +3,18 @@
  * in its protocol's error shape; otherwise it gets a 500 with an error id and the details
  * stay in the log.
  */
+const BRAND = Symbol.for('inference-gateway.PluginError');
+
 export class PluginError extends Error {
+  /**
+   * True for a PluginError from any copy of the SDK. The gateway checks this rather than
+   * `instanceof`: a plugin package may have bundled or linked its own copy.
+   */
+  static is(value: unknown): value is PluginError {
+    return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  }
+
+  readonly [BRAND] = true;
   readonly status: number;
   readonly code: string;
   readonly expose: boolean;

@@ -31,8 +31,10 @@ export interface RouteHints {
 }
 
 /**
- * Typed per-request state shared between plugins. Extend it by module augmentation:
- * `declare module '@gateway/sdk' { interface RequestVars { consumer?: Consumer } }`.
+ * Typed per-request state shared between plugins. Extend it by module augmentation, naming
+ * the module you import the SDK from:
+ * `declare module 'inference-gateway/sdk' { interface RequestVars { consumer?: Consumer } }`
+ * (built-in plugins inside this repo write `declare module '../sdk/types.js'`).
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface RequestVars {}
@@ -103,10 +105,15 @@ export interface BodyAccess {
   /** The whole buffered body. */
   readonly body: Buffer;
   /**
-   * The body parsed as JSON (parsed once per phase, shared by all plugins). With a schema,
-   * it is validated too; a failure stops the request with a 400 naming the field.
+   * The body parsed as JSON (parsed once per phase, shared by all plugins). A body that is
+   * not JSON stops the request: 400 for a request, 502 for a model server's response.
    */
-  json<S extends z.ZodType = z.ZodType<unknown>>(schema?: S): z.infer<S>;
+  json<T = unknown>(): T;
+  /**
+   * The body parsed and validated by `schema`; a mismatch stops the request with a 400
+   * naming the field (`messages[0].role: ...`), in the client's protocol.
+   */
+  json<S extends z.ZodType>(schema: S): z.output<S>;
   replaceBody(body: Buffer | string): void;
   replaceJson(value: unknown): void;
 }
@@ -186,11 +193,22 @@ export interface PluginHooks {
   requestHeaders?(ctx: RequestHeadersContext): Outcome;
   requestBody?(ctx: RequestBodyContext): Outcome;
   responseHeaders?(ctx: ResponseHeadersContext): Outcome;
-  /** A buffered, non-streaming response body. */
+  /**
+   * The whole body of a non-streaming response (BUFFERED). Never called for
+   * `text/event-stream` responses: buffering would stop them streaming.
+   */
   responseBody?(ctx: ResponseBodyContext): Outcome;
-  /** Each raw chunk of a streamed response. Return values are ignored: status is already sent. */
+  /**
+   * Each chunk of the response body as it reaches the client: chunk by chunk when the body
+   * is STREAMED, or once with the whole body when another plugin made it BUFFERED.
+   * The status is already on its way, so the hook cannot stop the response; a throw is logged
+   * and the chunk passes unchanged.
+   */
   responseChunk?(ctx: ResponseChunkContext): void | Promise<void>;
-  /** Each complete SSE event of a `text/event-stream` response, reassembled across chunks. */
+  /**
+   * Each complete SSE event of a `text/event-stream` response, reassembled across chunks.
+   * Same rules as `responseChunk`.
+   */
   responseEvent?(ctx: SseEventContext): void | Promise<void>;
   /** Always runs once per request, after errors and cancellations too. */
   end?(ctx: EndContext): void | Promise<void>;
@@ -199,13 +217,24 @@ export interface PluginHooks {
   close?(): void | Promise<void>;
 }
 
-/** What a plugin needs from Envoy beyond what its hooks imply. */
+/**
+ * Narrows, per request, which body phases a plugin needs. A body phase costs a gRPC round
+ * trip and buffering in Envoy, so the gateway asks Envoy for it only when some plugin needs
+ * it. When a plugin's answer is false its body hooks are not called for that request.
+ */
 export interface PluginNeeds {
   /**
    * Whether this request's body must be buffered for the `requestBody` hook. Defaults to true
-   * when the hook exists; a function decides per request (e.g. only when the model is not in the path).
+   * when the hook exists; a function decides per request (e.g. only when the model is not in
+   * the path). Asked once, after every `requestHeaders` hook ran.
    */
-  requestBody?: boolean | ((request: RequestInfo, route: Readonly<RouteHints>) => boolean);
+  requestBody?: boolean | ((request: RequestInfo, route: Readonly<RouteHints>, vars: Readonly<RequestVars>) => boolean);
+  /**
+   * Whether this plugin's `responseBody`/`responseChunk`/`responseEvent` hooks run for this
+   * response. Defaults to true when any of them exists. Asked once, after every
+   * `responseHeaders` hook ran (e.g. only when the request set a var, or only on a 200).
+   */
+  responseBody?: boolean | ((response: ResponseInfo, request: RequestInfo, vars: Readonly<RequestVars>) => boolean);
 }
 
 export interface TrafficPolicy {
