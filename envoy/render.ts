@@ -1,11 +1,15 @@
 import { stringify } from 'yaml';
-import { clusterName, type GatewayConfig, type ModelConfig, type VersionConfig } from '../ext-proc/config/schema.js';
-import { CLUSTER_HEADER } from '../ext-proc/stream.js';
+import { clusterName, fallbackClusterName, type GatewayConfig, type ModelConfig, type VersionConfig } from '../ext-proc/config/schema.js';
+import { CLUSTER_HEADER, INTERNAL_REQUEST_HEADERS, SHADOW_HEADER, UPSTREAM_VERSION_HEADER } from '../ext-proc/stream.js';
 import { EXT_PROC_SERVICE } from '../ext-proc/server.js';
 import { FILTER_BODY_MODES } from '../ext-proc/envoy-messages.js';
 import { processingMode_BodySendModeToJSON as bodyModeName } from '../ext-proc/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
 
 export const EXT_PROC_CLUSTER = 'ext_proc';
+/** Endpoint metadata namespace: tells Envoy's access log and the ext-proc which version an endpoint serves. */
+export const METADATA_NAMESPACE = 'gateway';
+/** Envoy runtime key scaling all shadow traffic (0-100); `/runtime_modify` turns shadowing off without a deploy. */
+export const SHADOW_RUNTIME_KEY = 'gateway.shadow_percent';
 
 export interface RenderOptions {
   /** Address Envoy binds its listener and admin to (0.0.0.0 inside a container). */
@@ -15,6 +19,13 @@ export interface RenderOptions {
   /** Where the ext-proc replicas listen, as host:port; default from the gateway config. */
   extProcAddresses?: readonly string[];
 }
+
+/** How the compose stack names things (see docker-compose.yml): `npm run render:envoy -- --docker`. */
+export const DOCKER_RENDER: RenderOptions = {
+  bindAddress: '0.0.0.0',
+  hostMap: { '127.0.0.1': 'demo-models' },
+  extProcAddresses: ['ext-proc:50051'],
+};
 
 type Json = Record<string, unknown>;
 
@@ -42,7 +53,14 @@ function modelCluster(model: string, m: ModelConfig, version: string, v: Version
     lb_policy: 'LEAST_REQUEST',
     load_assignment: {
       cluster_name: name,
-      endpoints: [{ lb_endpoints: v.endpoints.map((e) => ({ endpoint: { address: socketAddress(e, opts.hostMap) } })) }],
+      endpoints: [
+        {
+          lb_endpoints: v.endpoints.map((e) => ({
+            endpoint: { address: socketAddress(e, opts.hostMap) },
+            metadata: { filter_metadata: { [METADATA_NAMESPACE]: { model, version } } },
+          })),
+        },
+      ],
     },
     health_checks: [
       {
@@ -102,7 +120,76 @@ function versionRoute(model: string, version: string, v: VersionConfig): Json {
     route: {
       cluster_header: CLUSTER_HEADER,
       timeout: seconds(v.timeoutMs),
+      // The ext-proc names the shadow cluster per request (and so owns the percentage); Envoy
+      // sends the copy fire-and-forget and drops its answer. No header, no copy.
+      request_mirror_policies: [
+        {
+          cluster_header: SHADOW_HEADER,
+          runtime_fraction: { default_value: { numerator: 100, denominator: 'HUNDRED' }, runtime_key: SHADOW_RUNTIME_KEY },
+        },
+      ],
     },
+    // Which version really answered (it differs after a fallback); the ext-proc reads and removes it.
+    response_headers_to_add: [
+      {
+        header: { key: UPSTREAM_VERSION_HEADER, value: `%UPSTREAM_METADATA(${METADATA_NAMESPACE}:version)%` },
+        append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+      },
+    ],
+  };
+}
+
+/**
+ * The route for requests the traffic policy sent to `version` with a fallback: the same
+ * policies, but its cluster is the aggregate (version, fallback), and one retry that skips
+ * the priority already tried, i.e. lands on the fallback.
+ */
+function fallbackRoute(model: string, version: string, fallback: string, v: VersionConfig): Json {
+  const base = versionRoute(model, version, v);
+  const name = fallbackClusterName(model, version, fallback);
+  const route = base.route as Json;
+  const retry = (route.retry_policy as Json | undefined) ?? {};
+  const retryOn = new Set(String(retry.retry_on ?? '').split(',').filter(Boolean));
+  // `5xx` covers connect failures, resets and refused streams too.
+  retryOn.add('5xx');
+  return {
+    ...base,
+    name,
+    match: { prefix: '/', headers: [{ name: CLUSTER_HEADER, string_match: { exact: name } }] },
+    route: {
+      ...route,
+      retry_policy: {
+        ...retry,
+        retry_on: [...retryOn].join(','),
+        num_retries: Math.max(1, Number(retry.num_retries ?? 0)),
+        retry_priority: {
+          name: 'envoy.retry_priorities.previous_priorities',
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig',
+            update_frequency: 1,
+          },
+        },
+      },
+    },
+  };
+}
+
+/** Version first, fallback second: Envoy moves to the fallback when the version has no healthy host. */
+function fallbackCluster(model: string, version: string, fallback: string): Json {
+  return {
+    name: fallbackClusterName(model, version, fallback),
+    connect_timeout: '1s',
+    lb_policy: 'CLUSTER_PROVIDED',
+    cluster_type: {
+      name: 'envoy.clusters.aggregate',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.clusters.aggregate.v3.ClusterConfig',
+        clusters: [clusterName(model, version), clusterName(model, fallback)],
+      },
+    },
+    // Retries are checked against the route's cluster: the default of 3 concurrent retries
+    // would turn a failing canary under load into 503s instead of fallbacks.
+    circuit_breakers: { thresholds: [{ max_retries: 100_000 }] },
   };
 }
 
@@ -132,6 +219,13 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
       routes.push(versionRoute(model, version, v));
       clusters.push(modelCluster(model, m, version, v, opts));
     }
+    const fallback = m.traffic?.fallback;
+    if (fallback === undefined) continue;
+    for (const [version, v] of Object.entries(m.versions)) {
+      if (version === fallback) continue;
+      routes.push(fallbackRoute(model, version, fallback, v));
+      clusters.push(fallbackCluster(model, version, fallback));
+    }
   }
   routes.push(noRouteReply());
 
@@ -160,6 +254,21 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
 
   return {
     node: { id: 'inference-gateway', cluster: 'inference-gateway' },
+    layered_runtime: {
+      layers: [
+        {
+          name: 'static',
+          static_layer: {
+            // Half-close ext_proc streams and wait for the server's close instead of resetting
+            // every finished stream: a reset per request trips the HTTP/2 rapid-reset guard of
+            // the ext-proc's server (GOAWAY, refused streams, 500s) at a few hundred requests/s.
+            'envoy.reloadable_features.ext_proc_graceful_grpc_close': true,
+          },
+        },
+        // Lets operators change runtime values (e.g. the shadow kill switch) via /runtime_modify.
+        { name: 'admin', admin_layer: {} },
+      ],
+    },
     admin: {
       address: { socket_address: { address: opts.bindAddress ?? config.envoy.admin.host, port_value: config.envoy.admin.port } },
     },
@@ -192,11 +301,15 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
                     },
                     http_filters: [
                       {
-                        // Clients never choose the cluster: strip the selection header before anything routes.
+                        // Clients never choose the cluster or the mirror: strip those headers (every
+                        // value, any case) before anything routes; and the served-version stamp never leaves.
                         name: 'envoy.filters.http.header_mutation',
                         typed_config: {
                           '@type': 'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation',
-                          mutations: { request_mutations: [{ remove: CLUSTER_HEADER }] },
+                          mutations: {
+                            request_mutations: INTERNAL_REQUEST_HEADERS.map((h) => ({ remove: h })),
+                            response_mutations: [{ remove: UPSTREAM_VERSION_HEADER }],
+                          },
                         },
                       },
                       extProcFilter,

@@ -21,6 +21,10 @@ export const demoModels: Readonly<Record<string, DemoModelSpec>> = {
     script: 'examples/models/textgen/server.ts',
     args: ['--model-name', 'tinylm', '--model-version', 'v1'],
   },
+  'tinylm@v2': {
+    script: 'examples/models/textgen/server.ts',
+    args: ['--model-name', 'tinylm', '--model-version', 'v2'],
+  },
   'iris@1': {
     script: 'examples/models/tfserving/server.ts',
     args: ['--model-name', 'iris', '--model-version', '1'],

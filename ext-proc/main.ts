@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { builtinPlugins } from '../plugins/index.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
+import { ConfigReloader } from './config/reload.js';
+import { warnAboutRestartOnlyChanges } from './config/restart-only.js';
 import { startStatusServer } from './http-status.js';
 import { createLogger } from './logger.js';
 import { LogLevelControl } from './log-level.js';
@@ -33,6 +35,8 @@ async function main(): Promise<void> {
   const metrics = createMetrics();
   const logLevel = new LogLevelControl(log);
   metrics.configInfo.set({ hash: runtime.hash }, 1);
+  metrics.configLastReloadSuccessful.set(1);
+  metrics.configLastReloadSuccessTimestamp.setToCurrentTime();
 
   const grpcServer = await startExtProcServer({
     host: args.host ?? config.extProc.host,
@@ -60,6 +64,7 @@ async function main(): Promise<void> {
     if (draining) return;
     draining = true;
     log.info({ signal }, 'signal received');
+    reloader.close();
     await grpcServer.shutdown(config.extProc.shutdownGraceMs);
     await runtime.close();
     await status.close();
@@ -69,25 +74,29 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGUSR2', () => logLevel.toggleDebug());
-  process.on('SIGHUP', () => {
-    void (async () => {
-      try {
-        const next = await buildRuntime(await loadConfigFile(configPath), registry, log);
-        const previous = runtime;
-        runtime = next;
-        metrics.configReloads.inc({ result: 'success' });
-        metrics.configInfo.reset();
-        metrics.configInfo.set({ hash: next.hash }, 1);
-        logLevel.configChanged(next.config.logging.level);
-        log.info({ configHash: next.hash }, 'config reloaded');
-        // Streams that started on the old runtime keep their plugins until they end.
-        setTimeout(() => void previous.close(), config.extProc.shutdownGraceMs).unref();
-      } catch (err) {
-        metrics.configReloads.inc({ result: 'failure' });
-        log.error({ err: (err as Error).message }, 'config reload refused; keeping the last good config');
-      }
-    })();
-  });
+  const reloader = new ConfigReloader({
+    path: configPath,
+    log,
+    currentHash: () => runtime.hash,
+    apply: async (next) => {
+      const nextRuntime = await buildRuntime(next, registry, log);
+      const previous = runtime;
+      runtime = nextRuntime;
+      warnAboutRestartOnlyChanges(previous.config, nextRuntime.config, log);
+      logLevel.configChanged(nextRuntime.config.logging.level);
+      metrics.configInfo.reset();
+      metrics.configInfo.set({ hash: nextRuntime.hash }, 1);
+      // Streams that started on the old runtime keep their plugins until they end.
+      setTimeout(() => void previous.close(), config.extProc.shutdownGraceMs).unref();
+    },
+    onResult: (result) => {
+      if (result === 'unchanged') return;
+      metrics.configReloads.inc({ result });
+      metrics.configLastReloadSuccessful.set(result === 'success' ? 1 : 0);
+      if (result === 'success') metrics.configLastReloadSuccessTimestamp.setToCurrentTime();
+    },
+  }).watch();
+  process.on('SIGHUP', () => void reloader.trigger('signal'));
 }
 
 main().catch((err: unknown) => {

@@ -23,6 +23,16 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers,
     }),
+    configLastReloadSuccessful: new Gauge({
+      name: 'gateway_config_last_reload_successful',
+      help: 'Whether the last config reload attempt succeeded (1) or was refused (0)',
+      registers: [registry],
+    }),
+    configLastReloadSuccessTimestamp: new Gauge({
+      name: 'gateway_config_last_reload_success_timestamp_seconds',
+      help: 'When the config in force was loaded (Unix time)',
+      registers: [registry],
+    }),
     configInfo: new Gauge({
       name: 'gateway_config_info',
       help: 'The active config: 1 for its hash',

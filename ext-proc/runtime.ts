@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ModelCatalog, ModelInfo, PluginHost } from '../plugins/sdk/types.js';
 import { ConfigError, formatIssues, type LoadedConfig } from './config/load.js';
-import { clusterName, type GatewayConfig, type PluginInstanceConfig } from './config/schema.js';
+import { clusterName, fallbackClusterName, type GatewayConfig, type PluginInstanceConfig } from './config/schema.js';
 import type { PluginInstance } from './pipeline/chain.js';
 import type { PluginRegistry } from './registry.js';
 import { tracingInstance } from './tracing.js';
@@ -17,7 +17,8 @@ export interface Runtime {
   readonly catalog: ModelCatalog;
   readonly globalChain: readonly PluginInstance[];
   readonly modelChains: ReadonlyMap<string, readonly PluginInstance[]>;
-  cluster(model: string, version: string): string | undefined;
+  /** Envoy's cluster for a version, or for the version-then-fallback pair; undefined when unknown. */
+  cluster(model: string, version: string, fallback?: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -108,7 +109,12 @@ export async function buildRuntime(loaded: LoadedConfig, registry: PluginRegistr
       catalog,
       globalChain,
       modelChains,
-      cluster: (model, version) => (config.models[model]?.versions[version] ? clusterName(model, version) : undefined),
+      cluster: (model, version, fallback) => {
+        const versions = config.models[model]?.versions;
+        if (!versions?.[version]) return undefined;
+        if (fallback === undefined || fallback === version) return clusterName(model, version);
+        return versions[fallback] ? fallbackClusterName(model, version, fallback) : undefined;
+      },
       close: closeAll,
     };
   } catch (err) {

@@ -28,6 +28,12 @@ import type { Runtime } from './runtime.js';
 
 /** The header Envoy's route reads the upstream cluster from (`cluster_header`). Only the gateway sets it. */
 export const CLUSTER_HEADER = 'x-gateway-cluster';
+/** The cluster Envoy mirrors this request to (`request_mirror_policies[].cluster_header`). Only the gateway sets it. */
+export const SHADOW_HEADER = 'x-gateway-shadow';
+/** Response header Envoy's route sets from the serving endpoint's metadata: the version that answered. */
+export const UPSTREAM_VERSION_HEADER = 'x-gateway-upstream-version';
+/** Request headers that steer Envoy: whatever a client sends under these names is dropped. */
+export const INTERNAL_REQUEST_HEADERS = [CLUSTER_HEADER, SHADOW_HEADER] as const;
 
 /**
  * Observes requests; the metrics, access log and traces hang off this. Called on the hot
@@ -145,8 +151,8 @@ export class StreamProcessor {
   private async onRequestHeaders(msg: HttpHeaders): Promise<ProcessingResponse> {
     const values = headersToMap(msg);
     this.requestHeaders = new HeaderSet(values);
-    // The gateway's invariant, not a plugin's choice: clients never pick the cluster.
-    if (values.has(CLUSTER_HEADER)) this.requestHeaders.remove(CLUSTER_HEADER);
+    // The gateway's invariant, not a plugin's choice: clients never pick the cluster or the mirror.
+    for (const name of INTERNAL_REQUEST_HEADERS) if (values.has(name)) this.requestHeaders.remove(name);
     const path = values.get(':path') ?? '/';
     const q = path.indexOf('?');
     const pathname = q === -1 ? path : path.slice(0, q);
@@ -207,6 +213,7 @@ export class StreamProcessor {
     this.responseHeadersAt = performance.now();
     const values = headersToMap(msg);
     this.responseHeaders = new HeaderSet(values);
+    this.noteServedVersion(values.get(UPSTREAM_VERSION_HEADER));
     const status = Number(values.get(':status') ?? 0);
     this.outcome.status = status;
     this.response = {
@@ -407,7 +414,34 @@ export class StreamProcessor {
     }
     if (hints.reason !== undefined && this.route.reason === undefined) this.route.reason = hints.reason;
     if (hints.variant !== undefined) this.route.variant = hints.variant;
+    if (hints.experiment !== undefined) this.route.experiment = hints.experiment;
+    if (hints.shadow !== undefined) this.route.shadow = this.knownVersion(hints.shadow, 'shadow');
+    if (hints.fallback !== undefined) this.route.fallback = this.knownVersion(hints.fallback, 'fallback');
     this.joinModelChain();
+  }
+
+  /** Shadow and fallback come from the config, never from the client: a bad one is our bug. */
+  private knownVersion(version: string, what: string): string {
+    const model = this.route.model === undefined ? undefined : this.runtime.catalog.get(this.route.model);
+    if (!model?.versions.includes(version)) {
+      throw new PluginError(500, 'route_invalid', `${what} version "${version}" is not a version of the model`, { expose: false });
+    }
+    return version;
+  }
+
+  /**
+   * Envoy's route stamps the version of the endpoint that answered. When it is the fallback,
+   * the route records that, so the client is told who really served it. The header never
+   * reaches the client.
+   */
+  private noteServedVersion(served: string | undefined): void {
+    if (served === undefined) return;
+    this.responseHeaders.remove(UPSTREAM_VERSION_HEADER);
+    const { model, version } = this.route;
+    if (model === undefined || version === undefined || served === version) return;
+    if (served !== this.route.fallback) return;
+    this.route.fallbackFrom = version;
+    this.route.version = served;
   }
 
   /** Once the model is known its own chain runs after the global one. */
@@ -432,9 +466,12 @@ export class StreamProcessor {
         this.route.reason ??= 'default';
       }
     }
-    const cluster = this.route.version === undefined ? undefined : this.runtime.cluster(model, this.route.version);
-    if (!cluster) return { changed: false };
+    const { version, fallback, shadow } = this.route;
+    const cluster = version === undefined ? undefined : this.runtime.cluster(model, version, fallback);
+    if (!cluster || version === undefined) return { changed: false };
     this.requestHeaders.set(CLUSTER_HEADER, cluster);
+    const mirror = shadow === undefined || shadow === version ? undefined : this.runtime.cluster(model, shadow);
+    if (mirror) this.requestHeaders.set(SHADOW_HEADER, mirror);
     return { changed: true };
   }
 

@@ -7,14 +7,9 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../ext-proc/config/load.js';
-import { renderEnvoyYaml, type RenderOptions } from '../envoy/render.js';
+import { DOCKER_RENDER, renderEnvoyYaml } from '../envoy/render.js';
 
-/** How the compose stack names things: see docker-compose.yml. */
-export const DOCKER_RENDER: RenderOptions = {
-  bindAddress: '0.0.0.0',
-  hostMap: { '127.0.0.1': 'demo-models' },
-  extProcAddresses: ['ext-proc:50051'],
-};
+export { DOCKER_RENDER };
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -51,12 +51,36 @@ export const VersionSchema = z
   .strict();
 export type VersionConfig = z.infer<typeof VersionSchema>;
 
+/** An experiment or variant name: shown to clients in a response header. */
+const LabelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'names are letters, digits, ".", "_" and "-"');
+
+/** What keeps one user on one variant: a request header, or the authenticated consumer's id. */
+export const StickyKeySchema = z.union([
+  z.object({ header: z.string().regex(/^[A-Za-z0-9-]+$/, 'a header name').toLowerCase() }).strict(),
+  z.object({ consumer: z.literal(true) }).strict(),
+]);
+export type StickyKeyConfig = z.infer<typeof StickyKeySchema>;
+
 export const TrafficSchema = z
   .object({
     /** Relative weights of versions for requests that name no version. */
     weights: z.record(VersionName, z.number().min(0)).optional(),
+    /** Requests with the same key land on the same version while its bucket keeps its version. */
+    stickyKey: StickyKeySchema.optional(),
+    /** Mirror a share of the split's requests to this version; its answers are discarded. */
+    shadow: z
+      .object({ version: VersionName, percent: z.number().min(0).max(100).default(100) })
+      .strict()
+      .optional(),
+    /** Serves a request when its chosen version has no healthy endpoint, or fails with a connection error or 5xx. */
+    fallback: VersionName.optional(),
+    /** Experiment name, echoed as `x-gateway-experiment` on requests the split assigned. */
+    experiment: LabelName.optional(),
+    /** Variant names per version (`{ v1: control, v2: treatment }`), echoed as `x-gateway-variant`; default the version. */
+    variants: z.record(VersionName, LabelName).optional(),
   })
   .strict();
+export type TrafficConfig = z.infer<typeof TrafficSchema>;
 
 export const ModelSchema = z
   .object({
@@ -93,6 +117,13 @@ export const ModelSchema = z
         ctx.addIssue({ code: 'custom', path: ['traffic', 'weights'], message: 'weights must add up to more than 0' });
       }
     }
+    const traffic = model.traffic;
+    const known = (v: string | undefined, path: PropertyKey[]) => {
+      if (v !== undefined && !(v in model.versions)) ctx.addIssue({ code: 'custom', path: ['traffic', ...path], message: `unknown version "${v}"` });
+    };
+    known(traffic?.shadow?.version, ['shadow', 'version']);
+    known(traffic?.fallback, ['fallback']);
+    for (const v of Object.keys(traffic?.variants ?? {})) known(v, ['variants', v]);
   });
 export type ModelConfig = z.infer<typeof ModelSchema>;
 
@@ -166,4 +197,12 @@ export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>;
 /** The Envoy cluster that serves one model version. `@` keeps it unambiguous and dot-free. */
 export function clusterName(model: string, version: string): string {
   return `${model}@${version}`;
+}
+
+/**
+ * The Envoy aggregate cluster that tries `version` first and `fallback` when it has no healthy
+ * endpoint or the attempt fails. `~` is not allowed in version names, so the name is unambiguous.
+ */
+export function fallbackClusterName(model: string, version: string, fallback: string): string {
+  return `${clusterName(model, version)}~${fallback}`;
 }

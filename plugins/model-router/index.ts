@@ -1,5 +1,6 @@
-import { definePlugin, z, type ModelInfo, type RequestBodyContext, type RequestHeadersContext } from '../sdk/index.js';
+import { definePlugin, z, type ModelInfo, type RequestBodyContext, type RequestHeadersContext, type Respond } from '../sdk/index.js';
 import { parseTarget, type PathTarget } from './paths.js';
+import { assignVersion, stickyValue } from './traffic.js';
 
 const Options = z
   .object({
@@ -19,24 +20,6 @@ declare module '../sdk/types.js' {
 
 const OpenAiModelField = z.object({ model: z.string().min(1, 'model must not be empty') }).loose();
 
-/** Weighted pick among versions; a version with weight 0 never serves split traffic (rollback). */
-export function pickWeighted(weights: Readonly<Record<string, number>>, roll: number): string | undefined {
-  const entries = Object.entries(weights).filter(([, w]) => w > 0);
-  const total = entries.reduce((sum, [, w]) => sum + w, 0);
-  let point = roll * total;
-  for (const [version, weight] of entries) {
-    if (point < weight) return version;
-    point -= weight;
-  }
-  return entries.at(-1)?.[0];
-}
-
-function chooseVersion(model: ModelInfo): { version: string; reason: string } {
-  const weights = model.traffic.weights;
-  const picked = weights ? pickWeighted(weights, Math.random()) : undefined;
-  return picked ? { version: picked, reason: 'split' } : { version: model.defaultVersion, reason: 'default' };
-}
-
 /**
  * Resolves which model and version serve a request: from the path (V2, TF Serving), the
  * body's `model` (OpenAI), an explicit version header, an alias, or the traffic split.
@@ -46,19 +29,37 @@ export default definePlugin({
   description: 'Resolves model and version from path, body, header, alias or traffic split',
   options: Options,
   setup(options) {
-    const route = (ctx: RequestHeadersContext | RequestBodyContext, modelName: string, pathVersion: string | undefined, target: PathTarget) => {
+    /**
+     * An explicit version (path, OpenAI `model@version`, version header; each may be an alias)
+     * wins over the traffic policy and is never swapped for another: unknown → 404.
+     */
+    const route = (
+      ctx: RequestHeadersContext | RequestBodyContext,
+      modelName: string,
+      named: { version: string; source: 'path' | 'model' } | undefined,
+      target: PathTarget,
+    ): Respond | undefined => {
       ctx.setRoute({ model: modelName });
       const model = ctx.models.get(modelName) as ModelInfo;
-      const explicit = pathVersion ?? ctx.request.headers.get(options.versionHeader);
-      if (explicit !== undefined && explicit !== '') {
-        ctx.setRoute({ version: explicit, reason: model.aliases[explicit] ? `alias:${explicit}` : pathVersion ? 'path' : 'header' });
+      const header = ctx.request.headers.get(options.versionHeader);
+      const explicit = named ?? (header ? { version: header, source: 'header' as const } : undefined);
+      if (explicit) {
+        const { version, source } = explicit;
+        if (!model.versions.includes(version) && model.aliases[version] === undefined) {
+          // OpenAI clients name versions inside `model`; to them it is simply an unknown model.
+          return source === 'model'
+            ? ctx.fail(404, `The model '${modelName}${options.openaiVersionSeparator}${version}' does not exist`, { code: 'model_not_found', param: 'model' })
+            : ctx.fail(404, `Model '${modelName}' has no version or alias '${version}'`, { code: 'version_not_found' });
+        }
+        ctx.setRoute({ version, reason: model.aliases[version] !== undefined ? `alias:${version}` : source });
       } else {
-        ctx.setRoute(chooseVersion(model));
+        ctx.setRoute(assignVersion(model, stickyValue(model, ctx.request.headers, ctx.vars)));
       }
       // Model servers know versions, not our aliases: point an aliased path at the real version.
-      if (pathVersion !== undefined && target.withVersion && ctx.route.version !== pathVersion) {
+      if (named?.source === 'path' && target.withVersion && ctx.route.version !== named.version) {
         ctx.headers.set(':path', target.withVersion(ctx.route.version as string) + queryOf(ctx.request.path));
       }
+      return undefined;
     };
 
     return {
@@ -95,7 +96,7 @@ export default definePlugin({
         if (target.action === 'retrieve-model') {
           return ctx.respond({ status: 200, json: { id: model.name, object: 'model', created: 0, owned_by: 'inference-gateway' } });
         }
-        route(ctx, target.model, target.version, target);
+        return route(ctx, target.model, target.version === undefined ? undefined : { version: target.version, source: 'path' }, target);
       },
 
       requestBody(ctx) {
@@ -108,9 +109,11 @@ export default definePlugin({
         if (!model || model.protocol !== 'openai') {
           return ctx.fail(404, `The model '${requested}' does not exist`, { code: 'model_not_found', param: 'model' });
         }
-        route(ctx, name, version, ctx.vars.target ?? { action: 'unknown' });
+        const stop = route(ctx, name, version === undefined ? undefined : { version, source: 'model' }, ctx.vars.target ?? { action: 'unknown' });
+        if (stop) return stop;
         // The model server knows itself by its plain name.
         if (version !== undefined) ctx.replaceJson({ ...(ctx.json() as object), model: name });
+        return undefined;
       },
 
       responseHeaders(ctx) {
@@ -118,6 +121,9 @@ export default definePlugin({
         ctx.headers.set('x-gateway-model', ctx.route.model);
         if (ctx.route.version !== undefined) ctx.headers.set('x-gateway-model-version', ctx.route.version);
         if (ctx.route.variant !== undefined) ctx.headers.set('x-gateway-variant', ctx.route.variant);
+        if (ctx.route.experiment !== undefined) ctx.headers.set('x-gateway-experiment', ctx.route.experiment);
+        if (ctx.route.reason !== undefined) ctx.headers.set('x-gateway-route-reason', ctx.route.reason);
+        if (ctx.route.fallbackFrom !== undefined) ctx.headers.set('x-gateway-fallback-from', ctx.route.fallbackFrom);
       },
     };
   },

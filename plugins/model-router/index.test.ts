@@ -1,0 +1,174 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { GatewayConfigInput } from '../../ext-proc/config/schema.js';
+import type { Runtime } from '../../ext-proc/runtime.js';
+import { FakeExchange, mutationsOf, testRuntime } from '../../test/harness/fake-envoy.js';
+
+const ep = { endpoints: ['127.0.0.1:1'] };
+const config: GatewayConfigInput = {
+  plugins: [{ type: 'model-router' }],
+  models: {
+    sentiment: {
+      protocol: 'kserve-v2',
+      versions: { v1: ep, v2: ep, v3: ep },
+      aliases: { stable: 'v1', canary: 'v2' },
+      // Everything that names no version goes to v3: an explicit v1/v2 can only come from the request.
+      traffic: { weights: { v1: 0, v2: 0, v3: 1 }, shadow: { version: 'v2', percent: 100 }, fallback: 'v1', experiment: 'exp' },
+    },
+    tinylm: {
+      protocol: 'openai',
+      versions: { v1: ep, v2: ep },
+      aliases: { canary: 'v2' },
+      traffic: { weights: { v1: 50, v2: 50 }, stickyKey: { header: 'x-user-id' } },
+    },
+    iris: { protocol: 'tfserving', versions: { '1': ep, '2': ep }, aliases: { stable: '1' }, traffic: { weights: { '2': 1 } } },
+  },
+};
+
+const v2Body = { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: ['hi'] }] };
+const chat = (model: string) => ({ model, messages: [{ role: 'user', content: 'hi' }] });
+
+let runtime: Runtime;
+beforeAll(async () => {
+  runtime = await testRuntime(config);
+});
+
+const send = (method: string, path: string, opts: { headers?: Record<string, string | string[]>; body?: unknown } = {}) =>
+  new FakeExchange(runtime).route(method, path, opts);
+
+describe('version resolution: an explicit version wins over the split', () => {
+  it('takes the version from the V2 path', async () => {
+    const { mutations } = await send('POST', '/v2/models/sentiment/versions/v1/infer', { body: v2Body });
+    expect(mutations.set['x-gateway-cluster']).toBe('sentiment@v1');
+    expect(mutations.clearRouteCache).toBe(true);
+  });
+
+  it('takes an alias from the path and rewrites the path to the real version', async () => {
+    const { mutations } = await send('POST', '/v2/models/sentiment/versions/canary/infer?x=1', { body: v2Body });
+    expect(mutations.set['x-gateway-cluster']).toBe('sentiment@v2');
+    expect(mutations.set[':path']).toBe('/v2/models/sentiment/versions/v2/infer?x=1');
+  });
+
+  it('takes the version or an alias from x-model-version', async () => {
+    expect((await send('POST', '/v2/models/sentiment/infer', { headers: { 'x-model-version': 'v2' } })).mutations.set['x-gateway-cluster']).toBe('sentiment@v2');
+    expect((await send('POST', '/v2/models/sentiment/infer', { headers: { 'x-model-version': 'stable' } })).mutations.set['x-gateway-cluster']).toBe('sentiment@v1');
+  });
+
+  it('prefers the path over the header', async () => {
+    const { mutations } = await send('POST', '/v2/models/sentiment/versions/v2/infer', { headers: { 'x-model-version': 'v1' } });
+    expect(mutations.set['x-gateway-cluster']).toBe('sentiment@v2');
+  });
+
+  it('takes TF Serving labels and versions from the path', async () => {
+    expect((await send('POST', '/v1/models/iris/labels/stable:predict')).mutations.set).toMatchObject({
+      'x-gateway-cluster': 'iris@1',
+      ':path': '/v1/models/iris/versions/1:predict',
+    });
+    expect((await send('POST', '/v1/models/iris:predict')).mutations.set['x-gateway-cluster']).toBe('iris@2');
+  });
+
+  it('takes OpenAI `model@version` and hands the model server its plain name', async () => {
+    const { response, mutations } = await send('POST', '/v1/chat/completions', { body: chat('tinylm@canary') });
+    expect(mutations.set['x-gateway-cluster']).toBe('tinylm@v2');
+    const r = response.response;
+    const body = r?.$case === 'requestBody' ? r.value.response?.bodyMutation?.mutation : undefined;
+    expect(body?.$case === 'body' ? JSON.parse(body.value.toString()) : undefined).toMatchObject({ model: 'tinylm' });
+  });
+
+  it('does not mirror or fall back a request that named its version', async () => {
+    const { mutations } = await send('POST', '/v2/models/sentiment/versions/v3/infer', { body: v2Body });
+    expect(mutations.set['x-gateway-cluster']).toBe('sentiment@v3');
+    expect(mutations.set['x-gateway-shadow']).toBeUndefined();
+  });
+});
+
+describe('version resolution: unknown versions and aliases are 404 in the client protocol', () => {
+  it.each([
+    ['path', '/v2/models/sentiment/versions/v9/infer', {}],
+    ['alias in the path', '/v2/models/sentiment/versions/beta/infer', {}],
+    ['header', '/v2/models/sentiment/infer', { 'x-model-version': 'v9' }],
+  ])('KServe V2, %s', async (_what, path, headers) => {
+    const { immediate, mutations } = await send('POST', path, { headers });
+    expect(immediate?.status).toBe(404);
+    expect(immediate?.body).toMatchObject({ error: expect.stringMatching(/v9|beta/), code: 'version_not_found' });
+    expect(mutations.set['x-gateway-cluster']).toBeUndefined();
+  });
+
+  it('TF Serving, unknown label', async () => {
+    const { immediate } = await send('POST', '/v1/models/iris/labels/canary:predict');
+    expect(immediate).toMatchObject({ status: 404, body: { error: expect.stringContaining('canary') } });
+  });
+
+  it('OpenAI, unknown version inside `model`: an unknown model to the client', async () => {
+    const { immediate } = await send('POST', '/v1/chat/completions', { body: chat('tinylm@v9') });
+    expect(immediate).toMatchObject({
+      status: 404,
+      body: { error: { code: 'model_not_found', param: 'model', type: 'not_found_error', message: expect.stringContaining('tinylm@v9') } },
+    });
+  });
+
+  it('OpenAI, unknown version in the header', async () => {
+    const { immediate } = await send('POST', '/v1/chat/completions', { body: chat('tinylm'), headers: { 'x-model-version': 'nope' } });
+    expect(immediate).toMatchObject({ status: 404, body: { error: { code: 'version_not_found' } } });
+  });
+});
+
+describe('the traffic policy', () => {
+  it('sends split requests to the aggregate (version, fallback) cluster and names the shadow cluster', async () => {
+    const { mutations } = await send('POST', '/v2/models/sentiment/infer', { body: v2Body });
+    expect(mutations.set['x-gateway-cluster']).toBe('sentiment@v3~v1');
+    expect(mutations.set['x-gateway-shadow']).toBe('sentiment@v2');
+  });
+
+  it('keeps one x-user-id on one version', async () => {
+    const seen = new Map<string, Set<string>>();
+    for (let i = 0; i < 60; i++) {
+      const user = `u${i % 20}`;
+      const { mutations } = await send('POST', '/v1/chat/completions', { body: chat('tinylm'), headers: { 'x-user-id': user } });
+      seen.set(user, (seen.get(user) ?? new Set()).add(mutations.set['x-gateway-cluster'] as string));
+    }
+    for (const versions of seen.values()) expect(versions.size).toBe(1);
+    // Twenty users at 50/50: both versions get some (hashing is deterministic, so this cannot flake).
+    expect(new Set([...seen.values()].flatMap((s) => [...s])).size).toBe(2);
+  });
+
+  it('drops client-sent routing headers, however often they repeat', async () => {
+    const forged = { 'x-gateway-cluster': ['sentiment@v1', 'sentiment@v2'], 'x-gateway-shadow': ['tinylm@v1', 'ext_proc'] };
+    const ex = new FakeExchange(runtime);
+    const first = mutationsOf(await ex.requestHeaders('POST', '/v2/models/sentiment/versions/v3/infer', forged, true));
+    expect(first.removed).toEqual(expect.arrayContaining(['x-gateway-shadow']));
+    expect(first.set['x-gateway-cluster']).toBe('sentiment@v3');
+    expect(first.set['x-gateway-shadow']).toBeUndefined();
+  });
+});
+
+describe('response headers tell the client what served it', () => {
+  it('names version, variant, experiment and reason', async () => {
+    const ex = new FakeExchange(runtime);
+    await ex.requestHeaders('POST', '/v2/models/sentiment/infer', {}, true);
+    const res = mutationsOf(await ex.responseHeaders(200, { 'x-gateway-upstream-version': 'v3' }));
+    expect(res.set).toMatchObject({
+      'x-gateway-model': 'sentiment',
+      'x-gateway-model-version': 'v3',
+      'x-gateway-variant': 'v3',
+      'x-gateway-experiment': 'exp',
+      'x-gateway-route-reason': 'split',
+    });
+    expect(res.removed).toContain('x-gateway-upstream-version');
+    expect(res.set['x-gateway-fallback-from']).toBeUndefined();
+  });
+
+  it('reports the fallback when it answered', async () => {
+    const ex = new FakeExchange(runtime);
+    await ex.requestHeaders('POST', '/v2/models/sentiment/infer', {}, true);
+    const res = mutationsOf(await ex.responseHeaders(200, { 'x-gateway-upstream-version': 'v1' }));
+    expect(res.set).toMatchObject({ 'x-gateway-model-version': 'v1', 'x-gateway-fallback-from': 'v3' });
+  });
+
+  it('ignores a served-version stamp that is not the fallback', async () => {
+    const ex = new FakeExchange(runtime);
+    await ex.requestHeaders('POST', '/v2/models/sentiment/infer', {}, true);
+    const res = mutationsOf(await ex.responseHeaders(200, { 'x-gateway-upstream-version': 'v2' }));
+    expect(res.set['x-gateway-model-version']).toBe('v3');
+    expect(res.set['x-gateway-fallback-from']).toBeUndefined();
+  });
+});
