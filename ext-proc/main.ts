@@ -90,9 +90,10 @@ async function main(): Promise<void> {
       setTimeout(() => void previous.close(), config.extProc.shutdownGraceMs).unref();
     },
     onResult: (result) => {
+      // The file is back to the config in force (e.g. a bad edit undone): nothing is pending.
+      metrics.configLastReloadSuccessful.set(result === 'failure' ? 0 : 1);
       if (result === 'unchanged') return;
       metrics.configReloads.inc({ result });
-      metrics.configLastReloadSuccessful.set(result === 'success' ? 1 : 0);
       if (result === 'success') metrics.configLastReloadSuccessTimestamp.setToCurrentTime();
     },
   }).watch();

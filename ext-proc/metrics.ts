@@ -25,7 +25,7 @@ export function createMetrics() {
     }),
     configLastReloadSuccessful: new Gauge({
       name: 'gateway_config_last_reload_successful',
-      help: 'Whether the last config reload attempt succeeded (1) or was refused (0)',
+      help: 'Whether the config file in force matches the file on disk: 0 after a refused reload, 1 once a reload succeeds or the file is restored',
       registers: [registry],
     }),
     configLastReloadSuccessTimestamp: new Gauge({

@@ -1,7 +1,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import type { GatewayConfig, GatewayConfigInput } from '../../ext-proc/config/schema.js';
+import type { GatewayConfigInput } from '../../ext-proc/config/schema.js';
 import type { Stack } from '../../scripts/stack/index.js';
 
 /** One value of a Prometheus text exposition, e.g. `metric(text, 'x_total', { result: 'success' })`. */
@@ -25,8 +25,8 @@ export const reloads = async (stack: Stack, result: 'success' | 'failure') =>
   metric(await extProcMetrics(stack), 'gateway_config_reloads_total', { result });
 
 /** The stack's config as a mutable input, to derive the next config from. */
-export function currentConfig(stack: Stack): GatewayConfig {
-  return structuredClone(stack.config);
+export function currentConfig(stack: Stack): GatewayConfigInput {
+  return structuredClone(stack.config) as GatewayConfigInput;
 }
 
 /** Writes the config the way editors do: a new file renamed over the old one. No signal. */
