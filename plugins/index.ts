@@ -1,6 +1,10 @@
 import type { PluginDef } from './sdk/types.js';
 import modelRouter from './model-router/index.js';
 import openaiUsage from './openai-usage/index.js';
+import piiRedact from './pii-redact/index.js';
+import requestDefaults from './request-defaults/index.js';
+import sentimentText from './sentiment-text/index.js';
+import sseContentFilter from './sse-content-filter/index.js';
 
 /** Every plugin type that ships with the gateway. */
-export const builtinPlugins: readonly PluginDef[] = [modelRouter, openaiUsage];
+export const builtinPlugins: readonly PluginDef[] = [modelRouter, openaiUsage, sentimentText, piiRedact, requestDefaults, sseContentFilter];

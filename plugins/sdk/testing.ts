@@ -21,7 +21,7 @@ import { StreamProcessor, type RequestSummary } from '../../ext-proc/stream.js';
 import { SseParser } from '../../ext-proc/pipeline/sse.js';
 import type { PluginDef, Protocol, RequestOutcome, RequestVars, RouteHints, SseEvent } from './types.js';
 
-export type { SimMessage as ExchangeMessage, SimResponse as UpstreamResponse, SimUpstreamRequest };
+export type { SimMessage as ExchangeMessage, SimResponse as UpstreamResponse };
 
 /** A plugin in a test chain: a definition (options default to `{}`), a registered type name, or a full instance. */
 export type TestPlugin =
@@ -57,9 +57,12 @@ export const exampleModels: Readonly<Record<string, TestModel>> = {
   iris: { protocol: 'tfserving', versions: ['1'], aliases: { stable: '1' } },
 };
 
+/** What the model server received: method, path, headers, body, and the cluster Envoy chose. */
+export type UpstreamRequest = TestBody & Omit<SimUpstreamRequest, 'body'>;
+
 export interface ExchangeOptions {
   /** The model server's answer, or a function of what it received. Default: 200 `{}`. */
-  upstream?: SimUpstream;
+  upstream?: SimResponse | ((request: UpstreamRequest) => SimResponse | Promise<SimResponse>);
   /** The client goes away after Envoy got the answer to this phase. */
   cancelAfter?: SimPhase;
   /** See SimOptions.streamEnd. */
@@ -92,7 +95,7 @@ export interface TestResult extends TestBody {
   /** Set when the gateway answered itself: a plugin stopped the request, or failed. */
   readonly immediate: (TestBody & { status: number; headers: Readonly<Record<string, string>> }) | undefined;
   /** What the model server received; undefined when the request never reached one. */
-  readonly upstream: (TestBody & Omit<SimUpstreamRequest, 'body'>) | undefined;
+  readonly upstream: UpstreamRequest | undefined;
   /** Routing hints at the end of the request, and the cluster Envoy was pointed at. */
   readonly route: Readonly<RouteHints>;
   readonly vars: RequestVars;
@@ -126,6 +129,10 @@ function body(bytes: Buffer): TestBody {
       return JSON.parse(bytes.toString('utf8')) as T;
     },
   };
+}
+
+function upstreamView(r: SimUpstreamRequest): UpstreamRequest {
+  return { ...body(r.body), method: r.method, path: r.path, headers: r.headers, cluster: r.cluster };
 }
 
 function sseEvents(chunks: readonly Buffer[]): SseEvent[] {
@@ -190,7 +197,9 @@ export async function createTestGateway(opts: TestGatewayOptions = {}): Promise<
       let summary: RequestSummary | undefined;
       const processor = new StreamProcessor(runtime, log, { finished: (s) => (summary = s) });
       const from = lines.length;
-      const sim = await simulateExchange(processor, request, exchange.upstream ?? { json: {} }, {
+      const planned = exchange.upstream ?? { json: {} };
+      const upstream: SimUpstream = typeof planned === 'function' ? (r) => planned(upstreamView(r)) : planned;
+      const sim = await simulateExchange(processor, request, upstream, {
         hasCluster: (cluster) => {
           const at = cluster.lastIndexOf('@');
           return runtime.cluster(cluster.slice(0, at), cluster.slice(at + 1)) === cluster;
@@ -207,7 +216,7 @@ export async function createTestGateway(opts: TestGatewayOptions = {}): Promise<
         chunks: sim.client.chunks.map((c) => c.toString('utf8')),
         events: sseEvents(sim.client.chunks),
         immediate: sim.immediate && { ...body(sim.immediate.body), status: sim.immediate.status, headers: sim.immediate.headers },
-        upstream: sim.upstream && { ...body(sim.upstream.body), method: sim.upstream.method, path: sim.upstream.path, headers: sim.upstream.headers, cluster: sim.upstream.cluster },
+        upstream: sim.upstream && upstreamView(sim.upstream),
         route: { ...s.route },
         vars: s.vars,
         outcome: { ...s.outcome },
