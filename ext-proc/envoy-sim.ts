@@ -10,7 +10,7 @@ import type {
 } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import { processingMode_BodySendModeToJSON } from './gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
 import { BodyMode, FILTER_BODY_MODES } from './envoy-messages.js';
-import { CLUSTER_HEADER } from './stream.js';
+import { CLUSTER_HEADER, INTERNAL_REQUEST_HEADERS } from './stream.js';
 
 /**
  * An in-process imitation of Envoy's ext_proc filter as the gateway configures it, for tests
@@ -253,8 +253,8 @@ export async function simulateExchange(
       [':scheme', 'http'],
     ]);
     for (const [k, v] of Object.entries(request.headers ?? {})) reqHeaders.set(k.toLowerCase(), v);
-    // Envoy's header_mutation filter strips this before ext_proc; generate_request_id adds an id.
-    reqHeaders.delete(CLUSTER_HEADER);
+    // Envoy's header_mutation filter strips these before ext_proc; generate_request_id adds an id.
+    for (const name of INTERNAL_REQUEST_HEADERS) reqHeaders.delete(name);
     if (!reqHeaders.has('x-request-id')) reqHeaders.set('x-request-id', randomUUID());
     let reqBody = request.json !== undefined ? Buffer.from(JSON.stringify(request.json)) : request.body === undefined ? Buffer.alloc(0) : toBuffer(request.body);
     if (request.json !== undefined && !reqHeaders.has('content-type')) reqHeaders.set('content-type', 'application/json');

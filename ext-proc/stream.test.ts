@@ -369,3 +369,23 @@ describe('streamed SSE responses', () => {
     }
   });
 });
+
+describe('harness routing', () => {
+  it('routes to the fallback pair cluster Envoy has for a version with a fallback', async () => {
+    const gw = await createTestGateway({
+      plugins: ['model-router'],
+      models: { sentiment: { protocol: 'kserve-v2', versions: ['v1', 'v2'], traffic: { weights: { v1: 0, v2: 1 }, fallback: 'v1' } } },
+    });
+    const res = await gw.request({ path: '/v2/models/sentiment/infer', json: {} });
+    expect(res.upstream?.cluster).toBe('sentiment@v2~v1');
+    expect(res.status).toBe(200);
+  });
+
+  it('answers 404 like Envoy when no plugin picked a model', async () => {
+    const gw = await createTestGateway({ models: exampleModels });
+    const res = await gw.request({ path: '/v2/models/sentiment/infer', json: {} });
+    expect(res.status).toBe(404);
+    expect(res.upstream).toBeUndefined();
+    expect(res.phases).toEqual(['requestHeaders', 'responseHeaders']);
+  });
+});

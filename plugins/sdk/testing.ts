@@ -11,7 +11,7 @@
  */
 import { Writable } from 'node:stream';
 import { builtinPlugins } from '../index.js';
-import { GatewayConfigSchema, type GatewayConfigInput, type PluginInstanceConfig } from '../../ext-proc/config/schema.js';
+import { GatewayConfigSchema, TrafficSchema, type GatewayConfigInput, type PluginInstanceConfig } from '../../ext-proc/config/schema.js';
 import { ConfigError, formatIssues } from '../../ext-proc/config/load.js';
 import { simulateExchange, type SimMessage, type SimPhase, type SimRequest, type SimResponse, type SimUpstream, type SimUpstreamRequest } from '../../ext-proc/envoy-sim.js';
 import { createLogger } from '../../ext-proc/logger.js';
@@ -19,6 +19,7 @@ import type { PluginRegistry } from '../../ext-proc/registry.js';
 import { buildRuntime, type Runtime } from '../../ext-proc/runtime.js';
 import { StreamProcessor, type RequestSummary } from '../../ext-proc/stream.js';
 import { SseParser } from '../../ext-proc/pipeline/sse.js';
+import type { z } from 'zod';
 import type { PluginDef, Protocol, RequestOutcome, RequestVars, RouteHints, SseEvent } from './types.js';
 
 export type { SimMessage as ExchangeMessage, SimResponse as UpstreamResponse };
@@ -36,6 +37,8 @@ export interface TestModel {
   aliases?: Readonly<Record<string, string>>;
   defaultVersion?: string;
   weights?: Readonly<Record<string, number>>;
+  /** The model's full traffic policy as in the gateway config (weights, sticky key, shadow, fallback...). */
+  traffic?: z.input<typeof TrafficSchema>;
   /** This model's chain. */
   plugins?: readonly TestPlugin[];
 }
@@ -180,7 +183,7 @@ export async function createTestGateway(opts: TestGatewayOptions = {}): Promise<
       versions: Object.fromEntries((m.versions ?? ['v1']).map((v) => [v, { endpoints: ['127.0.0.1:1'] }])),
       aliases: { ...m.aliases },
       defaultVersion: m.defaultVersion,
-      traffic: m.weights ? { weights: { ...m.weights } } : undefined,
+      traffic: m.traffic ?? (m.weights ? { weights: { ...m.weights } } : undefined),
       plugins: (m.plugins ?? []).map(instance) as GatewayConfigInput['plugins'],
     };
   }
@@ -200,9 +203,10 @@ export async function createTestGateway(opts: TestGatewayOptions = {}): Promise<
       const planned = exchange.upstream ?? { json: {} };
       const upstream: SimUpstream = typeof planned === 'function' ? (r) => planned(upstreamView(r)) : planned;
       const sim = await simulateExchange(processor, request, upstream, {
+        // `model@version`, or `model@version~fallback` for a version with a fallback.
         hasCluster: (cluster) => {
-          const at = cluster.lastIndexOf('@');
-          return runtime.cluster(cluster.slice(0, at), cluster.slice(at + 1)) === cluster;
+          const m = /^(.+)@([^@~]+)(?:~(.+))?$/.exec(cluster);
+          return m !== null && runtime.cluster(m[1] as string, m[2] as string, m[3]) === cluster;
         },
         cancelAfter: exchange.cancelAfter,
         streamEnd: exchange.streamEnd,
