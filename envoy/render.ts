@@ -18,6 +18,12 @@ export interface RenderOptions {
   hostMap?: Readonly<Record<string, string>>;
   /** Where the ext-proc replicas listen, as host:port; default from the gateway config. */
   extProcAddresses?: readonly string[];
+  /**
+   * Serve model clusters and routes from files in this directory (CDS + RDS that Envoy
+   * watches) instead of the bootstrap, so versions come and go without restarting Envoy.
+   * The ext-proc keeps the files current (see ext-proc/envoy-xds.ts).
+   */
+  xdsDir?: string;
 }
 
 /** How the compose stack names things (see docker-compose.yml): `npm run render:envoy -- --docker`. */
@@ -208,12 +214,10 @@ function noRouteReply(): Json {
   };
 }
 
-/** The complete Envoy bootstrap for a gateway config. */
-export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {}): Json {
-  const bind = opts.bindAddress ?? config.envoy.listener.host;
-  const extProcAddresses = opts.extProcAddresses ?? [config.envoy.extProcAddress ?? `${config.extProc.host}:${config.extProc.port}`];
+/** Everything the models section turns into: one cluster and route per version, fallback pairs, the catch-all. */
+export function modelResources(config: GatewayConfig, opts: RenderOptions = {}): { clusters: Json[]; routeConfig: Json } {
   const routes: Json[] = [];
-  const clusters: Json[] = [extProcCluster(extProcAddresses, opts)];
+  const clusters: Json[] = [];
   for (const [model, m] of Object.entries(config.models)) {
     for (const [version, v] of Object.entries(m.versions)) {
       routes.push(versionRoute(model, version, v));
@@ -228,6 +232,59 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
     }
   }
   routes.push(noRouteReply());
+  return { clusters, routeConfig: { name: ROUTE_CONFIG_NAME, virtual_hosts: [{ name: 'models', domains: ['*'], routes }] } };
+}
+
+export const ROUTE_CONFIG_NAME = 'models';
+export const CDS_FILE = 'cds.yaml';
+export const RDS_FILE = 'rds.yaml';
+
+/** A file-based xDS subscription Envoy re-reads when a file is renamed into `dir`. */
+function fileSource(dir: string, file: string): Json {
+  return { resource_api_version: 'V3', path_config_source: { path: `${dir}/${file}`, watched_directory: { path: dir } } };
+}
+
+export type ModelResources = ReturnType<typeof modelResources>;
+
+/**
+ * Both sets of resources at once (`next` wins where names clash): what Envoy must hold while
+ * the ext-proc may still route by either config. The catch-all route stays last.
+ */
+export function mergeResources(prev: ModelResources, next: ModelResources): ModelResources {
+  const byName = (xs: Json[]) => new Map(xs.map((x) => [x.name as string, x]));
+  const clusters = byName(prev.clusters);
+  for (const [name, c] of byName(next.clusters)) clusters.set(name, c);
+  const routesOf = (r: ModelResources) => ((r.routeConfig.virtual_hosts as Json[])[0]?.routes ?? []) as Json[];
+  const nextRoutes = routesOf(next);
+  const names = new Set(nextRoutes.map((r) => r.name));
+  const extra = routesOf(prev).filter((r) => !names.has(r.name));
+  const routes = [...nextRoutes.slice(0, -1), ...extra.filter((r) => r.name !== 'no_model_selected'), ...nextRoutes.slice(-1)];
+  return { clusters: [...clusters.values()], routeConfig: { ...next.routeConfig, virtual_hosts: [{ ...(next.routeConfig.virtual_hosts as Json[])[0], routes }] } };
+}
+
+/** The contents of the CDS and RDS files (DiscoveryResponse documents) for a set of model resources. */
+export function renderXdsFiles(resources: ModelResources, version: string): Record<typeof CDS_FILE | typeof RDS_FILE, string> {
+  const doc = (type: string, items: Json[]) =>
+    `# Written by the ext-proc from the gateway config; Envoy watches this file. Do not edit.\n${stringify(
+      { version_info: version, resources: items.map((r) => ({ '@type': `type.googleapis.com/${type}`, ...r })) },
+      { lineWidth: 0 },
+    )}`;
+  return {
+    [CDS_FILE]: doc('envoy.config.cluster.v3.Cluster', resources.clusters),
+    [RDS_FILE]: doc('envoy.config.route.v3.RouteConfiguration', [resources.routeConfig]),
+  };
+}
+
+/** The complete Envoy bootstrap for a gateway config. */
+export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {}): Json {
+  const bind = opts.bindAddress ?? config.envoy.listener.host;
+  const extProcAddresses = opts.extProcAddresses ?? [config.envoy.extProcAddress ?? `${config.extProc.host}:${config.extProc.port}`];
+  const xds = opts.xdsDir;
+  const models = xds === undefined ? modelResources(config, opts) : undefined;
+  const clusters: Json[] = [extProcCluster(extProcAddresses, opts), ...(models?.clusters ?? [])];
+  const routing = models
+    ? { route_config: models.routeConfig }
+    : { rds: { route_config_name: ROUTE_CONFIG_NAME, config_source: fileSource(xds as string, RDS_FILE) } };
 
   const extProcFilter = {
     name: 'envoy.filters.http.ext_proc',
@@ -295,10 +352,7 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
                     path_with_escaped_slashes_action: 'REJECT_REQUEST',
                     max_request_headers_kb: 60,
                     common_http_protocol_options: { idle_timeout: '300s', headers_with_underscores_action: 'DROP_HEADER' },
-                    route_config: {
-                      name: 'models',
-                      virtual_hosts: [{ name: 'models', domains: ['*'], routes }],
-                    },
+                    ...routing,
                     http_filters: [
                       {
                         // Clients never choose the cluster or the mirror: strip those headers (every
@@ -327,6 +381,7 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
       ],
       clusters,
     },
+    ...(xds === undefined ? {} : { dynamic_resources: { cds_config: fileSource(xds, CDS_FILE) } }),
   };
 }
 

@@ -9,6 +9,7 @@ import { createLogger } from './logger.js';
 import { LogLevelControl } from './log-level.js';
 import { createMetrics } from './metrics.js';
 import { accessLogger, combineObservers, metricsObserver } from './observe.js';
+import { XdsPublisher } from './envoy-xds.js';
 import { createRegistry } from './registry.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 import { startExtProcServer } from './server.js';
@@ -21,6 +22,10 @@ const { values: args } = parseArgs({
     // Bind addresses override the config's (0.0.0.0 inside a container, see docker-compose.yml).
     host: { type: 'string' },
     'http-host': { type: 'string' },
+    // Keep Envoy's model clusters and routes in files Envoy watches (its bootstrap rendered
+    // with `npm run render:envoy -- --xds-dir DIR`): versions change without restarting Envoy.
+    'envoy-xds-dir': { type: 'string', default: process.env.GATEWAY_ENVOY_XDS_DIR },
+    'envoy-admin': { type: 'string', default: process.env.GATEWAY_ENVOY_ADMIN },
   },
 });
 
@@ -34,6 +39,14 @@ async function main(): Promise<void> {
   let draining = false;
   const metrics = createMetrics();
   const logLevel = new LogLevelControl(log);
+  const xds = args['envoy-xds-dir']
+    ? new XdsPublisher({
+        dir: resolve(args['envoy-xds-dir']),
+        adminUrl: args['envoy-admin'] ?? `http://${config.envoy.admin.host}:${config.envoy.admin.port}`,
+        log,
+      })
+    : undefined;
+  await xds?.init(config);
   metrics.configInfo.set({ hash: runtime.hash }, 1);
   metrics.configLastReloadSuccessful.set(1);
   metrics.configLastReloadSuccessTimestamp.setToCurrentTime();
@@ -80,9 +93,17 @@ async function main(): Promise<void> {
     currentHash: () => runtime.hash,
     apply: async (next) => {
       const nextRuntime = await buildRuntime(next, registry, log);
+      try {
+        // Envoy first learns the clusters and routes the new config may route to.
+        await xds?.prepare(runtime.config, nextRuntime.config);
+      } catch (err) {
+        await nextRuntime.close();
+        throw err;
+      }
       const previous = runtime;
       runtime = nextRuntime;
-      warnAboutRestartOnlyChanges(previous.config, nextRuntime.config, log);
+      await xds?.commit(nextRuntime.config);
+      warnAboutRestartOnlyChanges(previous.config, nextRuntime.config, log, { envoyDynamic: xds !== undefined });
       logLevel.configChanged(nextRuntime.config.logging.level);
       metrics.configInfo.reset();
       metrics.configInfo.set({ hash: nextRuntime.hash }, 1);

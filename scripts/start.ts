@@ -33,6 +33,8 @@ try {
     envoyLogLevel: 'warn',
     workDir: resolve('.tmp/stack'),
     extProcReplicas: Number(values['ext-proc-replicas']),
+    // Edits to the config file apply live, new versions included (docs/traffic.md).
+    envoyXds: true,
   });
 } catch (err) {
   process.stderr.write(`\nfailed to start the stack: ${(err as Error).message}\n`);
@@ -49,6 +51,7 @@ Inference gateway is up (Envoy ${s.envoyVersion}).
   ext-proc health/metrics   http://127.0.0.1:${ext?.httpPort}/readyz  /healthz  /metrics
   ext-proc log level        curl -X PUT http://127.0.0.1:${ext?.httpPort}/loglevel -d debug   (or kill -USR2 <pid>)
   Logs and rendered config  ${s.workDir}   (access log: one JSON line per request in ext-proc-0.log)
+  Config (edit = live)      ${s.configPath}   (weights, versions, aliases, shadow, fallback: docs/traffic.md)
   Dashboards                docker compose up: Prometheus :9090, Grafana :3000 (docs/observability.md)
 
 Try:

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
@@ -24,6 +24,11 @@ export interface StackOptions {
   workDir?: string;
   /** Number of ext-proc processes behind Envoy's ext_proc cluster. */
   extProcReplicas?: number;
+  /**
+   * Envoy reads model clusters and routes from files the ext-proc keeps current (file-based
+   * CDS/RDS), so config edits that add or remove versions apply without restarting Envoy.
+   */
+  envoyXds?: boolean;
 }
 
 export interface ExtProcHandle {
@@ -53,7 +58,8 @@ export interface Stack {
 
 const NODE_ARGS = ['--import', 'tsx'];
 
-async function startDemo(key: string, port: number, workDir: string, echo: boolean, host = '127.0.0.1'): Promise<{ child: Child; url: string }> {
+/** Starts one demo model server (`model@version` from examples/demo-models.ts); port 0 picks a free one. */
+export async function startDemo(key: string, port: number, workDir: string, echo: boolean, host = '127.0.0.1'): Promise<{ child: Child; url: string }> {
   const spec = demoModels[key];
   if (!spec) throw new Error(`no demo model server for ${key}`);
   let resolvePort: (p: number) => void = () => {};
@@ -88,6 +94,7 @@ async function startDemo(key: string, port: number, workDir: string, echo: boole
 /** Starts demo servers, ext-proc(s) and Envoy; waits until traffic can flow. */
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const workDir = opts.workDir ?? (await mkdtemp(join(tmpdir(), 'gateway-stack-')));
+  await mkdir(workDir, { recursive: true });
   const echo = opts.echo ?? false;
   const input: GatewayConfigInput =
     typeof opts.config === 'string' ? (parseYamlInput(await readFile(opts.config, 'utf8')) as GatewayConfigInput) : structuredClone(opts.config);
@@ -126,8 +133,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       input.extProc.http = { host: '127.0.0.1', port: await freePort() };
     }
     const config = parseConfigText(stringify(input), 'stack config');
-    const configPath = join(workDir, 'gateway.yaml');
-    await writeFile(configPath, stringify(input));
+    // With the config's own ports (npm start) the ext-proc runs on the file itself, so an
+    // operator's edit to it is what reloads; tests get a copy with their free ports.
+    const ownFile = typeof opts.config === 'string' && opts.ports === 'fixed';
+    const configPath = ownFile ? resolve(opts.config as string) : join(workDir, 'gateway.yaml');
+    if (!ownFile) await writeFile(configPath, stringify(input));
+    const adminUrl = `http://127.0.0.1:${config.envoy.admin.port}`;
+    const xdsDir = opts.envoyXds ? join(workDir, 'xds') : undefined;
+    const xdsArgs = xdsDir ? ['--envoy-xds-dir', xdsDir, '--envoy-admin', adminUrl] : [];
 
     const extProcs: ExtProcHandle[] = [];
     const extProcPorts: { grpc: number; http: number }[] = [{ grpc: config.extProc.port, http: config.extProc.http.port }];
@@ -140,7 +153,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const child = spawnChild({
         name: `ext-proc-${index}`,
         command: process.execPath,
-        args: [...NODE_ARGS, resolve(REPO_ROOT, 'ext-proc/main.ts'), '--config', configPath, '--port', String(ports.grpc), '--http-port', String(ports.http)],
+        args: [...NODE_ARGS, resolve(REPO_ROOT, 'ext-proc/main.ts'), '--config', configPath, '--port', String(ports.grpc), '--http-port', String(ports.http), ...xdsArgs],
         logFile: join(workDir, `ext-proc-${index}.log`),
         cwd: REPO_ROOT,
         echo,
@@ -161,7 +174,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const envoyConfigPath = join(workDir, 'envoy.yaml');
     await writeFile(
       envoyConfigPath,
-      renderEnvoyYaml(config, { extProcAddresses: extProcPorts.map((p) => `${config.extProc.host}:${p.grpc}`) }),
+      // With xDS files, the ext-proc (already up) wrote them; Envoy reads them at start.
+      renderEnvoyYaml(config, { extProcAddresses: extProcPorts.map((p) => `${config.extProc.host}:${p.grpc}`), xdsDir }),
     );
     const envoy = spawnChild({
       name: 'envoy',
@@ -171,7 +185,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       echo,
     });
     children.push(envoy);
-    const adminUrl = `http://127.0.0.1:${config.envoy.admin.port}`;
     await waitFor(`Envoy readiness (log: ${envoy.logFile})`, async () => {
       if (envoy.proc.exitCode !== null) throw new Error(`envoy exited with ${envoy.proc.exitCode}; see ${envoy.logFile}`);
       return httpOk(`${adminUrl}/ready`);
