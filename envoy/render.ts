@@ -4,6 +4,9 @@ import { CLUSTER_HEADER, INTERNAL_REQUEST_HEADERS, SHADOW_HEADER, UPSTREAM_VERSI
 import { EXT_PROC_SERVICE } from '../ext-proc/server.js';
 import { FILTER_BODY_MODES } from '../ext-proc/envoy-messages.js';
 import { processingMode_BodySendModeToJSON as bodyModeName } from '../ext-proc/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
+import { EXT_PROC_FILTER, FAIL_OPEN_ROUTE_PREFIX, failOpenAccessLog, failOpenRoutes } from './fail-open.js';
+import { localReplyConfig } from './local-replies.js';
+import { clusterResilience, routeResilience, seconds } from './resilience.js';
 
 export const EXT_PROC_CLUSTER = 'ext_proc';
 /** Endpoint metadata namespace: tells Envoy's access log and the ext-proc which version an endpoint serves. */
@@ -35,7 +38,6 @@ export const DOCKER_RENDER: RenderOptions = {
 
 type Json = Record<string, unknown>;
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(3).replace(/\.?0+$/, '')}s`;
 
 function socketAddress(hostPort: string, hostMap: Readonly<Record<string, string>> = {}): Json {
   const i = hostPort.lastIndexOf(':');
@@ -56,7 +58,7 @@ function modelCluster(model: string, m: ModelConfig, version: string, v: Version
     name,
     type: strictDns ? 'STRICT_DNS' : 'STATIC',
     connect_timeout: '1s',
-    lb_policy: 'LEAST_REQUEST',
+    ...clusterResilience(v),
     load_assignment: {
       cluster_name: name,
       endpoints: [
@@ -79,18 +81,13 @@ function modelCluster(model: string, m: ModelConfig, version: string, v: Version
         http_health_check: { path: v.healthCheck.path ?? defaultHealthPath(model, m.protocol, version) },
       },
     ],
+    // Never send traffic to instances known to be down: with none healthy, a fast JSON 503.
     common_lb_config: { healthy_panic_threshold: { value: 0 } },
-    outlier_detection: {
-      consecutive_5xx: 5,
-      consecutive_gateway_failure: 3,
-      interval: '5s',
-      base_ejection_time: '15s',
-      max_ejection_percent: 50,
-    },
   };
 }
 
-function extProcCluster(addresses: readonly string[], opts: RenderOptions): Json {
+function extProcCluster(addresses: readonly string[], config: GatewayConfig, opts: RenderOptions): Json {
+  const hc = config.envoy.extProcHealthCheck;
   return {
     name: EXT_PROC_CLUSTER,
     type: addresses.every((a) => /^[\d.:[\]]+$/.test(a)) && !opts.hostMap ? 'STATIC' : 'STRICT_DNS',
@@ -107,11 +104,12 @@ function extProcCluster(addresses: readonly string[], opts: RenderOptions): Json
     },
     health_checks: [
       {
-        timeout: '1s',
-        interval: '2s',
-        unhealthy_threshold: 2,
-        healthy_threshold: 1,
-        no_traffic_interval: '2s',
+        // A draining replica reports NOT_SERVING; it leaves the rotation within one interval.
+        timeout: seconds(hc.timeoutMs),
+        interval: seconds(hc.intervalMs),
+        unhealthy_threshold: hc.unhealthyThreshold,
+        healthy_threshold: hc.healthyThreshold,
+        no_traffic_interval: seconds(hc.intervalMs),
         grpc_health_check: { service_name: EXT_PROC_SERVICE },
       },
     ],
@@ -125,7 +123,7 @@ function versionRoute(model: string, version: string, v: VersionConfig): Json {
     match: { prefix: '/', headers: [{ name: CLUSTER_HEADER, string_match: { exact: clusterName(model, version) } }] },
     route: {
       cluster_header: CLUSTER_HEADER,
-      timeout: seconds(v.timeoutMs),
+      ...routeResilience(v),
       // The ext-proc names the shadow cluster per request (and so owns the percentage); Envoy
       // sends the copy fire-and-forget and drops its answer. No header, no copy.
       request_mirror_policies: [
@@ -200,17 +198,16 @@ function fallbackCluster(model: string, version: string, fallback: string): Json
 }
 
 /** Envoy's own answer when the ext-proc chose no model (no cluster header set). */
-export const NO_MODEL_SELECTED = { status: 404, body: JSON.stringify({ error: 'no model selected for this request' }) } as const;
+const NO_MODEL_MESSAGE = 'no model selected for this request';
+/** Envoy's answer when no route matched a model; `body` is what a non-OpenAI client receives (less code and request_id). */
+export const NO_MODEL_SELECTED = { status: 404, message: NO_MODEL_MESSAGE, body: JSON.stringify({ error: NO_MODEL_MESSAGE }) } as const;
 
 function noRouteReply(): Json {
   return {
     name: 'no_model_selected',
     match: { prefix: '/' },
-    direct_response: {
-      status: NO_MODEL_SELECTED.status,
-      body: { inline_string: NO_MODEL_SELECTED.body },
-    },
-    response_headers_to_add: [{ header: { key: 'content-type', value: 'application/json' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }],
+    // Plain text: the local reply mappers shape it as JSON in the client's protocol.
+    direct_response: { status: NO_MODEL_SELECTED.status, body: { inline_string: NO_MODEL_SELECTED.message } },
   };
 }
 
@@ -231,7 +228,7 @@ export function modelResources(config: GatewayConfig, opts: RenderOptions = {}):
       clusters.push(fallbackCluster(model, version, fallback));
     }
   }
-  routes.push(noRouteReply());
+  routes.push(...failOpenRoutes(config), noRouteReply());
   return { clusters, routeConfig: { name: ROUTE_CONFIG_NAME, virtual_hosts: [{ name: 'models', domains: ['*'], routes }] } };
 }
 
@@ -258,7 +255,9 @@ export function mergeResources(prev: ModelResources, next: ModelResources): Mode
   const nextRoutes = routesOf(next);
   const names = new Set(nextRoutes.map((r) => r.name));
   const extra = routesOf(prev).filter((r) => !names.has(r.name));
-  const routes = [...nextRoutes.slice(0, -1), ...extra.filter((r) => r.name !== 'no_model_selected'), ...nextRoutes.slice(-1)];
+  // Path-matched routes (fail-open, catch-all) come after every header-matched version route.
+  const isTail = (r: Json) => r.name === 'no_model_selected' || String(r.name).startsWith(FAIL_OPEN_ROUTE_PREFIX);
+  const routes = [...nextRoutes.filter((r) => !isTail(r)), ...extra.filter((r) => !isTail(r)), ...nextRoutes.filter(isTail)];
   return { clusters: [...clusters.values()], routeConfig: { ...next.routeConfig, virtual_hosts: [{ ...(next.routeConfig.virtual_hosts as Json[])[0], routes }] } };
 }
 
@@ -281,18 +280,35 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
   const extProcAddresses = opts.extProcAddresses ?? [config.envoy.extProcAddress ?? `${config.extProc.host}:${config.extProc.port}`];
   const xds = opts.xdsDir;
   const models = xds === undefined ? modelResources(config, opts) : undefined;
-  const clusters: Json[] = [extProcCluster(extProcAddresses, opts), ...(models?.clusters ?? [])];
+  const clusters: Json[] = [extProcCluster(extProcAddresses, config, opts), ...(models?.clusters ?? [])];
   const routing = models
     ? { route_config: models.routeConfig }
     : { rds: { route_config_name: ROUTE_CONFIG_NAME, config_source: fileSource(xds as string, RDS_FILE) } };
 
   const extProcFilter = {
-    name: 'envoy.filters.http.ext_proc',
+    name: EXT_PROC_FILTER,
     typed_config: {
       '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor',
-      // No grpc_service timeout: it would bound the whole stream, and an SSE response lives long.
-      grpc_service: { envoy_grpc: { cluster_name: EXT_PROC_CLUSTER } },
-      failure_mode_allow: config.envoy.failureModeAllow,
+      grpc_service: {
+        envoy_grpc: { cluster_name: EXT_PROC_CLUSTER },
+        // No timeout here: it would bound the whole stream, and an SSE response lives long.
+        // A stream that cannot start on one replica (killed, or closing after its drain) starts on another.
+        retry_policy: {
+          retry_on: 'connect-failure,refused-stream,unavailable,reset',
+          num_retries: 2,
+          retry_host_predicate: [
+            {
+              name: 'envoy.retry_host_predicates.previous_hosts',
+              typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate' },
+            },
+          ],
+          host_selection_retry_max_attempts: 5,
+          retry_back_off: { base_interval: '0.01s', max_interval: '0.1s' },
+        },
+      },
+      // Fail-closed by default; fail-open models opt in on their own routes (see fail-open.ts).
+      failure_mode_allow: false,
+      status_on_error: { code: 503 },
       message_timeout: seconds(config.envoy.messageTimeoutMs),
       allow_mode_override: true,
       // Request bodies are buffered by default (OpenAI names its model there); the ext-proc
@@ -352,6 +368,8 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
                     path_with_escaped_slashes_action: 'REJECT_REQUEST',
                     max_request_headers_kb: 60,
                     common_http_protocol_options: { idle_timeout: '300s', headers_with_underscores_action: 'DROP_HEADER' },
+                    local_reply_config: localReplyConfig(config),
+                    access_log: [failOpenAccessLog()],
                     ...routing,
                     http_filters: [
                       {
@@ -386,5 +404,5 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
 }
 
 export function renderEnvoyYaml(config: GatewayConfig, opts: RenderOptions = {}): string {
-  return `# Rendered from the gateway config by \`npm run render:envoy\`; do not edit by hand.\n${stringify(renderEnvoyConfig(config, opts), { lineWidth: 0 })}`;
+  return `# Rendered from the gateway config by \`npm run render:envoy\`; do not edit by hand.\n${stringify(renderEnvoyConfig(config, opts), { lineWidth: 0, aliasDuplicateObjects: false })}`;
 }

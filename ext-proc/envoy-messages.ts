@@ -71,6 +71,13 @@ export function common(
   };
 }
 
+/**
+ * `details` prefix of every ImmediateResponse (Envoy's %RESPONSE_CODE_DETAILS%). Envoy treats
+ * these as local replies; its local-reply mappers skip them by this prefix, so a body the
+ * ext-proc already shaped is never rewritten. Envoy's own ext_proc failures start `ext_proc_`.
+ */
+export const GATEWAY_REPLY_DETAILS_PREFIX = 'gateway_reply_';
+
 export function immediate(respond: Respond, details: string): ProcessingResponse {
   const setHeaders = Object.entries(respond.headers).map(([key, value]) => headerOption(key, value));
   return {

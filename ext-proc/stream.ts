@@ -19,7 +19,7 @@ import { PluginError, GatewayErrorCodes } from '../plugins/sdk/errors.js';
 import { HeaderSet } from '../plugins/sdk/headers.js';
 import { detectProtocol, errorBody } from '../plugins/sdk/protocol.js';
 import type { HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
-import { BodyMode, common, headersToMap, immediate, modeOverride } from './envoy-messages.js';
+import { BodyMode, common, GATEWAY_REPLY_DETAILS_PREFIX, headersToMap, immediate, modeOverride } from './envoy-messages.js';
 import { BodyBuffer } from './pipeline/body.js';
 import { anyHas, appliesTo, type HookName, type PluginInstance } from './pipeline/chain.js';
 import { serializeEvent, SseParser } from './pipeline/sse.js';
@@ -576,7 +576,7 @@ export class StreamProcessor {
     const code = stop.code ?? errorCodes.get(stop.respond);
     if (code) this.outcome.errorCode = code;
     else if (stop.respond.status >= 400) this.outcome.errorCode = `http_${stop.respond.status}`;
-    return immediate(stop.respond, `ext_proc_${stop.by}`);
+    return immediate(stop.respond, `${GATEWAY_REPLY_DETAILS_PREFIX}${stop.by}`);
   }
 
   private takeChanges(headers: HeaderSet): Map<string, string | null> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ExtProcHealthCheckSchema, LimitsSchema, LoadBalancingSchema, OutlierDetectionSchema, RetriesSchema } from './resilience.js';
 
 /** Names end up in Envoy cluster and stat names: no dots (Envoy's stat tag regexes split on them). */
 const MODEL_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -47,6 +48,13 @@ export const VersionSchema = z
     /** Whole-request timeout; 0 disables it (long streams). */
     timeoutMs: z.number().int().min(0).default(30_000),
     healthCheck: HealthCheckSchema.prefault({}),
+    /** Longest silence on a request or response stream (route `idle_timeout`); 0 disables. The streaming-safe overall bound. */
+    idleTimeoutMs: z.number().int().min(0).optional(),
+    loadBalancing: LoadBalancingSchema.prefault({}),
+    retries: RetriesSchema.prefault({}),
+    outlierDetection: OutlierDetectionSchema.prefault({}),
+    /** Circuit breakers: beyond these, a fast JSON 503 instead of a queue. */
+    limits: LimitsSchema.prefault({}),
   })
   .strict();
 export type VersionConfig = z.infer<typeof VersionSchema>;
@@ -92,6 +100,11 @@ export const ModelSchema = z
     traffic: TrafficSchema.optional(),
     /** This model's chain, run after the global chain once the model is known. */
     plugins: z.array(PluginInstanceSchema).default([]),
+    /**
+     * With the ext-proc unreachable, pass this model's requests through unprocessed (no
+     * plugins: no auth, no validation), routed by path; default: the global envoy.failureModeAllow.
+     */
+    failOpen: z.boolean().optional(),
   })
   .strict()
   .superRefine((model, ctx) => {
@@ -141,6 +154,8 @@ export const GatewayConfigSchema = z
         failureModeAllow: z.boolean().default(false),
         /** Address Envoy uses to reach the ext-proc (a service name under docker compose). */
         extProcAddress: z.string().optional(),
+        /** Envoy's gRPC health checks of the ext-proc replicas. */
+        extProcHealthCheck: ExtProcHealthCheckSchema.prefault({}),
       })
       .strict()
       .prefault({}),
@@ -152,6 +167,12 @@ export const GatewayConfigSchema = z
         http: z.object({ host: Host.default('127.0.0.1'), port: Port.default(9464) }).strict().prefault({}),
         /** In-flight streams get this long to finish on SIGTERM. */
         shutdownGraceMs: z.number().int().positive().default(10_000),
+        /**
+         * On SIGTERM, report NOT_SERVING and keep serving this long before refusing new streams,
+         * so Envoy's health checks move traffic away first. Keep above Envoy's detection time
+         * (envoy.extProcHealthCheck interval × unhealthyThreshold + timeout).
+         */
+        shutdownDelayMs: z.number().int().min(0).default(2_000),
       })
       .strict()
       .prefault({}),
@@ -189,7 +210,20 @@ export const GatewayConfigSchema = z
     plugins: z.array(PluginInstanceSchema).default([]),
     models: z.record(ModelName, ModelSchema),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    // Without the ext-proc nothing reads an OpenAI body's `model`: a path can only name a model if it is the only one.
+    const openai = Object.entries(config.models).filter(([, m]) => m.protocol === 'openai');
+    for (const [name, m] of openai) {
+      if ((m.failOpen ?? config.envoy.failureModeAllow) && openai.length > 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', name, 'failOpen'],
+          message: 'fail-open routes OpenAI requests by path, so it needs this to be the only OpenAI model',
+        });
+      }
+    }
+  });
 
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>;
