@@ -78,10 +78,16 @@ function conditions(config: GatewayConfig): Condition[] {
     },
     { filter: status(431), code: 'headers_too_large', message: 'The request headers are too large', type: 'invalid_request_error' },
     { filter: status(404), code: 'not_found', type: 'not_found_error' },
-    { filter: status(429), code: 'rate_limited', type: 'rate_limit_error' },
+    { filter: status(429), code: 'rate_limited', message: 'Too many requests; retry later', type: 'rate_limit_error' },
     { filter: status(500, 'GE'), code: 'gateway_error', type: 'server_error' },
-    // Anything else Envoy answers itself is a 4xx about the request.
-    { filter: status(400, 'GE'), code: 'bad_request', type: 'invalid_request_error' },
+    // Anything else Envoy answers itself is a 4xx about the request (malformed path, headers…);
+    // Envoy's own text is often empty there, its details name the cause.
+    {
+      filter: status(400, 'GE'),
+      code: 'bad_request',
+      message: 'The gateway rejected this request as malformed (%RESPONSE_CODE_DETAILS%)',
+      type: 'invalid_request_error',
+    },
   ];
 }
 

@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     draining = true;
     log.info({ signal }, 'signal received');
     reloader.close();
-    await grpcServer.shutdown(config.extProc.shutdownGraceMs);
+    await grpcServer.shutdown(config.extProc.shutdownGraceMs, config.extProc.shutdownDelayMs);
     await runtime.close();
     await status.close();
     log.info('stopped');

@@ -24,8 +24,12 @@ export interface ExtProcServerOptions {
 export interface ExtProcServer {
   readonly port: number;
   inFlight(): number;
-  /** Stops taking new streams, lets in-flight ones finish for up to `graceMs`, then cuts the rest. */
-  shutdown(graceMs: number): Promise<void>;
+  /**
+   * Reports NOT_SERVING at once but keeps serving for `delayMs`, so Envoy's health checks move
+   * new streams to other replicas first; then stops taking new streams, lets in-flight ones
+   * finish for up to `graceMs`, and cuts the rest.
+   */
+  shutdown(graceMs: number, delayMs?: number): Promise<void>;
 }
 
 type Call = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
@@ -57,9 +61,13 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
   return {
     port,
     inFlight: () => live.size,
-    async shutdown(graceMs) {
+    async shutdown(graceMs, delayMs = 0) {
       health.setStatus('', 'NOT_SERVING');
       health.setStatus(EXT_PROC_SERVICE, 'NOT_SERVING');
+      if (delayMs > 0) {
+        log.info({ inFlight: live.size, delayMs }, 'shutting down: NOT_SERVING, still serving until Envoy has moved away');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
       log.info({ inFlight: live.size, graceMs }, 'shutting down: draining in-flight streams');
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {

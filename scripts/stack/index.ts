@@ -53,13 +53,19 @@ export interface Stack {
   /** Rewrites the effective config file (and sends SIGHUP unless told not to). */
   writeConfig(config: GatewayConfigInput, opts?: { signal?: boolean }): Promise<void>;
   startExtProc(index: number): Promise<ExtProcHandle>;
+  /** Starts demo instance `index` of `model@version` again on its port (after a test stopped it). */
+  restartDemo(key: string, index: number): Promise<{ child: Child; url: string }>;
   stop(): Promise<void>;
 }
 
 const NODE_ARGS = ['--import', 'tsx'];
 
-/** Starts one demo model server (`model@version` from examples/demo-models.ts); port 0 picks a free one. */
-export async function startDemo(key: string, port: number, workDir: string, echo: boolean, host = '127.0.0.1'): Promise<{ child: Child; url: string }> {
+/**
+ * Starts one demo model server (`model@version` from examples/demo-models.ts); port 0 picks a
+ * free one. `instance` numbers the servers of one version and names this one in
+ * `x-demo-instance` (`key#instance`).
+ */
+export async function startDemo(key: string, port: number, workDir: string, echo: boolean, host = '127.0.0.1', instance = 0): Promise<{ child: Child; url: string }> {
   const spec = demoModels[key];
   if (!spec) throw new Error(`no demo model server for ${key}`);
   let resolvePort: (p: number) => void = () => {};
@@ -67,8 +73,8 @@ export async function startDemo(key: string, port: number, workDir: string, echo
   const child = spawnChild({
     name: key,
     command: process.execPath,
-    args: [...NODE_ARGS, resolve(REPO_ROOT, spec.script), ...spec.args, '--host', host, '--port', String(port), '--name', `${key}#${port}`],
-    logFile: join(workDir, `demo-${key.replace(/[^a-z0-9]/gi, '_')}-${port}.log`),
+    args: [...NODE_ARGS, resolve(REPO_ROOT, spec.script), ...spec.args, '--host', host, '--port', String(port), '--name', `${key}#${instance}`],
+    logFile: join(workDir, `demo-${key.replace(/[^a-z0-9]/gi, '_')}-${instance}.log`),
     cwd: REPO_ROOT,
     echo,
     onLine: (line) => {
@@ -112,9 +118,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           const key = `${model}@${version}`;
           if (!demoModels[key]) continue;
           const started = [];
-          for (const endpoint of v.endpoints) {
+          for (const [i, endpoint] of v.endpoints.entries()) {
             const port = opts.ports === 'free' ? 0 : Number(endpoint.slice(endpoint.lastIndexOf(':') + 1));
-            const demo = await startDemo(key, port, workDir, echo);
+            const demo = await startDemo(key, port, workDir, echo, undefined, i);
             children.push(demo.child);
             started.push(demo);
           }
@@ -207,6 +213,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       envoy,
       envoyVersion: version,
       startExtProc,
+      async restartDemo(key, index) {
+        const current = demos.get(key)?.[index];
+        if (!current) throw new Error(`no demo instance ${key}[${index}]`);
+        if (current.child.proc.exitCode === null && current.child.proc.signalCode === null) {
+          throw new Error(`demo instance ${key}[${index}] is still running`);
+        }
+        const demo = await startDemo(key, Number(new URL(current.url).port), workDir, echo, undefined, index);
+        children.push(demo.child);
+        (demos.get(key) as { child: Child; url: string }[])[index] = demo;
+        return demo;
+      },
       async writeConfig(next, { signal = true } = {}) {
         await writeFile(configPath, stringify(next));
         if (signal) for (const p of extProcs) p?.child.proc.kill('SIGHUP');
