@@ -82,7 +82,9 @@ function modelCluster(model: string, m: ModelConfig, version: string, v: Version
       },
     ],
     // Never send traffic to instances known to be down: with none healthy, a fast JSON 503.
-    common_lb_config: { healthy_panic_threshold: { value: 0 } },
+    // Health changes apply at once (Envoy's default merges them over 1 s, which keeps a
+    // just-failed instance in rotation that long).
+    common_lb_config: { healthy_panic_threshold: { value: 0 }, update_merge_window: '0s' },
   };
 }
 
@@ -98,6 +100,8 @@ function extProcCluster(addresses: readonly string[], config: GatewayConfig, opt
         explicit_http_config: { http2_protocol_options: {} },
       },
     },
+    // A draining replica leaves the rotation as soon as its health check says NOT_SERVING.
+    common_lb_config: { update_merge_window: '0s' },
     load_assignment: {
       cluster_name: EXT_PROC_CLUSTER,
       endpoints: [{ lb_endpoints: addresses.map((a) => ({ endpoint: { address: socketAddress(a) } })) }],

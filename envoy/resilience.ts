@@ -54,6 +54,9 @@ export function clusterResilience(v: VersionConfig): Json {
       base_ejection_time: seconds(od.baseEjectionMs),
       max_ejection_time: seconds(Math.max(od.baseEjectionMs * 10, 300_000)),
       max_ejection_percent: od.maxEjectionPercent,
+      // Envoy's default lets the next passing health check end an ejection: an instance whose
+      // readiness endpoint is fine but whose inference fails would be back every interval.
+      successful_active_health_check_uneject_host: false,
     },
   };
 }
