@@ -9,6 +9,8 @@ export interface Sample {
   body: string;
   /** `x-demo-instance` of the model server that answered, when one did. */
   instance: string | undefined;
+  /** The request URL (tells the client protocol apart). */
+  url?: string;
   error?: string;
 }
 
@@ -44,7 +46,7 @@ export function startLoad(opts: LoadOptions): LoadRun {
       try {
         const res = await opts.send();
         const body = await res.text();
-        samples.push({ startedAt, endedAt: performance.now(), status: res.status, body, instance: res.headers.get('x-demo-instance') ?? undefined });
+        samples.push({ startedAt, endedAt: performance.now(), status: res.status, body, instance: res.headers.get('x-demo-instance') ?? undefined, url: res.url });
       } catch (err) {
         const cause = (err as { cause?: { code?: string; message?: string } }).cause;
         samples.push({ startedAt, endedAt: performance.now(), status: 0, body: '', instance: undefined, error: cause?.code ?? cause?.message ?? String(err) });
@@ -82,6 +84,15 @@ export function byInstance(samples: readonly Sample[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const s of samples) if (s.instance) counts.set(s.instance, (counts.get(s.instance) ?? 0) + 1);
   return counts;
+}
+
+/** The client protocol of a sample's request, from its path. */
+export function protocolOf(sample: Sample): 'openai' | 'kserve-v2' | 'tfserving' | undefined {
+  const path = sample.url ? new URL(sample.url).pathname : '';
+  if (path.startsWith('/v2/')) return 'kserve-v2';
+  if (path.startsWith('/v1/models/')) return 'tfserving';
+  if (path.startsWith('/v1/')) return 'openai';
+  return undefined;
 }
 
 /** True when an error answer is JSON in the client's protocol: OpenAI's error object, or `{"error": "..."}`. */

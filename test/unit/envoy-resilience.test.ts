@@ -1,0 +1,171 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { ConfigError, parseConfigText } from '../../ext-proc/config/load.js';
+import type { GatewayConfigInput } from '../../ext-proc/config/schema.js';
+import { resolveEnvoyBin } from '../../scripts/envoy-bin.js';
+import { renderEnvoyConfig, renderEnvoyYaml } from '../../envoy/render.js';
+
+// Loose on purpose: the test walks deep into rendered Envoy YAML.
+type Json = Record<string, any>;
+
+const parse = (input: GatewayConfigInput) => parseConfigText(stringify(input), 'test config');
+
+function base(extra: Partial<GatewayConfigInput> = {}, version: Record<string, unknown> = {}): GatewayConfigInput {
+  return {
+    models: {
+      sentiment: { protocol: 'kserve-v2', versions: { v1: { endpoints: ['127.0.0.1:9101', '127.0.0.1:9102'], ...version } } },
+      iris: { protocol: 'tfserving', versions: { '1': { endpoints: ['127.0.0.1:9301'] } } },
+      tinylm: { protocol: 'openai', versions: { v1: { endpoints: ['127.0.0.1:9201'] } } },
+    },
+    ...extra,
+  };
+}
+
+function rendered(input: GatewayConfigInput): { cluster: (name: string) => Json; route: (name: string) => Json; routes: Json[]; hcm: Json; extProc: Json } {
+  const out = renderEnvoyConfig(parse(input)) as Json;
+  const resources = out.static_resources as Json;
+  const hcm = resources.listeners[0].filter_chains[0].filters[0].typed_config as Json;
+  const routes = hcm.route_config.virtual_hosts[0].routes as Json[];
+  return {
+    cluster: (name) => (resources.clusters as Json[]).find((c) => c.name === name) as Json,
+    route: (name) => routes.find((r) => r.name === name) as Json,
+    routes,
+    hcm,
+    extProc: (hcm.http_filters as Json[]).find((f) => f.name === 'envoy.filters.http.ext_proc')?.typed_config as Json,
+  };
+}
+
+describe('load-balancing policy per version', () => {
+  it('defaults to least-request, without a hash policy', () => {
+    const r = rendered(base());
+    expect(r.cluster('sentiment@v1').lb_policy).toBe('LEAST_REQUEST');
+    expect(r.route('sentiment@v1').route.hash_policy).toBeUndefined();
+  });
+
+  it.each([
+    ['round-robin', 'ROUND_ROBIN', undefined],
+    ['ring-hash', 'RING_HASH', 'x-session-id'],
+    ['maglev', 'MAGLEV', 'x-user'],
+  ] as const)('renders %s as %s, hashing on the version route', (policy, envoy, hashHeader) => {
+    const r = rendered(base({}, { loadBalancing: { policy, hashHeader } }));
+    expect(r.cluster('sentiment@v1').lb_policy).toBe(envoy);
+    expect(r.route('sentiment@v1').route.hash_policy).toEqual(hashHeader ? [{ header: { header_name: hashHeader } }] : undefined);
+  });
+
+  it('refuses a hashing policy without a header, and a header without a hashing policy', () => {
+    expect(() => parse(base({}, { loadBalancing: { policy: 'ring-hash' } }))).toThrow(/versions\.v1\.loadBalancing\.hashHeader: policy "ring-hash" needs hashHeader/);
+    expect(() => parse(base({}, { loadBalancing: { hashHeader: 'x-a' } }))).toThrow(/hashHeader only applies to ring-hash and maglev/);
+  });
+});
+
+describe('retries, timeouts, outlier detection and circuit breakers', () => {
+  it('retries only failures that cannot have reached a model, on other instances, within a budget', () => {
+    const r = rendered(base({}, { retries: { attempts: 3, perTryTimeoutMs: 1500, budgetPercent: 10, minRetryConcurrency: 2 } }));
+    const policy = r.route('sentiment@v1').route.retry_policy;
+    expect(policy).toMatchObject({
+      retry_on: 'connect-failure,reset,refused-stream,retriable-status-codes',
+      num_retries: 3,
+      retriable_status_codes: [503],
+      per_try_timeout: '1.5s',
+      retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts' }],
+    });
+    expect(policy.per_try_idle_timeout).toBeUndefined();
+    expect(r.cluster('sentiment@v1').circuit_breakers.thresholds[0].retry_budget).toEqual({ budget_percent: { value: 10 }, min_retry_concurrency: 2 });
+  });
+
+  it('renders no retry policy when attempts is 0', () => {
+    expect(rendered(base({}, { retries: { attempts: 0 } })).route('sentiment@v1').route.retry_policy).toBeUndefined();
+  });
+
+  it('keeps a streaming version free of whole-request timeouts: timeout 0, idle timeouts instead', () => {
+    const route = rendered(base({}, { timeoutMs: 0, idleTimeoutMs: 60_000, retries: { perTryIdleTimeoutMs: 10_000 } })).route('sentiment@v1').route;
+    expect(route.timeout).toBe('0s');
+    expect(route.idle_timeout).toBe('60s');
+    expect(route.retry_policy.per_try_idle_timeout).toBe('10s');
+    expect(route.retry_policy.per_try_timeout).toBeUndefined();
+  });
+
+  it('enforces gateway-failure ejection (Envoy defaults it to 0 %) and never lets a health check end an ejection', () => {
+    const od = rendered(base({}, { outlierDetection: { consecutive5xx: 4, consecutiveGatewayFailure: 2 } })).cluster('sentiment@v1').outlier_detection;
+    expect(od).toMatchObject({
+      consecutive_5xx: 4,
+      enforcing_consecutive_5xx: 100,
+      consecutive_gateway_failure: 2,
+      enforcing_consecutive_gateway_failure: 100,
+      successful_active_health_check_uneject_host: false,
+    });
+  });
+
+  it('renders the per-version limits as circuit breakers', () => {
+    const t = rendered(base({}, { limits: { maxRequests: 8, maxPendingRequests: 2, maxConnections: 8 } })).cluster('sentiment@v1').circuit_breakers.thresholds[0];
+    expect(t).toMatchObject({ max_requests: 8, max_pending_requests: 2, max_connections: 8 });
+  });
+});
+
+describe('local replies', () => {
+  it("passes the ext-proc's own replies through first, and shapes every other mapper with the request id", () => {
+    const mappers = rendered(base()).hcm.local_reply_config.mappers as Json[];
+    expect(mappers[0]).toEqual({ filter: expect.objectContaining({ extension_filter: expect.anything() }) });
+    expect(mappers[0]?.filter.extension_filter.typed_config.expression).toBe("response.code_details.startsWith('gateway_reply_')");
+    for (const m of mappers.slice(1)) {
+      expect(m.headers_to_add).toContainEqual({ header: { key: 'x-request-id', value: '%REQ(X-REQUEST-ID)%' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' });
+      expect(m.body_format_override.content_type).toBe('application/json');
+    }
+  });
+});
+
+describe('fail-open', () => {
+  it('is fail-closed by default: no static routes, the filter fails with 503', () => {
+    const r = rendered(base());
+    expect(r.routes.map((x) => x.name)).toEqual(['sentiment@v1', 'iris@1', 'tinylm@v1', 'no_model_selected']);
+    expect(r.extProc.failure_mode_allow).toBe(false);
+    expect(r.extProc.status_on_error).toEqual({ code: 503 });
+  });
+
+  it('adds path routes for a fail-open model only, before the catch-all, allowing failure on them alone', () => {
+    const input = base();
+    (input.models.iris as Json).failOpen = true;
+    const r = rendered(input);
+    expect(r.routes.map((x) => x.name)).toEqual(['sentiment@v1', 'iris@1', 'tinylm@v1', 'fail_open:iris@1', 'fail_open:iris@1', 'no_model_selected']);
+    const [versioned, model] = r.routes.filter((x) => x.name === 'fail_open:iris@1') as [Json, Json];
+    const regex = new RegExp(model.match.safe_regex.regex as string);
+    expect(['/v1/models/iris:predict', '/v1/models/iris', '/v1/models/iris/labels/stable:predict'].every((p) => regex.test(p))).toBe(true);
+    expect(['/v1/models/iris2:predict', '/v1/models/irisx'].some((p) => regex.test(p))).toBe(false);
+    expect(new RegExp(versioned.match.safe_regex.regex as string).test('/v1/models/iris/versions/1:predict')).toBe(true);
+    expect(model.typed_per_filter_config['envoy.filters.http.ext_proc'].overrides).toEqual({ failure_mode_allow: true });
+    expect(model.route.cluster).toBe('iris@1');
+  });
+
+  it('the global failureModeAllow makes every model fail-open; OpenAI then needs to be the only OpenAI model', () => {
+    const r = rendered(base({ envoy: { failureModeAllow: true } }));
+    expect(r.routes.filter((x) => String(x.name).startsWith('fail_open:'))).toHaveLength(5);
+    const two = base({ envoy: { failureModeAllow: true } });
+    two.models.other = { protocol: 'openai', versions: { v1: { endpoints: ['127.0.0.1:1'] } } };
+    expect(() => parse(two)).toThrow(ConfigError);
+    expect(() => parse(two)).toThrow(/models\.tinylm\.failOpen: fail-open routes OpenAI requests by path/);
+  });
+});
+
+describe('the rendered bootstrap', () => {
+  it('is accepted by Envoy 1.40 (--mode validate), with every resilience feature switched on', () => {
+    const input = base({ envoy: { failureModeAllow: true } }, {
+      loadBalancing: { policy: 'maglev', hashHeader: 'x-user' },
+      retries: { perTryTimeoutMs: 1000, perTryIdleTimeoutMs: 500 },
+      idleTimeoutMs: 30_000,
+      limits: { maxRequests: 10 },
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'render-validate-'));
+    try {
+      const file = join(dir, 'envoy.yaml');
+      writeFileSync(file, renderEnvoyYaml(parse(input)));
+      const out = execFileSync(resolveEnvoyBin(), ['--mode', 'validate', '-c', file, '--log-level', 'error'], { encoding: 'utf8' });
+      expect(out).toMatch(/OK/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
