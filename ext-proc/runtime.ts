@@ -34,6 +34,7 @@ function buildCatalog(config: GatewayConfig): ModelCatalog {
         aliases: Object.freeze({ ...m.aliases }),
         defaultVersion: m.defaultVersion ?? (Object.keys(m.versions)[0] as string),
         traffic: Object.freeze({ ...m.traffic }),
+        endpoints: Object.freeze(Object.fromEntries(Object.entries(m.versions).map(([v, c]) => [v, Object.freeze([...c.endpoints])]))),
       }),
     );
   }

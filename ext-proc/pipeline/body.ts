@@ -5,6 +5,33 @@ import { formatPath } from '../config/load.js';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
+ * Deepest JSON nesting accepted. JSON.parse copes with any depth, but recursive code after it
+ * (zod, JSON.stringify when a plugin replaces the body, model servers) overflows its stack
+ * on a 100k-deep `[[[[...`. No real inference payload nests this deep.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** True when the JSON text nests arrays/objects deeper than `limit`; strings are skipped. */
+export function nestsDeeperThan(bytes: Uint8Array, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/**
  * One buffered body shared by the plugins of a phase: parsed once, replaced at most as
  * often as plugins ask, and re-serialised only when someone replaced the JSON.
  */
@@ -62,6 +89,9 @@ export class BodyBuffer {
       throw this.fault(GatewayErrorCodes.invalidJson, 'body is not valid UTF-8');
     }
     if (text.trim() === '') throw this.fault(GatewayErrorCodes.invalidJson, 'body is empty; a JSON object is required');
+    if (nestsDeeperThan(this.bytes, MAX_JSON_DEPTH)) {
+      throw this.fault(GatewayErrorCodes.invalidJson, `body nests deeper than ${MAX_JSON_DEPTH} levels`);
+    }
     try {
       return JSON.parse(text);
     } catch (err) {

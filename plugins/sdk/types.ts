@@ -275,6 +275,8 @@ export interface ModelInfo {
   /** Used when the traffic policy picks nothing; the first version unless configured. */
   readonly defaultVersion: string;
   readonly traffic: TrafficPolicy;
+  /** `host:port` of each version's model servers, for plugins that read model metadata. */
+  readonly endpoints?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface ModelCatalog {

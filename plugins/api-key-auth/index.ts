@@ -1,0 +1,84 @@
+import { definePlugin, z } from '../sdk/index.js';
+import { authenticate, CONSUMER_ID, looksLikeJwt, parseAuthorization, unauthorized } from '../shared/consumer.js';
+import { KEY_HASH, KeyTable } from './keys.js';
+
+/** Longer "keys" are not keys; refusing them early keeps hashing cheap. */
+const MAX_KEY_LENGTH = 1024;
+
+const Options = z
+  .object({
+    consumers: z
+      .array(
+        z
+          .object({
+            id: z.string().regex(CONSUMER_ID, 'consumer ids are letters, digits and . _ : @ / - (at most 128)'),
+            /** Hashes of this consumer's keys (`npm run hash-key`); several allow rotation. */
+            keys: z.array(z.string().regex(KEY_HASH, 'store keys hashed: "sha256:<64 hex digits>" (see scripts/hash-key.ts)')).min(1),
+          })
+          .strict(),
+      )
+      .min(1),
+    /**
+     * false: a request without an API key (no `x-api-key`, and no Authorization bearer token,
+     * or one shaped like a JWT) continues unauthenticated so a later auth plugin (jwt-auth)
+     * can try. A key that is presented and wrong is always a 401.
+     */
+    required: z.boolean().default(true),
+    /** Pass `Authorization` / `x-api-key` on to model servers. */
+    forwardCredentials: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    const ids = new Set<string>();
+    const hashes = new Map<string, string>();
+    for (const [i, c] of o.consumers.entries()) {
+      if (ids.has(c.id)) ctx.addIssue({ code: 'custom', path: ['consumers', i, 'id'], message: `duplicate consumer id "${c.id}"` });
+      ids.add(c.id);
+      for (const [j, k] of c.keys.entries()) {
+        const owner = hashes.get(k);
+        if (owner !== undefined) ctx.addIssue({ code: 'custom', path: ['consumers', i, 'keys', j], message: `key already belongs to "${owner}"` });
+        hashes.set(k, c.id);
+      }
+    }
+  });
+
+/**
+ * Authenticates API keys sent as `Authorization: Bearer <key>` or `x-api-key: <key>`
+ * against SHA-256/512 hashes in the config, and names the consumer the key belongs to.
+ */
+export default definePlugin({
+  type: 'api-key-auth',
+  description: 'API keys (Authorization: Bearer or x-api-key) checked against hashed keys; sets the consumer',
+  options: Options,
+  setup(options, host) {
+    const table = new KeyTable(options.consumers);
+    host.log.info({ consumers: options.consumers.length, keys: table.size }, 'api keys loaded');
+
+    return {
+      requestHeaders(ctx) {
+        if (ctx.vars.consumer) return; // an earlier auth plugin already knows the caller
+        const headerKey = ctx.headers.get('x-api-key');
+        const authorization = ctx.headers.get('authorization');
+        const parsed = parseAuthorization(authorization);
+        let key: string | undefined;
+        if (headerKey !== undefined) key = headerKey.trim();
+        else if (parsed?.scheme === 'bearer' && !(looksLikeJwt(parsed.token) && !options.required)) key = parsed.token;
+
+        if (key === undefined) {
+          if (!options.required) return;
+          if (authorization !== undefined) {
+            return unauthorized(ctx, 'invalid_api_key', 'Authorization must be "Bearer <api key>"', 'invalid_request');
+          }
+          return unauthorized(ctx, 'missing_api_key', 'An API key is required: send "Authorization: Bearer <key>" or "x-api-key: <key>"');
+        }
+        const consumer = key.length === 0 || key.length > MAX_KEY_LENGTH ? undefined : table.lookup(key);
+        if (consumer === undefined) {
+          ctx.log.info({ via: headerKey !== undefined ? 'x-api-key' : 'authorization' }, 'api key rejected');
+          return unauthorized(ctx, 'invalid_api_key', 'Invalid API key', 'invalid_token');
+        }
+        authenticate(ctx, consumer, options.forwardCredentials);
+        ctx.log.debug({ consumer }, 'api key accepted');
+      },
+    };
+  },
+});

@@ -1,0 +1,117 @@
+import { parseTarget } from '../model-router/paths.js';
+import { definePlugin, z, type RequestInfo } from '../sdk/index.js';
+import {
+  checkBodySize,
+  checkContentLength,
+  checkJsonContentType,
+  checkMethod,
+  describeIssue,
+  findForbiddenKey,
+  plainMessage,
+} from '../shared/contract.js';
+import { checkSignature, fetchSignatures, Signature, type MetadataSource } from './signature.js';
+import { checkTensorData, InferRequest } from './tensor.js';
+
+const Options = z
+  .object({
+    maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
+    /** Declared signatures by `model` or `model@version` (the more specific wins over metadata). */
+    signatures: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*(@[A-Za-z0-9_-]+)?$/), Signature).default({}),
+    /** Read signatures of V2 models from their model servers' metadata endpoint. */
+    metadata: z
+      .object({
+        fetch: z.boolean().default(false),
+        timeoutMs: z.number().int().positive().default(1_000),
+        refreshMs: z.number().int().min(1_000).default(60_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+const actionOf = (request: RequestInfo) => parseTarget('kserve-v2', request.pathname)?.action;
+
+/**
+ * Checks KServe V2 requests: method per endpoint, content type, size, the infer body
+ * (inputs with name, shape, datatype, data; element count = shape product; element types
+ * per datatype), and — when a signature is declared or read from metadata — the inputs
+ * against it. Errors are V2's `{"error": "..."}` naming the field.
+ */
+export default definePlugin({
+  type: 'kserve-v2-validation',
+  description: 'KServe V2 infer validation: tensors, datatypes, shapes, model signatures',
+  options: Options,
+  protocols: ['kserve-v2'],
+  async setup(options, host) {
+    let metadata: MetadataSource | undefined;
+    if (options.metadata.fetch) {
+      const targets = host.models
+        .names()
+        .map((n) => host.models.get(n))
+        .filter((m) => m?.protocol === 'kserve-v2')
+        .flatMap((m) => Object.entries(m?.endpoints ?? {}).map(([version, eps]) => ({ model: m?.name as string, version, endpoint: eps[0] as string })))
+        .filter((t) => t.endpoint !== undefined);
+      metadata = await fetchSignatures(targets, options.metadata, host.log);
+    }
+    const signatureOf = (model: string, version: string | undefined) =>
+      (version !== undefined ? options.signatures[`${model}@${version}`] : undefined) ??
+      options.signatures[model] ??
+      (version !== undefined ? metadata?.get(model, version) : undefined);
+
+    return {
+      needs: { requestBody: (request) => actionOf(request) === 'infer' },
+
+      requestHeaders(ctx) {
+        const action = actionOf(ctx.request);
+        if (action === undefined) return; // the router answers 404
+        if (action !== 'infer') return checkMethod(ctx, ['GET']);
+        return (
+          checkMethod(ctx, ['POST']) ??
+          (ctx.headers.has('inference-header-content-length')
+            ? ctx.fail(415, 'The binary tensor data extension is not supported by this gateway; send JSON tensors', { code: 'unsupported_media_type' })
+            : undefined) ??
+          checkJsonContentType(ctx, ctx.headers) ??
+          checkContentLength(ctx, ctx.headers, options.maxBodyBytes)
+        );
+      },
+
+      requestBody(ctx) {
+        if (actionOf(ctx.request) !== 'infer') return;
+        const tooLarge = checkBodySize(ctx, options.maxBodyBytes);
+        if (tooLarge) return tooLarge;
+        const body = ctx.json();
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+          return ctx.fail(400, 'The request body must be a JSON object with "inputs"', { code: 'invalid_request' });
+        }
+        const forbidden = findForbiddenKey(body);
+        if (forbidden) return ctx.fail(400, `${forbidden}: this key is not allowed`, { code: 'forbidden_key', param: forbidden });
+        const parsed = InferRequest.safeParse(body);
+        if (!parsed.success) {
+          const issue = describeIssue(parsed.error.issues[0] as z.core.$ZodIssue, body);
+          return ctx.fail(400, plainMessage(issue), { code: issue.code, param: issue.param });
+        }
+        const request = parsed.data;
+        const names = new Set<string>();
+        for (const [i, input] of request.inputs.entries()) {
+          if (names.has(input.name)) return ctx.fail(400, `inputs[${i}].name: duplicate input '${input.name}'`, { code: 'invalid_value', param: `inputs[${i}].name` });
+          names.add(input.name);
+          if (input.parameters && 'binary_data_size' in input.parameters) {
+            return ctx.fail(415, `inputs[${i}]: binary tensor data is not supported by this gateway`, { code: 'unsupported_media_type' });
+          }
+          const problem = checkTensorData(input, `inputs[${i}]`);
+          if (problem) return ctx.fail(400, problem.message, { code: 'invalid_tensor', param: problem.param });
+        }
+        const model = ctx.route.model;
+        const signature = model === undefined ? undefined : signatureOf(model, ctx.route.version);
+        if (signature && model !== undefined) {
+          const problem = checkSignature(request, signature, model);
+          if (problem) return ctx.fail(400, problem.message, { code: 'signature_mismatch', param: problem.param });
+        }
+      },
+
+      close() {
+        metadata?.close();
+      },
+    };
+  },
+});

@@ -1,0 +1,77 @@
+import { parseTarget } from '../model-router/paths.js';
+import { definePlugin, z, type RequestBodyContext, type RequestHeadersContext, type Respond, type RouteHints } from '../sdk/index.js';
+import { CONSUMER_ID, unauthorized } from '../shared/consumer.js';
+import { allowedVersions, parseRule, pickAllowed, type Rule } from './rules.js';
+
+const Entry = z.string().regex(/^[A-Za-z0-9_*?-]+(@[A-Za-z0-9_*?-]+)?$/, 'an entry is "model" or "model@version", with * and ? as wildcards');
+
+const Options = z
+  .object({
+    /** consumer id → allow-list of `model` / `model@version-or-alias` globs. */
+    consumers: z.record(z.string().regex(CONSUMER_ID), z.array(Entry)),
+    /** Allow-list for authenticated consumers not listed above; empty denies them everything. */
+    default: z.array(Entry).default([]),
+  })
+  .strict();
+
+/** Route reasons that mean the client named the version itself (it then gets a 403, not another version). */
+function explicitVersion(route: Readonly<RouteHints>): boolean {
+  return route.reason === 'path' || route.reason === 'header' || (route.reason?.startsWith('alias:') ?? false);
+}
+
+/**
+ * Per-consumer allow-lists of models and versions, checked once the model is resolved
+ * (request headers for V2 and TF Serving, the body for OpenAI). Place it after model-router.
+ */
+export default definePlugin({
+  type: 'model-access',
+  description: 'Per-consumer allow-lists of models and versions/aliases (globs), checked after routing',
+  options: Options,
+  setup(options) {
+    const rules = new Map<string, Rule[]>(Object.entries(options.consumers).map(([id, entries]) => [id, entries.map(parseRule)]));
+    const fallback = options.default.map(parseRule);
+
+    const check = (ctx: RequestHeadersContext | RequestBodyContext): Respond | undefined => {
+      const consumer = ctx.vars.consumer;
+      if (!consumer) return unauthorized(ctx, 'missing_credentials', 'Authentication is required');
+      const modelName = ctx.route.model as string;
+      const model = ctx.models.get(modelName);
+      if (!model) return undefined; // the gateway answers 404 for it
+      const allowed = allowedVersions(rules.get(consumer.id) ?? fallback, model);
+      const deny = (message: string) => {
+        ctx.log.info({ consumer: consumer.id, model: modelName, version: ctx.route.version }, 'access denied');
+        return ctx.fail(403, message, { code: 'model_access_denied', param: ctx.request.protocol === 'openai' ? 'model' : undefined });
+      };
+      if (allowed.size === 0) return deny(`Consumer '${consumer.id}' may not use model '${modelName}'`);
+      const version = ctx.route.version;
+      if (version === undefined || allowed.has(version)) return undefined;
+      if (explicitVersion(ctx.route)) return deny(`Consumer '${consumer.id}' may not use version '${version}' of model '${modelName}'`);
+      // The traffic split picked a version this consumer may not use: split among the ones it may.
+      const picked = pickAllowed(model, allowed, Math.random());
+      if (picked === undefined) return deny(`Consumer '${consumer.id}' may not use model '${modelName}'`);
+      ctx.setRoute({ version: picked });
+      return undefined;
+    };
+
+    return {
+      needs: { requestBody: (request) => request.protocol === 'openai' },
+      requestHeaders(ctx) {
+        if (ctx.route.model !== undefined) return check(ctx);
+        // Fail closed when placed before the router: a path that names a model must be routed by now.
+        const target = ctx.request.protocol ? parseTarget(ctx.request.protocol, ctx.request.pathname) : undefined;
+        if (target?.model !== undefined) throw misplaced();
+      },
+      requestBody(ctx) {
+        if (ctx.route.model === undefined) {
+          if (ctx.request.protocol === 'openai') throw misplaced();
+          return;
+        }
+        return check(ctx);
+      },
+    };
+  },
+});
+
+function misplaced(): Error {
+  return new Error('model-access ran before the model was resolved; place it after model-router');
+}

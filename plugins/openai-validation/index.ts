@@ -1,0 +1,77 @@
+import { parseTarget } from '../model-router/paths.js';
+import { definePlugin, z, type RequestInfo } from '../sdk/index.js';
+import {
+  checkBodySize,
+  checkContentLength,
+  checkJsonContentType,
+  checkMethod,
+  describeIssue,
+  findForbiddenKey,
+  type IssueReport,
+} from '../shared/contract.js';
+import { schemas, type InferenceAction } from './schemas.js';
+
+const Options = z
+  .object({
+    /** Largest request body accepted on OpenAI endpoints (Envoy's own limit still applies above it). */
+    maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  })
+  .strict();
+
+function actionOf(request: RequestInfo): string | undefined {
+  return parseTarget('openai', request.pathname)?.action;
+}
+
+/** OpenAI's own wording for parameter errors. */
+function openAiMessage(issue: IssueReport): string {
+  if (issue.code === 'missing_required_parameter') return `Missing required parameter: '${issue.param}'.`;
+  if (issue.code === 'unknown_parameter') return `Unrecognized request argument supplied: ${issue.param}`;
+  return issue.param ? `Invalid '${issue.param}': ${issue.detail}` : `Invalid request body: ${issue.detail}`;
+}
+
+const isInference = (action: string | undefined): action is InferenceAction => action !== undefined && action in schemas;
+
+/**
+ * Checks OpenAI requests before any model server sees them: method, content type, size, and
+ * the body of chat completions, completions and embeddings against the API's schema.
+ * Errors come back as OpenAI errors naming the field (`param`).
+ */
+export default definePlugin({
+  type: 'openai-validation',
+  description: 'OpenAI chat/completions/embeddings request validation (method, content type, size, schema)',
+  options: Options,
+  protocols: ['openai'],
+  setup(options) {
+    return {
+      needs: { requestBody: (request) => isInference(actionOf(request)) },
+
+      requestHeaders(ctx) {
+        const action = actionOf(ctx.request);
+        if (action === undefined) return; // the router answers 404
+        if (!isInference(action)) return checkMethod(ctx, ['GET']);
+        return (
+          checkMethod(ctx, ['POST']) ??
+          checkJsonContentType(ctx, ctx.headers) ??
+          checkContentLength(ctx, ctx.headers, options.maxBodyBytes)
+        );
+      },
+
+      requestBody(ctx) {
+        const action = actionOf(ctx.request);
+        if (!isInference(action)) return;
+        const tooLarge = checkBodySize(ctx, options.maxBodyBytes);
+        if (tooLarge) return tooLarge;
+        const body = ctx.json();
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+          return ctx.fail(400, 'The request body must be a JSON object', { code: 'invalid_request' });
+        }
+        const forbidden = findForbiddenKey(body);
+        if (forbidden) return ctx.fail(400, `Invalid '${forbidden}': this key is not allowed`, { code: 'forbidden_key', param: forbidden });
+        const result = schemas[action].safeParse(body);
+        if (result.success) return;
+        const issue = describeIssue(result.error.issues[0] as z.core.$ZodIssue, body);
+        return ctx.fail(400, openAiMessage(issue), { code: issue.code, param: issue.param });
+      },
+    };
+  },
+});

@@ -1,0 +1,121 @@
+import type { z } from 'zod';
+import type { BaseContext, ReadonlyHeaders, RequestBodyContext, Respond } from '../sdk/types.js';
+
+/**
+ * HTTP-level checks every protocol validator makes before looking at the payload: method,
+ * content type and declared length. Each returns the error response, or undefined when fine.
+ */
+
+export function checkMethod(ctx: BaseContext, allowed: readonly string[]): Respond | undefined {
+  const method = ctx.request.method.toUpperCase();
+  if (allowed.includes(method)) return undefined;
+  return ctx.fail(405, `Method ${method} is not allowed on ${ctx.request.pathname}; use ${allowed.join(' or ')}`, {
+    code: 'method_not_allowed',
+    headers: { allow: allowed.join(', ') },
+  });
+}
+
+/** JSON, or no content type at all (some V2 clients send none); charset, if given, must be UTF-8. */
+export function checkJsonContentType(ctx: BaseContext, headers: ReadonlyHeaders): Respond | undefined {
+  const value = headers.get('content-type');
+  if (value === undefined || value.trim() === '') return undefined;
+  const [type = '', ...params] = value.split(';').map((s) => s.trim().toLowerCase());
+  const json = type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
+  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
+  if (json && (charset === undefined || charset === 'utf-8' || charset === 'utf8')) return undefined;
+  return ctx.fail(415, `Unsupported content type '${value.slice(0, 100)}'; send application/json (UTF-8)`, { code: 'unsupported_media_type' });
+}
+
+/** The declared length, checked before Envoy buffers the body: too large is a 413 in the client's protocol. */
+export function checkContentLength(ctx: BaseContext, headers: ReadonlyHeaders, maxBytes: number): Respond | undefined {
+  const value = headers.get('content-length');
+  if (value === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(value)) return ctx.fail(400, 'Invalid content-length', { code: 'invalid_request' });
+  const length = Number(value);
+  if (length === 0) return ctx.fail(400, 'A JSON request body is required', { code: 'invalid_json' });
+  if (length > maxBytes) return bodyTooLarge(ctx, length, maxBytes);
+  return undefined;
+}
+
+export function checkBodySize(ctx: RequestBodyContext, maxBytes: number): Respond | undefined {
+  return ctx.body.length > maxBytes ? bodyTooLarge(ctx, ctx.body.length, maxBytes) : undefined;
+}
+
+function bodyTooLarge(ctx: BaseContext, length: number, maxBytes: number): Respond {
+  return ctx.fail(413, `Request body of ${length} bytes exceeds the limit of ${maxBytes} bytes`, { code: 'payload_too_large' });
+}
+
+/** Keys that mean something to JavaScript objects; no model API uses them, so they are refused outright. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Walks a parsed JSON value without recursion (its depth is bounded by the body parser, but
+ * its size is not) and returns the path of the first forbidden key.
+ */
+export function findForbiddenKey(value: unknown): string | undefined {
+  const stack: { v: unknown; path: string }[] = [{ v: value, path: '' }];
+  while (stack.length > 0) {
+    const { v, path } = stack.pop() as { v: unknown; path: string };
+    if (typeof v !== 'object' || v === null) continue;
+    if (Array.isArray(v)) {
+      // Arrays of numbers are the bulk of tensor payloads: skip them quickly.
+      for (let i = 0; i < v.length; i++) {
+        const item: unknown = v[i];
+        if (typeof item === 'object' && item !== null) stack.push({ v: item, path: `${path}[${i}]` });
+      }
+      continue;
+    }
+    for (const key of Object.keys(v)) {
+      const at = path ? `${path}.${key}` : key;
+      if (FORBIDDEN_KEYS.has(key)) return at;
+      const item = (v as Record<string, unknown>)[key];
+      if (typeof item === 'object' && item !== null) stack.push({ v: item, path: at });
+    }
+  }
+  return undefined;
+}
+
+/** `messages[0].role` from a zod issue path. */
+export function issuePath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const part of path) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[part];
+  }
+  return v;
+}
+
+export interface IssueReport {
+  /** The field at fault (`messages[0].role`); undefined for the body as a whole. */
+  param: string | undefined;
+  code: string;
+  /** What is wrong with it, without the field name. */
+  detail: string;
+}
+
+/** The first zod issue as a field, a stable code and a reason; each protocol words the message. */
+export function describeIssue(issue: z.core.$ZodIssue, root: unknown): IssueReport {
+  const param = issuePath(issue.path) || undefined;
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    return { param: param ? `${param}.${key}` : key, code: 'unknown_parameter', detail: `unrecognized field '${issue.keys.join("', '")}'` };
+  }
+  if (issue.code === 'invalid_type' && param !== undefined && valueAt(root, issue.path) === undefined) {
+    return { param, code: 'missing_required_parameter', detail: 'required' };
+  }
+  return { param, code: issue.code === 'invalid_type' ? 'invalid_type' : 'invalid_value', detail: issue.message };
+}
+
+/** `field: reason`, the V2 / TF Serving wording. */
+export function plainMessage(report: IssueReport): string {
+  return report.param ? `${report.param}: ${report.detail}` : `request body: ${report.detail}`;
+}

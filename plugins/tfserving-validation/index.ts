@@ -1,0 +1,66 @@
+import { parseTarget } from '../model-router/paths.js';
+import { definePlugin, z, type RequestInfo } from '../sdk/index.js';
+import {
+  checkBodySize,
+  checkContentLength,
+  checkJsonContentType,
+  checkMethod,
+  describeIssue,
+  findForbiddenKey,
+  plainMessage,
+} from '../shared/contract.js';
+import { checkInstances, ExamplesRequest, PredictRequest } from './schemas.js';
+
+const Options = z
+  .object({
+    maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  })
+  .strict();
+
+const VERBS = new Set(['predict', 'classify', 'regress']);
+const actionOf = (request: RequestInfo) => parseTarget('tfserving', request.pathname)?.action;
+
+/**
+ * Checks TF Serving REST requests: method per endpoint, content type, size, and the body of
+ * predict (`instances` xor `inputs`, consistent instances) and classify/regress (`examples`).
+ */
+export default definePlugin({
+  type: 'tfserving-validation',
+  description: 'TF Serving REST predict/classify/regress validation',
+  options: Options,
+  protocols: ['tfserving'],
+  setup(options) {
+    return {
+      needs: { requestBody: (request) => VERBS.has(actionOf(request) ?? '') },
+
+      requestHeaders(ctx) {
+        const action = actionOf(ctx.request);
+        if (action === undefined) return; // the router answers 404
+        if (!VERBS.has(action)) return checkMethod(ctx, ['GET']);
+        return checkMethod(ctx, ['POST']) ?? checkJsonContentType(ctx, ctx.headers) ?? checkContentLength(ctx, ctx.headers, options.maxBodyBytes);
+      },
+
+      requestBody(ctx) {
+        const action = actionOf(ctx.request);
+        if (action === undefined || !VERBS.has(action)) return;
+        const tooLarge = checkBodySize(ctx, options.maxBodyBytes);
+        if (tooLarge) return tooLarge;
+        const body = ctx.json();
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+          return ctx.fail(400, 'The request body must be a JSON object', { code: 'invalid_request' });
+        }
+        const forbidden = findForbiddenKey(body);
+        if (forbidden) return ctx.fail(400, `${forbidden}: this key is not allowed`, { code: 'forbidden_key', param: forbidden });
+        const schema = action === 'predict' ? PredictRequest : ExamplesRequest;
+        const parsed = schema.safeParse(body);
+        if (!parsed.success) {
+          const issue = describeIssue(parsed.error.issues[0] as z.core.$ZodIssue, body);
+          return ctx.fail(400, plainMessage(issue), { code: issue.code, param: issue.param });
+        }
+        const instances = (parsed.data as { instances?: unknown[] }).instances;
+        const problem = instances ? checkInstances(instances) : undefined;
+        if (problem) return ctx.fail(400, problem.message, { code: 'invalid_value', param: problem.param });
+      },
+    };
+  },
+});
