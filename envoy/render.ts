@@ -319,7 +319,7 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
       // turns phases off per request with mode_override when no plugin needs them.
       processing_mode: {
         request_header_mode: 'SEND',
-        response_header_mode: 'SEND',
+        response_header_mode: 'SKIP',
         request_body_mode: bodyModeName(FILTER_BODY_MODES.request),
         response_body_mode: bodyModeName(FILTER_BODY_MODES.response),
         request_trailer_mode: 'SKIP',

@@ -19,7 +19,7 @@ import { PluginError, GatewayErrorCodes } from '../plugins/sdk/errors.js';
 import { HeaderSet } from '../plugins/sdk/headers.js';
 import { detectProtocol, errorBody } from '../plugins/sdk/protocol.js';
 import type { HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
-import { BodyMode, common, GATEWAY_REPLY_DETAILS_PREFIX, headersToMap, immediate, modeOverride } from './envoy-messages.js';
+import { BodyMode, common, FILTER_BODY_MODES, GATEWAY_REPLY_DETAILS_PREFIX, headersToMap, immediate, modeOverride } from './envoy-messages.js';
 import { BodyBuffer } from './pipeline/body.js';
 import { anyHas, appliesTo, type HookName, type PluginInstance } from './pipeline/chain.js';
 import { serializeEvent, SseParser } from './pipeline/sse.js';
@@ -164,6 +164,7 @@ export class StreamProcessor {
       path,
       pathname,
       authority: values.get(':authority') ?? '',
+      hasBody: !msg.endOfStream,
       headers: this.requestHeaders,
       protocol: detectProtocol(pathname, (name) => catalog.get(name)?.protocol),
     };
@@ -186,7 +187,7 @@ export class StreamProcessor {
     return {
       response: { $case: 'requestHeaders', value: { response: common(changes, { clearRouteCache }) } },
       // The filter's default is BUFFERED request bodies; skip that round trip when nobody reads the body.
-      modeOverride: wantsBody ? undefined : modeOverride(BodyMode.NONE, BodyMode.NONE),
+      modeOverride: modeOverride(wantsBody ? FILTER_BODY_MODES.request : BodyMode.NONE, BodyMode.NONE),
     };
   }
 

@@ -54,12 +54,13 @@ Inference gateway is up (Envoy ${s.envoyVersion}).
   Config (edit = live)      ${s.configPath}   (weights, versions, aliases, shadow, fallback: docs/traffic.md)
   Dashboards                docker compose up: Prometheus :9090, Grafana :3000 (docs/observability.md)
 
-Try:
-  curl -s ${s.url}/v2/models/sentiment/infer -H 'content-type: application/json' \\
+Try (the demo consumer's API key is demo-key; docs/security.md):
+  curl -s ${s.url}/v2/models/sentiment/infer -H 'Authorization: Bearer demo-key' -H 'content-type: application/json' \\
     -d '{"inputs":[{"name":"text","shape":[1],"datatype":"BYTES","data":["what a wonderful day"]}]}'
-  curl -s ${s.url}/v1/chat/completions -H 'content-type: application/json' \\
+  curl -s ${s.url}/v1/chat/completions -H 'Authorization: Bearer demo-key' -H 'content-type: application/json' \\
     -d '{"model":"tinylm","messages":[{"role":"user","content":"Tell me about the rabbit"}]}'
-  curl -s ${s.url}/v1/models/iris:predict -H 'content-type: application/json' -d '{"instances":[[5.1,3.5,1.4,0.2]]}'
+  curl -s ${s.url}/v1/models/iris:predict -H 'Authorization: Bearer demo-key' -H 'content-type: application/json' \\
+    -d '{"instances":[[5.1,3.5,1.4,0.2]]}'
 
 Ctrl-C stops everything.
 `);

@@ -82,6 +82,8 @@ export async function fetchSignatures(
   log: Logger,
 ): Promise<MetadataSource> {
   const cache = new Map<string, Signature>();
+  /** Versions whose last fetch failed: logged when they start and stop failing, not every refresh. */
+  const failing = new Set<string>();
   const key = (m: string, v: string) => `${m}@${v}`;
   const fetchOne = async ({ model, version, endpoint }: (typeof targets)[number]) => {
     const url = `http://${endpoint}/v2/models/${encodeURIComponent(model)}/versions/${encodeURIComponent(version)}`;
@@ -93,8 +95,12 @@ export async function fetchSignatures(
         inputs: meta.inputs.map((x) => ({ name: x.name, datatype: x.datatype, shape: x.shape, optional: false })),
         outputs: meta.outputs,
       });
+      if (failing.delete(key(model, version))) log.info({ model, version }, 'model metadata available again');
     } catch (err) {
-      log.warn({ model, version, url, err: (err as Error).message }, 'model metadata unavailable; signature not checked');
+      if (failing.has(key(model, version))) return;
+      failing.add(key(model, version));
+      const checked = cache.has(key(model, version)) ? 'checking against the last signature read' : 'signature not checked';
+      log.warn({ model, version, url, err: (err as Error).message }, `model metadata unavailable; ${checked}`);
     }
   };
   await Promise.all(targets.map(fetchOne));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parseTarget } from '../model-router/paths.js';
 import { definePlugin, z, type RequestBodyContext, type RequestHeadersContext, type Respond, type RouteHints } from '../sdk/index.js';
 import { CONSUMER_ID, unauthorized } from '../shared/consumer.js';
@@ -14,9 +15,13 @@ const Options = z
   })
   .strict();
 
-/** Route reasons that mean the client named the version itself (it then gets a 403, not another version). */
+/**
+ * Route reasons that mean the client named the version itself (path, version header,
+ * OpenAI `model@version`, an alias): it then gets a 403, never another version.
+ */
+const EXPLICIT = new Set(['path', 'header', 'model']);
 function explicitVersion(route: Readonly<RouteHints>): boolean {
-  return route.reason === 'path' || route.reason === 'header' || (route.reason?.startsWith('alias:') ?? false);
+  return (route.reason !== undefined && EXPLICIT.has(route.reason)) || (route.reason?.startsWith('alias:') ?? false);
 }
 
 /**
@@ -46,10 +51,12 @@ export default definePlugin({
       const version = ctx.route.version;
       if (version === undefined || allowed.has(version)) return undefined;
       if (explicitVersion(ctx.route)) return deny(`Consumer '${consumer.id}' may not use version '${version}' of model '${modelName}'`);
-      // The traffic split picked a version this consumer may not use: split among the ones it may.
-      const picked = pickAllowed(model, allowed, Math.random());
+      // The traffic policy picked a version this consumer may not use: split among the ones it may
+      // (a sticky assignment stays sticky: the same consumer always lands on the same allowed version).
+      const roll = ctx.route.reason === 'sticky' ? stableRoll(consumer.id) : Math.random();
+      const picked = pickAllowed(model, allowed, roll);
       if (picked === undefined) return deny(`Consumer '${consumer.id}' may not use model '${modelName}'`);
-      ctx.setRoute({ version: picked });
+      ctx.setRoute(ctx.route.variant !== undefined ? { version: picked, variant: model.traffic.variants?.[picked] ?? picked } : { version: picked });
       return undefined;
     };
 
@@ -71,6 +78,11 @@ export default definePlugin({
     };
   },
 });
+
+/** A point in [0, 1) fixed for a key. */
+function stableRoll(key: string): number {
+  return createHash('sha256').update(key).digest().readUInt32BE(0) / 2 ** 32;
+}
 
 function misplaced(): Error {
   return new Error('model-access ran before the model was resolved; place it after model-router');

@@ -67,6 +67,8 @@ export interface RequestInfo {
   readonly headers: ReadonlyHeaders;
   /** Detected from the path; undefined when the path belongs to no known protocol. */
   readonly protocol: Protocol | undefined;
+  /** False when the request headers ended the request (no body follows). */
+  readonly hasBody: boolean;
 }
 
 export interface ResponseInfo {

@@ -26,8 +26,12 @@ export function checkJsonContentType(ctx: BaseContext, headers: ReadonlyHeaders)
   return ctx.fail(415, `Unsupported content type '${value.slice(0, 100)}'; send application/json (UTF-8)`, { code: 'unsupported_media_type' });
 }
 
-/** The declared length, checked before Envoy buffers the body: too large is a 413 in the client's protocol. */
+/**
+ * The request must carry a body, and its declared length, checked before Envoy buffers the
+ * body, must fit: too large is a 413 in the client's protocol.
+ */
 export function checkContentLength(ctx: BaseContext, headers: ReadonlyHeaders, maxBytes: number): Respond | undefined {
+  if (!ctx.request.hasBody) return ctx.fail(400, 'A JSON request body is required', { code: 'invalid_json' });
   const value = headers.get('content-length');
   if (value === undefined) return undefined;
   if (!/^\d{1,15}$/.test(value)) return ctx.fail(400, 'Invalid content-length', { code: 'invalid_request' });

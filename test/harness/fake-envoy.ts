@@ -6,6 +6,7 @@ import { createLogger } from '../../ext-proc/logger.js';
 import { createRegistry } from '../../ext-proc/registry.js';
 import { buildRuntime, type Runtime } from '../../ext-proc/runtime.js';
 import { StreamProcessor } from '../../ext-proc/stream.js';
+import { BodyMode } from '../../ext-proc/envoy-messages.js';
 import type { ProcessingResponse } from '../../ext-proc/gen/envoy/service/ext_proc/v3/external_processor.js';
 
 /** A runtime built from a config object, as the ext-proc builds it from its file. */
@@ -79,7 +80,9 @@ export class FakeExchange {
   async route(method: string, path: string, opts: { headers?: Record<string, string | string[]>; body?: unknown } = {}) {
     const first = await this.requestHeaders(method, path, { 'content-type': 'application/json', ...opts.headers }, opts.body === undefined);
     const immediate = immediateOf(first);
-    if (immediate || opts.body === undefined || first.modeOverride) return { response: first, mutations: mutationsOf(first), immediate };
+    // Envoy sends the body only when the processor left the request body mode on.
+    const bodySkipped = first.modeOverride !== undefined && first.modeOverride.requestBodyMode === BodyMode.NONE;
+    if (immediate || opts.body === undefined || bodySkipped) return { response: first, mutations: mutationsOf(first), immediate };
     const second = await this.requestBody(opts.body);
     const headerMutations = mutationsOf(first);
     const bodyMutations = mutationsOf(second);
