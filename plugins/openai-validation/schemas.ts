@@ -118,15 +118,14 @@ export const ChatCompletionRequest = z
   .superRefine(streamOptionsNeedStream);
 
 const TokenIds = z.array(int().min(0)).min(1);
-const PromptLike = (what: string) =>
-  z.union([z.string(), z.array(z.string()).min(1), TokenIds, z.array(TokenIds).min(1)], {
-    error: `must be a string, an array of strings, an array of token ids, or an array of token-id arrays (${what})`,
-  });
+const Prompt = z.union([z.string(), z.array(z.string()).min(1), TokenIds, z.array(TokenIds).min(1)], {
+  error: 'must be a string, an array of strings, an array of token ids, or an array of token-id arrays',
+});
 
 export const CompletionRequest = z
   .object({
     model: Model,
-    prompt: PromptLike('prompt'),
+    prompt: Prompt,
     suffix: nullish(z.string()),
     max_tokens: MaxTokens,
     temperature: Temperature,

@@ -113,7 +113,8 @@ export function describeIssue(issue: z.core.$ZodIssue, root: unknown): IssueRepo
     const key = issue.keys[0] ?? '';
     return { param: param ? `${param}.${key}` : key, code: 'unknown_parameter', detail: `unrecognized field '${issue.keys.join("', '")}'` };
   }
-  if (issue.code === 'invalid_type' && param !== undefined && valueAt(root, issue.path) === undefined) {
+  const absent = param !== undefined && valueAt(root, issue.path) === undefined;
+  if (absent && (issue.code === 'invalid_type' || issue.code === 'invalid_union')) {
     return { param, code: 'missing_required_parameter', detail: 'required' };
   }
   return { param, code: issue.code === 'invalid_type' ? 'invalid_type' : 'invalid_value', detail: issue.message };

@@ -1,0 +1,117 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTestGateway, exampleModels, type TestGateway } from '../sdk/testing.js';
+import { hashKey, KeyTable } from './keys.js';
+
+const v2 = { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: ['hi'] }] };
+const infer = (headers: Record<string, string> = {}) => ({ path: '/v2/models/sentiment/infer', headers, json: v2 });
+
+describe('KeyTable', () => {
+  const table = new KeyTable([
+    { id: 'alice', keys: [hashKey('alice-1'), hashKey('alice-2', 'sha512')] },
+    { id: 'bob', keys: [hashKey('bob-1')] },
+  ]);
+
+  it('finds the consumer of any of its keys, in either hash', () => {
+    expect(table.lookup('alice-1')).toBe('alice');
+    expect(table.lookup('alice-2')).toBe('alice');
+    expect(table.lookup('bob-1')).toBe('bob');
+  });
+
+  it('finds nobody for unknown keys, near misses and the stored hash itself', () => {
+    expect(table.lookup('alice-3')).toBeUndefined();
+    expect(table.lookup('alice-1 ')).toBeUndefined();
+    expect(table.lookup(hashKey('alice-1'))).toBeUndefined();
+    expect(table.lookup('')).toBeUndefined();
+  });
+});
+
+describe('api-key-auth', () => {
+  let gw: TestGateway;
+  const open = async (options: Record<string, unknown> = {}) => {
+    gw = await createTestGateway({
+      plugins: [
+        { plugin: 'api-key-auth', options: { consumers: [{ id: 'demo', keys: [hashKey('demo-key')] }], ...options } },
+        'model-router',
+      ],
+      models: exampleModels,
+    });
+    return gw;
+  };
+  afterAll(() => gw?.close());
+
+  it('accepts a key as Authorization: Bearer, names the consumer upstream and drops the credential', async () => {
+    const res = await (await open()).request(infer({ authorization: 'Bearer demo-key' }));
+    expect(res.status).toBe(200);
+    expect(res.vars.consumer).toEqual({ id: 'demo' });
+    expect(res.upstream?.headers['x-gateway-consumer']).toBe('demo');
+    expect(res.upstream?.headers.authorization).toBeUndefined();
+  });
+
+  it('accepts a key as x-api-key, and the Bearer scheme in any case', async () => {
+    const res = await (await open()).request(infer({ 'x-api-key': 'demo-key' }));
+    expect(res.status).toBe(200);
+    expect(res.upstream?.headers['x-api-key']).toBeUndefined();
+    const lower = await gw.request(infer({ authorization: 'bearer demo-key' }));
+    expect(lower.status).toBe(200);
+  });
+
+  it('forwards credentials only when configured', async () => {
+    const res = await (await open({ forwardCredentials: true })).request(infer({ authorization: 'Bearer demo-key' }));
+    expect(res.upstream?.headers.authorization).toBe('Bearer demo-key');
+  });
+
+  it('answers 401 with a challenge when no key is sent, and no model server sees the request', async () => {
+    const res = await (await open()).request(infer());
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="inference-gateway"');
+    expect(res.json()).toMatchObject({ error: expect.stringContaining('API key is required'), code: 'missing_api_key' });
+    expect(res.upstream).toBeUndefined();
+  });
+
+  it.each([
+    ['a wrong bearer key', { authorization: 'Bearer not-the-key' }, 'invalid_token'],
+    ['a wrong x-api-key', { 'x-api-key': 'not-the-key' }, 'invalid_token'],
+    ['an empty x-api-key', { 'x-api-key': '' }, 'invalid_token'],
+    ['a key of 5000 characters', { 'x-api-key': 'k'.repeat(5000) }, 'invalid_token'],
+    ['another scheme', { authorization: 'Basic ZGVtbzpkZW1vLWtleQ==' }, 'invalid_request'],
+    ['a bare token', { authorization: 'demo-key' }, 'invalid_request'],
+    ['a right key with a wrong one in x-api-key', { 'x-api-key': 'nope', authorization: 'Bearer demo-key' }, 'invalid_token'],
+  ])('answers 401 for %s', async (_label, headers, error) => {
+    const res = await (await open()).request(infer(headers));
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toContain(`error="${error}"`);
+    expect(res.upstream).toBeUndefined();
+  });
+
+  it('answers in the OpenAI error shape on OpenAI paths', async () => {
+    const res = await (await open()).request({ path: '/v1/chat/completions', headers: { authorization: 'Bearer nope' }, json: { model: 'tinylm', messages: [] } });
+    expect(res.status).toBe(401);
+    expect(res.json()).toEqual({ error: { message: 'Invalid API key', type: 'authentication_error', param: null, code: 'invalid_api_key' } });
+  });
+
+  it('never writes a presented key to the logs', async () => {
+    await (await open()).request(infer({ authorization: 'Bearer secret-attempt-123' }));
+    await gw.request(infer({ authorization: 'Bearer demo-key' }));
+    expect(JSON.stringify(gw.logs)).not.toMatch(/secret-attempt-123|demo-key/);
+  });
+
+  it('with required: false, leaves JWT-shaped bearers and keyless requests to a later plugin', async () => {
+    await open({ required: false });
+    const jwt = await gw.request(infer({ authorization: 'Bearer aaa.bbb.ccc' }));
+    expect(jwt.status).toBe(200);
+    expect(jwt.vars.consumer).toBeUndefined();
+    const none = await gw.request(infer());
+    expect(none.vars.consumer).toBeUndefined();
+    // A key that is presented and wrong is still refused.
+    expect((await gw.request(infer({ 'x-api-key': 'wrong' }))).status).toBe(401);
+  });
+
+  it.each([
+    [{ consumers: [{ id: 'demo', keys: ['demo-key'] }] }, /consumers\[0\]\.keys\[0\].*hashed/],
+    [{ consumers: [{ id: 'a', keys: [hashKey('k')] }, { id: 'b', keys: [hashKey('k')] }] }, /consumers\[1\]\.keys\[0\].*already belongs to "a"/],
+    [{ consumers: [{ id: 'a', keys: [hashKey('k')] }, { id: 'a', keys: [hashKey('j')] }] }, /duplicate consumer id/],
+    [{ consumers: [{ id: 'has space', keys: [hashKey('k')] }] }, /consumers\[0\]\.id/],
+  ])('refuses a bad config, naming the field', async (options, message) => {
+    await expect(createTestGateway({ plugins: [{ plugin: 'api-key-auth', options }], models: exampleModels })).rejects.toThrow(message);
+  });
+});
