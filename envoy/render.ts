@@ -2,8 +2,11 @@ import { stringify } from 'yaml';
 import { clusterName, fallbackClusterName, type GatewayConfig, type ModelConfig, type VersionConfig } from '../ext-proc/config/schema.js';
 import { CLUSTER_HEADER, INTERNAL_REQUEST_HEADERS, SHADOW_HEADER, UPSTREAM_VERSION_HEADER } from '../ext-proc/stream.js';
 import { EXT_PROC_SERVICE } from '../ext-proc/server.js';
-import { FILTER_BODY_MODES } from '../ext-proc/envoy-messages.js';
-import { processingMode_BodySendModeToJSON as bodyModeName } from '../ext-proc/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
+import { FILTER_BODY_MODES, FILTER_RESPONSE_HEADER_MODE } from '../ext-proc/envoy-messages.js';
+import {
+  processingMode_BodySendModeToJSON as bodyModeName,
+  processingMode_HeaderSendModeToJSON as headerModeName,
+} from '../ext-proc/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
 import { EXT_PROC_FILTER, FAIL_OPEN_ROUTE_PREFIX, failOpenAccessLog, failOpenRoutes } from './fail-open.js';
 import { localReplyConfig } from './local-replies.js';
 import { clusterResilience, routeResilience, seconds } from './resilience.js';
@@ -319,7 +322,7 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
       // turns phases off per request with mode_override when no plugin needs them.
       processing_mode: {
         request_header_mode: 'SEND',
-        response_header_mode: 'SKIP',
+        response_header_mode: headerModeName(FILTER_RESPONSE_HEADER_MODE),
         request_body_mode: bodyModeName(FILTER_BODY_MODES.request),
         response_body_mode: bodyModeName(FILTER_BODY_MODES.response),
         request_trailer_mode: 'SKIP',

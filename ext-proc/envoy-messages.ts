@@ -25,6 +25,14 @@ export const FILTER_BODY_MODES = {
   response: ProcessingMode_BodySendMode.NONE,
 } as const;
 
+/**
+ * Response headers go to the ext-proc only when its answer to the request headers asks for
+ * them (every `mode_override` does). Envoy's own replies to requests the ext-proc never saw
+ * (codec errors: 431 headers too large, 400 malformed) would otherwise wait on an ext_proc
+ * round trip while the connection closes, and reach the client as an empty reply.
+ */
+export const FILTER_RESPONSE_HEADER_MODE: ProcessingMode_HeaderSendMode = ProcessingMode_HeaderSendMode.SKIP;
+
 /** Envoy puts values in `raw_value` on current versions and in `value` on old ones. */
 export function headersToMap(headers: HttpHeaders): Map<string, string> {
   const map = new Map<string, string>();

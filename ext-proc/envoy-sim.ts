@@ -9,7 +9,8 @@ import type {
   ProcessingResponse,
 } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import { processingMode_BodySendModeToJSON } from './gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
-import { BodyMode, FILTER_BODY_MODES } from './envoy-messages.js';
+import { BodyMode, FILTER_BODY_MODES, FILTER_RESPONSE_HEADER_MODE } from './envoy-messages.js';
+import { ProcessingMode_HeaderSendMode } from './gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
 import { CLUSTER_HEADER, INTERNAL_REQUEST_HEADERS } from './stream.js';
 
 /**
@@ -203,6 +204,7 @@ export async function simulateExchange(
   const messages: SimMessage[] = [];
   const rejected: string[] = [];
   const modes = { request: FILTER_BODY_MODES.request as BodyMode, response: FILTER_BODY_MODES.response as BodyMode };
+  let responseHeadersSent = FILTER_RESPONSE_HEADER_MODE === ProcessingMode_HeaderSendMode.SEND;
   let immediate: SimImmediate | undefined;
   let upstreamRequest: SimUpstreamRequest | undefined;
   let client: SimResult['client'] = { status: 0, headers: {}, chunks: [], body: Buffer.alloc(0) };
@@ -220,7 +222,10 @@ export async function simulateExchange(
     const override = out.modeOverride;
     // Envoy only honours a mode override on a headers answer.
     if (override && (phase === 'requestHeaders' || phase === 'responseHeaders')) {
-      if (phase === 'requestHeaders') modes.request = override.requestBodyMode;
+      if (phase === 'requestHeaders') {
+        modes.request = override.requestBodyMode;
+        responseHeadersSent = override.responseHeaderMode === ProcessingMode_HeaderSendMode.SEND;
+      }
       modes.response = override.responseBodyMode;
     }
     messages.push({
@@ -295,6 +300,11 @@ export async function simulateExchange(
     // ---- response -------------------------------------------------------------------------
     const resHeaders = new Map<string, string>([[':status', String(response.status)], ...response.headers]);
     const resHasBody = response.chunks.length > 0;
+    if (!responseHeadersSent) {
+      // Response processing stayed off: the answer passes through untouched.
+      client = { status: response.status, headers: plain(resHeaders), chunks: response.chunks, body: Buffer.concat(response.chunks) };
+      return finish();
+    }
     const rhAnswer = await send('responseHeaders', { $case: 'responseHeaders', value: headerMessage(resHeaders, !resHasBody) }, { endOfStream: !resHasBody });
     if (immediate) return finish();
     applyHeaderMutation(resHeaders, rhAnswer?.headerMutation, rejected);
