@@ -16,6 +16,8 @@ export const EXT_PROC_CLUSTER = 'ext_proc';
 export const METADATA_NAMESPACE = 'gateway';
 /** Envoy runtime key scaling all shadow traffic (0-100); `/runtime_modify` turns shadowing off without a deploy. */
 export const SHADOW_RUNTIME_KEY = 'gateway.shadow_percent';
+/** Below nghttp2's reset-flood burst (1000), see extProcCluster. */
+export const EXT_PROC_STREAMS_PER_CONNECTION = 800;
 
 export interface RenderOptions {
   /** Address Envoy binds its listener and admin to (0.0.0.0 inside a container). */
@@ -101,6 +103,10 @@ function extProcCluster(addresses: readonly string[], config: GatewayConfig, opt
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
         explicit_http_config: { http2_protocol_options: {} },
+        // Envoy ends every ext_proc stream with RST_STREAM, and Node's nghttp2 answers a burst
+        // of 1000 resets on one connection (then 33/s) with GOAWAY, failing the streams in flight.
+        // Rotating connections before that keeps the limiter from ever tripping.
+        common_http_protocol_options: { max_requests_per_connection: EXT_PROC_STREAMS_PER_CONNECTION },
       },
     },
     // A draining replica leaves the rotation as soon as its health check says NOT_SERVING.
