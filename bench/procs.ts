@@ -79,3 +79,13 @@ export async function peakRss(pid: number | undefined): Promise<number> {
   const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
   return kb ? Number(kb) * 1024 : 0;
 }
+
+/** CPU time (user + system) a process has used so far, in milliseconds. */
+export async function cpuMs(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the command name (which may contain spaces) start at ") ".
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+  return Number.isFinite(ticks) ? ticks * 10 : 0; // CLK_TCK is 100 on Linux
+}

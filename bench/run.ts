@@ -15,7 +15,7 @@ import { envoyVersion, resolveEnvoyBin, REPO_ROOT } from '../scripts/envoy-bin.j
 import { freePort } from '../scripts/stack/processes.js';
 import { modes, plainEnvoy, upstreamEnvoy, type Mode } from './configs.js';
 import { ensureH2load, runLoad, type LoadResult } from './load.js';
-import { peakRss, startEnvoy, startExtProc, waitHealthy, type Proc } from './procs.js';
+import { cpuMs, peakRss, startEnvoy, startExtProc, waitHealthy, type Proc } from './procs.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -46,6 +46,8 @@ interface Row {
   /** At half of this mode's saturation, and plain Envoy at the same rate. */
   half?: { rate: number; mode: LoadResult; plain: LoadResult };
   rssBytes?: number[];
+  /** ext-proc CPU time (all replicas) per request at saturation. */
+  cpuPerRequestUs?: number;
 }
 
 const procs: Proc[] = [];
@@ -148,8 +150,13 @@ async function runMode(m: Mode, bodyFile: string, envoyBin: string, load: (port:
     procs.push(envoy);
     await waitHealthy(admin);
 
+    const extProcs = mine.filter((p) => p.name.startsWith('ext-proc'));
+    const cpuBefore = await Promise.all(extProcs.map((p) => cpuMs(p.proc.pid)));
     const sat = await load(listen, m, bodyFile, `${m.key}-sat`);
-    log(`  saturation      ${fmtLoad(sat)}`);
+    const cpuAfter = await Promise.all(extProcs.map((p) => cpuMs(p.proc.pid)));
+    // Includes the warm-up second: divide by everything h2load sent, warm-up estimated at the same rate.
+    const cpuPerRequestUs = (1000 * cpuAfter.reduce((a, b, i) => a + b - (cpuBefore[i] ?? 0), 0)) / (sat.rps * (durationS + warmupS));
+    log(`  saturation      ${fmtLoad(sat)}; ext-proc CPU ${cpuPerRequestUs.toFixed(0)} µs/request`);
     const low = await load(listen, m, bodyFile, `${m.key}-low`, lowRate);
     log(`  ${lowRate} req/s      ${fmtLoad(low)}`);
     const rate = Math.round(sat.rps / 2 / 100) * 100;
@@ -157,7 +164,7 @@ async function runMode(m: Mode, bodyFile: string, envoyBin: string, load: (port:
     log(`  @${rate} (½ sat)  ${fmtLoad(half)}`);
     const rssBytes = await Promise.all(mine.filter((p) => p.name.startsWith('ext-proc')).map((p) => peakRss(p.proc.pid)));
     log(`  ext-proc peak RSS ${rssBytes.map((b) => `${(b / 2 ** 20).toFixed(0)} MB`).join(' + ')}`);
-    return { key: m.key, title: m.title, sat, low, half: { rate, mode: half, plain: half }, rssBytes };
+    return { key: m.key, title: m.title, sat, low, half: { rate, mode: half, plain: half }, rssBytes, cpuPerRequestUs };
   } finally {
     await Promise.allSettled(mine.reverse().map((p) => p.stop()));
     for (const p of mine) procs.splice(procs.indexOf(p), 1);
@@ -188,15 +195,16 @@ function describeMachine(envoyBin: string, h2load: string): string {
 function renderTable(rows: Row[], plainSat: LoadResult, plainLow: LoadResult): string {
   const head =
     '| mode | saturation req/s | vs plain | p50 / p99 @ saturation (ms) | p50 / p99 @ ' +
-    `${lowRate} req/s (ms) | added p50 / p99 @ ${lowRate} | ½ saturation rate | p50 / p99 @ ½ sat (ms) | added p50 / p99 @ ½ sat (vs plain at the same rate) | ext-proc peak RSS |`;
-  const sep = `|${'---|'.repeat(10)}`;
+    `${lowRate} req/s (ms) | added p50 / p99 @ ${lowRate} | ½ saturation rate | p50 / p99 @ ½ sat (ms) | added p50 / p99 @ ½ sat (vs plain at the same rate) | ext-proc CPU per request | ext-proc peak RSS |`;
+  const sep = `|${'---|'.repeat(11)}`;
   const lines = rows.map((r) => {
     const plus = (a: number, b: number) => `${a - b >= 0 ? '+' : ''}${(a - b).toFixed(2)}`;
     const isPlain = r.key === 'plain';
     const half = r.half && !isPlain ? `${r.half.rate} | ${ms(r.half.mode.p50Ms)} / ${ms(r.half.mode.p99Ms)} | ${plus(r.half.mode.p50Ms, r.half.plain.p50Ms)} / ${plus(r.half.mode.p99Ms, r.half.plain.p99Ms)} ms` : '– | – | –';
+    const cpu = r.cpuPerRequestUs === undefined ? '–' : `${r.cpuPerRequestUs.toFixed(0)} µs`;
     const rss = r.rssBytes ? r.rssBytes.map((b) => `${(b / 2 ** 20).toFixed(0)} MB`).join(' + ') : '–';
     const warn = r.sat.non2xx + r.sat.failed + r.low.non2xx > 0 ? ' ⚠ non-2xx' : '';
-    return `| ${r.title}${warn} | ${Math.round(r.sat.rps)} | ${(r.sat.rps / plainSat.rps).toFixed(2)}× | ${ms(r.sat.p50Ms)} / ${ms(r.sat.p99Ms)} | ${ms(r.low.p50Ms)} / ${ms(r.low.p99Ms)} | ${isPlain ? '–' : `${plus(r.low.p50Ms, plainLow.p50Ms)} / ${plus(r.low.p99Ms, plainLow.p99Ms)} ms`} | ${half} | ${rss} |`;
+    return `| ${r.title}${warn} | ${Math.round(r.sat.rps)} | ${(r.sat.rps / plainSat.rps).toFixed(2)}× | ${ms(r.sat.p50Ms)} / ${ms(r.sat.p99Ms)} | ${ms(r.low.p50Ms)} / ${ms(r.low.p99Ms)} | ${isPlain ? '–' : `${plus(r.low.p50Ms, plainLow.p50Ms)} / ${plus(r.low.p99Ms, plainLow.p99Ms)} ms`} | ${half} | ${cpu} | ${rss} |`;
   });
   return [head, sep, ...lines].join('\n');
 }
