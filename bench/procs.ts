@@ -54,6 +54,17 @@ export async function waitHealthy(adminPort: number): Promise<void> {
   });
 }
 
+/**
+ * The ext-proc as one esbuild bundle (dependencies left external), run by plain node: what a
+ * build step would ship, without tsx's loader, name-keeping helpers and source maps.
+ */
+export async function bundleExtProc(workDir: string): Promise<string> {
+  const { build } = await import('esbuild');
+  const outfile = join(workDir, 'ext-proc.bundle.mjs');
+  await build({ entryPoints: [join(REPO_ROOT, 'ext-proc/main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'warning' });
+  return outfile;
+}
+
 export async function startExtProc(
   name: string,
   configFile: string,
@@ -61,8 +72,10 @@ export async function startExtProc(
   httpPort: number,
   workDir: string,
   nodeArgs: string[] = [],
+  bundle?: string,
 ): Promise<Proc> {
-  const p = start(name, process.execPath, [...nodeArgs, '--import', 'tsx', 'ext-proc/main.ts', '--config', configFile, '--port', String(grpcPort), '--http-port', String(httpPort)], workDir, {
+  const entry = bundle ? [bundle] : ['--import', 'tsx', 'ext-proc/main.ts'];
+  const p = start(name, process.execPath, [...nodeArgs, ...entry, '--config', configFile, '--port', String(grpcPort), '--http-port', String(httpPort)], workDir, {
     NODE_ENV: 'production',
   });
   await waitFor(`${name} ready (log ${p.log})`, async () => {

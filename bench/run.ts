@@ -15,7 +15,7 @@ import { envoyVersion, resolveEnvoyBin, REPO_ROOT } from '../scripts/envoy-bin.j
 import { freePort } from '../scripts/stack/processes.js';
 import { modes, plainEnvoy, upstreamEnvoy, type Mode } from './configs.js';
 import { ensureH2load, runLoad, type LoadResult } from './load.js';
-import { cpuMs, peakRss, startEnvoy, startExtProc, waitHealthy, type Proc } from './procs.js';
+import { bundleExtProc, cpuMs, peakRss, startEnvoy, startExtProc, waitHealthy, type Proc } from './procs.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -27,6 +27,10 @@ const { values: opt } = parseArgs({
     replicas: { type: 'string', default: '2' },
     'envoy-concurrency': { type: 'string', default: '1' },
     'cpu-prof': { type: 'boolean', default: false },
+    /** Run the ext-proc from an esbuild bundle instead of through tsx. */
+    bundle: { type: 'boolean', default: false },
+    /** Extra node flags for the ext-proc, e.g. "--max-semi-space-size=32". */
+    'node-args': { type: 'string', default: '' },
     out: { type: 'string', default: '.tmp/bench' },
   },
 });
@@ -48,9 +52,12 @@ interface Row {
   rssBytes?: number[];
   /** ext-proc CPU time (all replicas) per request at saturation. */
   cpuPerRequestUs?: number;
+  /** The same at the fixed low rate: comparable between runs. */
+  cpuAtLowUs?: number;
 }
 
 const procs: Proc[] = [];
+let bundle: string | undefined;
 async function stopAll(): Promise<void> {
   await Promise.allSettled(procs.splice(0).reverse().map((p) => p.stop()));
 }
@@ -63,6 +70,7 @@ const fmtLoad = (r: LoadResult) => `${Math.round(r.rps)} req/s, p50 ${ms(r.p50Ms
 async function main(): Promise<void> {
   await mkdir(workDir, { recursive: true });
   const h2load = ensureH2load();
+  bundle = opt.bundle ? await bundleExtProc(workDir) : undefined;
   const envoyBin = resolveEnvoyBin();
   const started = Date.now();
   const loadBefore = loadavg()[0] ?? 0;
@@ -133,8 +141,11 @@ async function runMode(m: Mode, bodyFile: string, envoyBin: string, load: (port:
   const mine: Proc[] = [];
   try {
     for (let i = 0; i < m.replicas; i++) {
-      const nodeArgs = opt['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(workDir, 'prof', m.key)}`] : [];
-      const p = await startExtProc(`ext-proc-${m.key}-${i}`, cfgFile, grpc[i] as number, http[i] as number, workDir, nodeArgs);
+      const nodeArgs = [
+        ...(opt['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(workDir, 'prof', m.key)}`] : []),
+        ...(opt['node-args'] as string).split(' ').filter(Boolean),
+      ];
+      const p = await startExtProc(`ext-proc-${m.key}-${i}`, cfgFile, grpc[i] as number, http[i] as number, workDir, nodeArgs, bundle);
       mine.push(p);
       procs.push(p);
     }
@@ -157,14 +168,19 @@ async function runMode(m: Mode, bodyFile: string, envoyBin: string, load: (port:
     // Includes the warm-up second: divide by everything h2load sent, warm-up estimated at the same rate.
     const cpuPerRequestUs = (1000 * cpuAfter.reduce((a, b, i) => a + b - (cpuBefore[i] ?? 0), 0)) / (sat.rps * (durationS + warmupS));
     log(`  saturation      ${fmtLoad(sat)}; ext-proc CPU ${cpuPerRequestUs.toFixed(0)} µs/request`);
+    // CPU per request depends on load (gRPC and HTTP/2 batch more at high rates): the figure to
+    // compare between runs is the one at the fixed low rate.
+    const lowCpuBefore = await Promise.all(extProcs.map((p) => cpuMs(p.proc.pid)));
     const low = await load(listen, m, bodyFile, `${m.key}-low`, lowRate);
-    log(`  ${lowRate} req/s      ${fmtLoad(low)}`);
+    const lowCpuAfter = await Promise.all(extProcs.map((p) => cpuMs(p.proc.pid)));
+    const cpuAtLowUs = (1000 * lowCpuAfter.reduce((a, b, i) => a + b - (lowCpuBefore[i] ?? 0), 0)) / (low.rps * (durationS + warmupS));
+    log(`  ${lowRate} req/s      ${fmtLoad(low)}; ext-proc CPU ${cpuAtLowUs.toFixed(0)} µs/request`);
     const rate = Math.round(sat.rps / 2 / 100) * 100;
     const half = await load(listen, m, bodyFile, `${m.key}-half`, rate);
     log(`  @${rate} (½ sat)  ${fmtLoad(half)}`);
     const rssBytes = await Promise.all(mine.filter((p) => p.name.startsWith('ext-proc')).map((p) => peakRss(p.proc.pid)));
     log(`  ext-proc peak RSS ${rssBytes.map((b) => `${(b / 2 ** 20).toFixed(0)} MB`).join(' + ')}`);
-    return { key: m.key, title: m.title, sat, low, half: { rate, mode: half, plain: half }, rssBytes, cpuPerRequestUs };
+    return { key: m.key, title: m.title, sat, low, half: { rate, mode: half, plain: half }, rssBytes, cpuPerRequestUs, cpuAtLowUs };
   } finally {
     await Promise.allSettled(mine.reverse().map((p) => p.stop()));
     for (const p of mine) procs.splice(procs.indexOf(p), 1);
@@ -188,7 +204,7 @@ function describeMachine(envoyBin: string, h2load: string): string {
   const h2v = execFileSync(h2load, ['--version'], { encoding: 'utf8' }).trim();
   return [
     `machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}`,
-    `software: Node ${process.version}, Envoy ${envoyVersion(envoyBin)} (--concurrency ${concurrency}), ${h2v} (HTTP/1.1, ${connections} connections, ${durationS} s + ${warmupS} s warm-up per run)`,
+    `software: ext-proc ${bundle ? 'from an esbuild bundle' : 'through tsx'}, Node ${process.version}, Envoy ${envoyVersion(envoyBin)} (--concurrency ${concurrency}), ${h2v} (HTTP/1.1, ${connections} connections, ${durationS} s + ${warmupS} s warm-up per run)`,
   ].join('\n');
 }
 
@@ -201,7 +217,7 @@ function renderTable(rows: Row[], plainSat: LoadResult, plainLow: LoadResult): s
     const plus = (a: number, b: number) => `${a - b >= 0 ? '+' : ''}${(a - b).toFixed(2)}`;
     const isPlain = r.key === 'plain';
     const half = r.half && !isPlain ? `${r.half.rate} | ${ms(r.half.mode.p50Ms)} / ${ms(r.half.mode.p99Ms)} | ${plus(r.half.mode.p50Ms, r.half.plain.p50Ms)} / ${plus(r.half.mode.p99Ms, r.half.plain.p99Ms)} ms` : '– | – | –';
-    const cpu = r.cpuPerRequestUs === undefined ? '–' : `${r.cpuPerRequestUs.toFixed(0)} µs`;
+    const cpu = r.cpuPerRequestUs === undefined ? '–' : `${r.cpuAtLowUs?.toFixed(0)} µs @ ${lowRate}/s, ${r.cpuPerRequestUs.toFixed(0)} µs @ sat`;
     const rss = r.rssBytes ? r.rssBytes.map((b) => `${(b / 2 ** 20).toFixed(0)} MB`).join(' + ') : '–';
     const warn = r.sat.non2xx + r.sat.failed + r.low.non2xx > 0 ? ' ⚠ non-2xx' : '';
     return `| ${r.title}${warn} | ${Math.round(r.sat.rps)} | ${(r.sat.rps / plainSat.rps).toFixed(2)}× | ${ms(r.sat.p50Ms)} / ${ms(r.sat.p99Ms)} | ${ms(r.low.p50Ms)} / ${ms(r.low.p99Ms)} | ${isPlain ? '–' : `${plus(r.low.p50Ms, plainLow.p50Ms)} / ${plus(r.low.p99Ms, plainLow.p99Ms)} ms`} | ${half} | ${cpu} | ${rss} |`;

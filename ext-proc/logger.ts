@@ -1,12 +1,36 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 
+/**
+ * stdout, written asynchronously in batches of ~4 KB (at least every 250 ms) instead of one
+ * write per line: with an access line per request, per-line writes were ~7% of the CPU.
+ * Warnings and errors flush the batch at once (see createLogger), and so does the process exit.
+ */
+export function stdoutDestination(): pino.DestinationStream {
+  return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 250 } as Parameters<typeof pino.destination>[0]);
+}
+
 /** Header names whose values are secrets: never logged, at any level. */
 export const SECRET_HEADERS = ['authorization', 'x-api-key', 'proxy-authorization', 'cookie', 'set-cookie'] as const;
 
 export function createLogger(level: LevelWithSilent = 'info', destination?: pino.DestinationStream): Logger {
+  const flushable = destination as { flushSync?: () => void } | undefined;
   return pino(
     {
       level,
+      // With a batching destination, a warning or an error is written out immediately (rare;
+      // and it is the line someone is waiting for), together with what was batched before it.
+      hooks: {
+        logMethod(args, method, lineLevel) {
+          method.apply(this, args);
+          if (lineLevel >= 40 && flushable?.flushSync) {
+            try {
+              flushable.flushSync();
+            } catch {
+              /* not open yet or busy: the batch goes out with the next write */
+            }
+          }
+        },
+      },
       base: { svc: 'ext-proc' },
       redact: {
         paths: SECRET_HEADERS.flatMap((h) => [`headers["${h}"]`, `req.headers["${h}"]`, `request.headers["${h}"]`]),
