@@ -47,8 +47,8 @@ process.stdout.write(`
 Inference gateway is up (Envoy ${s.envoyVersion}).
   Gateway (Envoy listener)  ${s.url}
   Envoy admin               ${s.adminUrl}   (stats: ${s.adminUrl}/stats/prometheus)
-  ext-proc gRPC             127.0.0.1:${ext?.grpcPort}
-  ext-proc health/metrics   http://127.0.0.1:${ext?.httpPort}/readyz  /healthz  /metrics
+  ext-proc gRPC             ${s.extProcs.map((e) => `127.0.0.1:${e.grpcPort}`).join('  ')}
+  ext-proc health/metrics   ${s.extProcs.map((e) => `http://127.0.0.1:${e.httpPort}`).join('  ')}   (/readyz /healthz /metrics)
   ext-proc log level        curl -X PUT http://127.0.0.1:${ext?.httpPort}/loglevel -d debug   (or kill -USR2 <pid>)
   Logs and rendered config  ${s.workDir}   (access log: one JSON line per request in ext-proc-0.log)
   Config (edit = live)      ${s.configPath}   (weights, versions, aliases, shadow, fallback: docs/traffic.md)
@@ -65,12 +65,32 @@ Try (the demo consumer's API key is demo-key; docs/security.md):
 Ctrl-C stops everything.
 `);
 
-// If any child dies, take the stack down rather than serve half a gateway.
-for (const child of [s.envoy, ...s.extProcs.map((e) => e.child)]) {
-  void child.exited.then((code) => {
-    if (!stopping) {
-      process.stderr.write(`${child.name} exited (${code}); see ${child.logFile}\n`);
+// If Envoy or the only ext-proc dies, take the stack down rather than serve half a gateway.
+// With several ext-proc replicas the others carry the traffic: restart the dead one
+// (docs/operations.md), unless it keeps dying.
+const restarts: number[] = [];
+function watchExtProc(index: number): void {
+  const child = s.extProcs[index]?.child;
+  void child?.exited.then(async (code) => {
+    if (stopping) return;
+    process.stderr.write(`${child.name} exited (${code}); see ${child.logFile}\n`);
+    const now = Date.now();
+    restarts.push(now);
+    if (s.extProcs.length < 2 || restarts.filter((t) => now - t < 60_000).length > 5) return void stop(1);
+    process.stderr.write(`restarting ${child.name}; the other replica${s.extProcs.length > 2 ? 's carry' : ' carries'} the traffic meanwhile\n`);
+    try {
+      await s.startExtProc(index);
+      watchExtProc(index);
+    } catch (err) {
+      process.stderr.write(`could not restart ${child.name}: ${(err as Error).message}\n`);
       void stop(1);
     }
   });
 }
+void s.envoy.exited.then((code) => {
+  if (!stopping) {
+    process.stderr.write(`${s.envoy.name} exited (${code}); see ${s.envoy.logFile}\n`);
+    void stop(1);
+  }
+});
+s.extProcs.forEach((_, i) => watchExtProc(i));

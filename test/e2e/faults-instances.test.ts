@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayConfigInput } from '../../ext-proc/config/schema.js';
-import { postJson, useStack } from '../harness/e2e.js';
+import { demoStats, postJson, useStack } from '../harness/e2e.js';
 import { envoyStat, eventually, hostHealth, setFault, sleep } from '../harness/faults.js';
 import { byInstance, failures, isProtocolError, startLoad, summarize, type LoadRun, type Sample } from '../harness/load.js';
 
@@ -83,6 +83,22 @@ describe('fault injection on model instances, under load', () => {
     const samples = await run.stop();
     expect(failures(samples), summarize(samples)).toEqual([]);
     expect(await stat('upstream_rq_retry')).toBeGreaterThan(retriesBefore);
+  });
+
+  it('every instance answering 503: fast, well-formed 503s, and the retry budget keeps retries from multiplying the load', async () => {
+    const upstream = async () => (await Promise.all(instances().map((d) => demoStats(d.url)))).reduce((sum, s) => sum + s.requests, 0);
+    for (const i of [0, 1, 2]) await setFault(url(i), { mode: 'error', status: 503 });
+    const before = await upstream();
+    const deniedBefore = await stat('upstream_rq_retry_overflow');
+    // A burst (16 clients, no pauses): the budget is a share of active requests, so it bites under load.
+    const run = startLoad({ concurrency: 16, send });
+    await sleep(1_500);
+    const samples = await run.stop();
+    const sent = (await upstream()) - before;
+    expect(samples.every((s) => s.status === 503 && isProtocolError(s, 'kserve-v2')), summarize(samples)).toBe(true);
+    // attempts: 2 would allow 3 tries per request; the budget (20 % of active, min 3 concurrent) denies most.
+    expect(await stat('upstream_rq_retry_overflow')).toBeGreaterThan(deniedBefore);
+    expect(sent / samples.length, `${sent} upstream requests for ${samples.length} client requests`).toBeLessThan(2);
   });
 
   it('an instance resetting connections: retried elsewhere; zero failures', async () => {
