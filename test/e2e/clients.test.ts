@@ -1,0 +1,150 @@
+// Official clients work unchanged through the gateway with every check in the chain: the
+// `openai` npm package (chat, completions, embeddings, streaming, and its typed errors), and a
+// KServe V2 client following the spec (server ready → model ready → metadata → infer).
+import OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
+import { hashKey } from '../../plugins/api-key-auth/keys.js';
+import { baseConfig, demoStats, useStack } from '../harness/e2e.js';
+
+const base = baseConfig();
+const stack = useStack({
+  ...base,
+  plugins: [
+    { type: 'api-key-auth', options: { consumers: [{ id: 'demo', keys: [hashKey('demo-key')] }, { id: 'iris-only', keys: [hashKey('iris-key')] }] } },
+    { type: 'openai-validation' },
+    { type: 'tfserving-validation' },
+    { type: 'model-router', name: 'router' },
+    { type: 'model-access', options: { consumers: { demo: ['*'], 'iris-only': ['iris'] } } },
+  ],
+  models: {
+    ...base.models,
+    sentiment: { ...base.models.sentiment!, plugins: [{ type: 'kserve-v2-validation', options: { metadata: { fetch: true } } }] },
+  },
+});
+
+const client = (apiKey = 'demo-key') => new OpenAI({ baseURL: `${stack().url}/v1`, apiKey, maxRetries: 0 });
+const user = (content: string) => [{ role: 'user' as const, content }];
+
+describe('the official openai client, unchanged, pointed at the gateway', () => {
+  it('chat completions', async () => {
+    const r = await client().chat.completions.create({ model: 'tinylm', messages: user('Tell me about the rabbit'), max_tokens: 6, temperature: 0.7 });
+    expect(r.object).toBe('chat.completion');
+    expect(r.choices[0]?.message.content?.length).toBeGreaterThan(0);
+    expect(r.usage?.completion_tokens).toBeGreaterThan(0);
+  });
+
+  it('streaming chat completions, with usage, equal to the non-streamed text', async () => {
+    const req = { model: 'tinylm', messages: user('the Queen said'), seed: 7, max_tokens: 10 };
+    const whole = await client().chat.completions.create(req);
+    const stream = await client().chat.completions.create({ ...req, stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    let usage: OpenAI.CompletionUsage | undefined | null;
+    let chunks = 0;
+    for await (const chunk of stream) {
+      chunks++;
+      text += chunk.choices[0]?.delta.content ?? '';
+      usage = chunk.usage ?? usage;
+    }
+    expect(chunks).toBeGreaterThan(3);
+    expect(text).toBe(whole.choices[0]?.message.content);
+    expect(usage?.completion_tokens).toBe(whole.usage?.completion_tokens);
+  });
+
+  it('legacy completions, streamed and not', async () => {
+    const r = await client().completions.create({ model: 'tinylm', prompt: 'the white rabbit', max_tokens: 3, temperature: 0 });
+    expect(r.object).toBe('text_completion');
+    const stream = await client().completions.create({ model: 'tinylm', prompt: 'the white rabbit', max_tokens: 3, temperature: 0, stream: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.text ?? '';
+    expect(text).toBe(r.choices[0]?.text);
+  });
+
+  it('embeddings (the client asks for base64 by default)', async () => {
+    const r = await client().embeddings.create({ model: 'tinylm', input: ['the white rabbit ran', 'cakes and ale'] });
+    expect(r.data).toHaveLength(2);
+    expect(r.data[0]?.embedding.length).toBeGreaterThan(0);
+  });
+
+  it("surfaces the gateway's errors as the client's typed errors, naming the field", async () => {
+    const tinylm = stack().demos.get('tinylm@v1')?.[0]?.url as string;
+    const before = (await demoStats(tinylm)).requests;
+    await expect(client().chat.completions.create({ model: 'tinylm', messages: user('hi'), temperature: 3 })).rejects.toMatchObject({
+      constructor: OpenAI.BadRequestError,
+      status: 400,
+      param: 'temperature',
+      code: 'invalid_value',
+      type: 'invalid_request_error',
+    });
+    await expect(client().chat.completions.create({ model: 'tinylm', messages: [{ role: 'wizard' as 'user', content: 'hi' }] })).rejects.toMatchObject({
+      status: 400,
+      param: 'messages[0].role',
+    });
+    await expect(client('not-a-key').chat.completions.create({ model: 'tinylm', messages: user('hi') })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await expect(client('iris-key').embeddings.create({ model: 'tinylm', input: 'hi' })).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+    await expect(client().chat.completions.create({ model: 'gpt-nope', messages: user('hi') })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    expect((await demoStats(tinylm)).requests).toBe(before);
+  });
+});
+
+/** A minimal KServe V2 (Open Inference Protocol) REST client, as the spec describes the flow. */
+class V2Client {
+  constructor(
+    private readonly url: string,
+    private readonly key: string,
+  ) {}
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: T }> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.key}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, json: (await res.json()) as T };
+  }
+  serverReady = () => this.call<{ ready: boolean }>('GET', '/v2/health/ready');
+  modelReady = (model: string) => this.call<{ ready: boolean }>('GET', `/v2/models/${model}/ready`);
+  metadata = (model: string) =>
+    this.call<{ name: string; inputs: { name: string; datatype: string; shape: number[] }[]; outputs: { name: string }[] }>('GET', `/v2/models/${model}`);
+  infer = (model: string, body: unknown) =>
+    this.call<{ model_name: string; outputs: { name: string; datatype: string; shape: number[]; data: unknown[] }[]; error?: string }>('POST', `/v2/models/${model}/infer`, body);
+}
+
+describe('a KServe V2 client following the spec', () => {
+  it('server ready → model ready → metadata → infer built from the metadata', async () => {
+    const v2 = new V2Client(stack().url, 'demo-key');
+    expect(await v2.serverReady()).toEqual({ status: 200, json: { ready: true } });
+    expect((await v2.modelReady('sentiment')).json.ready).toBe(true);
+    const meta = await v2.metadata('sentiment');
+    expect(meta.status).toBe(200);
+    const input = meta.json.inputs[0] as { name: string; datatype: string };
+    const texts = ['what a wonderful day', 'this is awful'];
+    const res = await v2.infer('sentiment', {
+      inputs: [{ name: input.name, datatype: input.datatype, shape: [texts.length], data: texts }],
+      outputs: meta.json.outputs.map((o) => ({ name: o.name })),
+    });
+    expect(res.status).toBe(200);
+    expect(res.json.model_name).toBe('sentiment');
+    expect(res.json.outputs.find((o) => o.name === 'label')?.data).toEqual(['positive', 'negative']);
+  });
+
+  it("is told precisely when a request does not fit the model's published signature", async () => {
+    const v2 = new V2Client(stack().url, 'demo-key');
+    const before = (await demoStats(stack().demos.get('sentiment@v1')?.[0]?.url as string)).requests;
+    const wrongName = await v2.infer('sentiment', { inputs: [{ name: 'txt', datatype: 'BYTES', shape: [1], data: ['x'] }] });
+    expect(wrongName).toEqual({ status: 400, json: { error: "inputs[0].name: model 'sentiment' has no input 'txt' (inputs: text)", code: 'signature_mismatch', param: 'inputs[0].name' } });
+    const wrongType = await v2.infer('sentiment', { inputs: [{ name: 'text', datatype: 'FP32', shape: [1], data: [1] }] });
+    expect(wrongType.json.error).toBe("inputs[0].datatype: input 'text' is BYTES, not FP32");
+    const wrongRank = await v2.infer('sentiment', { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1, 1], data: ['x'] }] });
+    expect(wrongRank.json.error).toMatch(/has shape \[-1\]/);
+    expect((await demoStats(stack().demos.get('sentiment@v1')?.[0]?.url as string)).requests).toBe(before);
+  });
+
+  it('TF Serving: model status and predict', async () => {
+    const headers = { authorization: 'Bearer iris-key', 'content-type': 'application/json' };
+    const status = await fetch(`${stack().url}/v1/models/iris`, { headers });
+    expect(status.status).toBe(200);
+    await status.arrayBuffer();
+    const res = await fetch(`${stack().url}/v1/models/iris:predict`, { method: 'POST', headers, body: JSON.stringify({ instances: [[5.1, 3.5, 1.4, 0.2]] }) });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { predictions: number[][] }).predictions).toHaveLength(1);
+  });
+});
