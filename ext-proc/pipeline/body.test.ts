@@ -30,3 +30,10 @@ describe('JSON nesting limit', () => {
     expect(new BodyBuffer(Buffer.from(deep(MAX_JSON_DEPTH)), 'request').json()).toBeDefined();
   });
 });
+
+describe('body parsing', () => {
+  it('refuses a byte-order mark before the JSON, as model servers do', () => {
+    const body = new BodyBuffer(Buffer.from(`\ufeff{"a":1}`), 'request');
+    expect(() => body.json()).toThrow(/not valid JSON/);
+  });
+});

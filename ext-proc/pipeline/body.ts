@@ -2,7 +2,9 @@ import type { z } from 'zod';
 import { PluginError, GatewayErrorCodes } from '../../plugins/sdk/errors.js';
 import { formatPath } from '../config/load.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a byte-order mark in the text, so JSON.parse refuses it as model servers do
+// (RFC 8259 forbids it on the wire); stripping it here would pass on a body they reject.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Deepest JSON nesting accepted. JSON.parse copes with any depth, but recursive code after it
