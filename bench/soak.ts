@@ -22,6 +22,8 @@ const { values } = parseArgs({
     /** Allowed growth of the live heap floor, in MiB, before the run is called a leak. */
     'max-growth-mib': { type: 'string', default: '8' },
     'no-faults': { type: 'boolean', default: false },
+    /** Sent as `Authorization: Bearer …` (the example config's demo consumer). */
+    'api-key': { type: 'string', default: 'demo-key' },
   },
 });
 
@@ -51,14 +53,18 @@ async function extProcMemory(stack: Stack): Promise<MemorySample> {
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 /** One request of the mix; each kind exercises a different ext-proc path. */
-type Kind = 'v2' | 'tf' | 'chat' | 'stream' | 'stream-abort' | 'embeddings' | 'unknown-model' | 'bad-json';
-const KINDS: Kind[] = ['v2', 'v2', 'tf', 'chat', 'stream', 'stream-abort', 'embeddings', 'unknown-model', 'bad-json'];
+type Kind = 'v2' | 'tf' | 'chat' | 'stream' | 'stream-abort' | 'embeddings' | 'unknown-model' | 'bad-json' | 'no-key';
+const KINDS: Kind[] = ['v2', 'v2', 'tf', 'chat', 'stream', 'stream-abort', 'embeddings', 'unknown-model', 'bad-json', 'no-key'];
 
 async function send(stack: Stack, kind: Kind): Promise<number> {
-  const post = (path: string, body: unknown, signal?: AbortSignal) =>
+  const post = (path: string, body: unknown, signal?: AbortSignal, key: string | undefined = values['api-key']) =>
     fetch(`${stack.url}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-user-id': `user-${Math.floor(Math.random() * 100)}` },
+      headers: {
+        'content-type': 'application/json',
+        'x-user-id': `user-${Math.floor(Math.random() * 100)}`,
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+      },
       body: typeof body === 'string' ? body : JSON.stringify(body),
       signal,
     });
@@ -95,6 +101,9 @@ async function send(stack: Stack, kind: Kind): Promise<number> {
       break;
     case 'bad-json':
       res = await post('/v1/chat/completions', '{"model": "tinylm", "messages": [');
+      break;
+    case 'no-key':
+      res = await post('/v2/models/sentiment/infer', { inputs: [] }, undefined, '');
       break;
   }
   await res.arrayBuffer();

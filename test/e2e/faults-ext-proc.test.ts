@@ -148,6 +148,14 @@ describe('the ext-proc down entirely', () => {
     await eventually('Envoy logs the fail-open request', async () => (await readFile(stack().envoy.logFile, 'utf8')).includes('"request_id":"fail-open-probe"'));
     const line = (await readFile(stack().envoy.logFile, 'utf8')).split('\n').find((l) => l.includes('"request_id":"fail-open-probe"')) as string;
     expect(JSON.parse(line)).toMatchObject({ event: 'ext_proc_fail_open', route: 'fail_open:sentiment@v1', cluster: 'sentiment@v1', status: 200 });
+
+    // A client can't use the outage to pick a cluster: a forged routing header reaches no other model.
+    const forged = await postJson(`${stack().url}/v2/models/sentiment/infer`, { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: ['good'] }] }, {
+      'x-gateway-cluster': 'iris@1',
+    });
+    await forged.arrayBuffer();
+    expect(forged.headers.get('x-demo-instance') ?? '').not.toMatch(/^iris/);
+    expect([200, 503]).toContain(forged.status);
   });
 
   it('a hung ext-proc: fail-closed routes answer a JSON 503 after the message timeout, never a hang; fail-open is served', async () => {
