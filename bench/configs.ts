@@ -102,12 +102,12 @@ export interface Mode {
 const endpoint = (port: number) => ({ endpoints: [`127.0.0.1:${port}`], healthCheck: { path: '/health', intervalMs: 1000 } });
 
 /**
- * Headers for the full example chain. When the example config gains API-key auth, the bench
- * sends a key the config accepts: BENCH_HEADERS='{"authorization":"Bearer ..."}' overrides.
+ * Credentials for the full example chain: the demo consumer's key from examples/gateway.yaml
+ * (its hash is in the config). BENCH_HEADERS='{"authorization":"Bearer ..."}' overrides it.
  */
-function fullChainHeaders(): Record<string, string> {
+export function fullChainHeaders(): Record<string, string> {
   if (process.env.BENCH_HEADERS) return JSON.parse(process.env.BENCH_HEADERS) as Record<string, string>;
-  return {};
+  return { authorization: 'Bearer demo-key' };
 }
 
 export async function modes(upstreamPort: number, fullReplicas: number): Promise<Mode[]> {

@@ -16,7 +16,7 @@ import { StreamProcessor } from '../ext-proc/stream.js';
 import type { GatewayConfigInput } from '../ext-proc/config/schema.js';
 import { REPO_ROOT } from '../scripts/envoy-bin.js';
 import { msg, testRuntime } from '../test/harness/drive-processor.js';
-import { body, UPSTREAM_BODY } from './configs.js';
+import { body, fullChainHeaders, UPSTREAM_BODY } from './configs.js';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '20000' }, mode: { type: 'string', default: 'full' } } });
 const n = Number(values.requests);
@@ -50,7 +50,7 @@ const headers = {
   'user-agent': 'h2load nghttp2/1.52.0',
   'x-forwarded-proto': 'http',
   'x-request-id': '6c5e2b1a-2f4e-4c3b-9f0e-1a2b3c4d5e6f',
-  ...(process.env.BENCH_HEADERS ? (JSON.parse(process.env.BENCH_HEADERS) as Record<string, string>) : {}),
+  ...(mode === 'full' ? fullChainHeaders() : {}),
 };
 const wire = {
   requestHeaders: ProcessingRequest.encode(msg.requestHeaders(headers)).finish(),

@@ -636,7 +636,10 @@ export class StreamProcessor {
   /** A logger tagged with the running plugin and hook, made only when a plugin logs. */
   private pluginLog(): Logger {
     const plugin = this.runningPlugin;
-    return plugin ? this.log.child({ plugin: plugin.name, hook: this.runningHook }) : this.log;
+    if (!plugin) return this.log;
+    // One child straight off the root (not a child of the request's child): plugins that only
+    // debug-log on every request pay for one pino child, not two.
+    return this.rootLog.child({ reqId: this.request?.id, plugin: plugin.name, hook: this.runningHook });
   }
 
   private fail(status: number, message: string, details: ErrorDetails = {}): Respond {
