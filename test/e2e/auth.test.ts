@@ -2,13 +2,12 @@
 // rotation), per-consumer model access, the consumer id upstream / in the access log / in
 // metrics, and credentials that never reach a model server or the log.
 import { createHmac } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../../plugins/api-key-auth/keys.js';
-import { baseConfig, demoStats, postJson, useStack } from '../harness/e2e.js';
+import { baseConfig, demoStats, extProcLog, postJson, useStack } from '../harness/e2e.js';
 
 const ISSUER = 'https://idp.test';
 const AUDIENCE = 'inference-gateway';
@@ -189,8 +188,7 @@ describe('the consumer in logs and metrics; secrets in neither', () => {
     expect(metrics).toMatch(/gateway_requests_total\{[^}]*consumer="svc-jwt"[^}]*\} [1-9]/);
     expect(metrics).toMatch(/gateway_requests_total\{[^}]*consumer="team-a"[^}]*\} [1-9]/);
 
-    await new Promise((r) => setTimeout(r, 200)); // pino writes asynchronously
-    const log = await readFile(stack().extProcs[0]?.child.logFile as string, 'utf8');
+    const log = await extProcLog(stack(), (text) => text.includes('"consumer":"svc-jwt"') && text.includes('"consumer":"team-a"'));
     const access = log.split('\n').filter((l) => l.includes('"log":"access"')).map((l) => JSON.parse(l) as { consumer?: string; status: number });
     expect(access.some((a) => a.consumer === 'svc-jwt' && a.status === 200)).toBe(true);
     expect(access.some((a) => a.consumer === 'team-a' && a.status === 200)).toBe(true);

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../scripts/envoy-bin.js';
-import { baseConfig, demoStats, postJson, useStack } from '../harness/e2e.js';
+import { baseConfig, demoStats, extProcLog, postJson, useStack } from '../harness/e2e.js';
 
 // Plugins through real Envoy: a team's plugin loaded from pluginSources, failures turned into
 // 500s with an error id (or skipped when fail-open), and the ext_proc round trips each kind
@@ -82,7 +81,7 @@ describe('a plugin that fails', () => {
     expect(body.error).toContain(errorId);
     expect(body.error).not.toContain('asked for it');
 
-    const log = await readFile(stack().extProcs[0]?.child.logFile as string, 'utf8');
+    const log = await extProcLog(stack(), (text) => text.includes(errorId));
     const line = log.split('\n').find((l) => l.includes(errorId));
     expect(JSON.parse(line as string)).toMatchObject({ plugin: 'chaos-strict', hook: 'requestHeaders', reqId: 'chaos-throw-1', errorId });
 

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
 import type { GatewayConfigInput } from '../../ext-proc/config/schema.js';
-import { useStack } from '../harness/e2e.js';
+import { extProcLog, useStack } from '../harness/e2e.js';
 import {
   call,
   currentConfig,
@@ -97,7 +97,7 @@ describe('hot reload and instant rollback', () => {
     expect(seen.filter((s) => s.status !== 200)).toEqual([]);
     const metrics = await extProcMetrics(stack());
     expect(metric(metrics, 'gateway_config_last_reload_successful')).toBe(0);
-    const log = await readFile(stack().extProcs[0]?.child.logFile as string, 'utf8');
+    const log = await extProcLog(stack(), (text) => text.includes('config reload refused'));
     expect(log).toContain('config reload refused; keeping the last good config');
     expect(log).toContain('models.sentiment.traffic.weights.v3: unknown version \\"v3\\"');
 

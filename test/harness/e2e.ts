@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll } from 'vitest';
 import type { GatewayConfigInput } from '../../ext-proc/config/schema.js';
 import { startStack, type Stack, type StackOptions } from '../../scripts/stack/index.js';
@@ -57,4 +58,18 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+}
+
+/**
+ * The ext-proc's log once `ready(text)` holds. The ext-proc batches its stdout (info lines can
+ * take ~100 ms to appear) and the stack copies it into the log file asynchronously: poll, don't read once.
+ */
+export async function extProcLog(stack: Stack, ready: (text: string) => boolean, timeoutMs = 3_000): Promise<string> {
+  const file = stack.extProcs[0]?.child.logFile as string;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await readFile(file, 'utf8');
+    if (ready(text) || Date.now() > deadline) return text;
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
