@@ -1,0 +1,29 @@
+import type { RequestInfo, RequestOutcome, RequestVars, ResponseInfo, RouteHints } from '../../plugins/sdk/types.js';
+import type { HookName } from './chain.js';
+
+/**
+ * Observes requests; the metrics, access log and traces hang off this. Called on the hot
+ * path: implementations must be cheap and must not throw.
+ */
+export interface RequestObserver {
+  phase?(phase: HookName, durationMs: number): void;
+  /** A plugin threw (not a deliberate client error) or ran out of time. */
+  pluginError?(plugin: string, hook: HookName | 'end', kind: 'error' | 'timeout'): void;
+  finished?(summary: RequestSummary): void;
+}
+
+export interface RequestSummary {
+  request: RequestInfo | undefined;
+  route: Readonly<RouteHints>;
+  vars: RequestVars;
+  response: ResponseInfo | undefined;
+  outcome: RequestOutcome;
+  /** First request header to the end of the exchange as the ext-proc saw it (stream end). */
+  elapsedMs: number;
+  /** First request header to the upstream's response headers; undefined when none came. */
+  responseHeadersMs: number | undefined;
+  /** First request header to the first streamed response body chunk (time to first token for SSE). */
+  firstChunkMs: number | undefined;
+  /** Time spent in the ext-proc itself (all phases). */
+  processingMs: number;
+}
