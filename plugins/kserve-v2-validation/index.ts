@@ -1,16 +1,22 @@
 import { parseTarget } from '../model-router/paths.js';
 import { definePlugin, z, type RequestInfo } from '../sdk/index.js';
 import {
-  checkBodySize,
   checkContentLength,
   checkJsonContentType,
   checkMethod,
   describeIssue,
-  findForbiddenKey,
+  checkObjectBody,
+  type BodyWording,
   plainMessage,
 } from '../shared/contract.js';
 import { checkSignature, fetchSignatures, Signature, type MetadataSource } from './signature.js';
 import { checkTensorData, InferRequest } from './tensor.js';
+
+/** This protocol's wording of the shared body errors. */
+const WORDING: BodyWording = {
+  notObject: 'The request body must be a JSON object with "inputs"',
+  forbiddenKey: (path) => `${path}: this key is not allowed`,
+};
 
 const Options = z
   .object({
@@ -77,14 +83,9 @@ export default definePlugin({
 
       requestBody(ctx) {
         if (actionOf(ctx.request) !== 'infer') return;
-        const tooLarge = checkBodySize(ctx, options.maxBodyBytes);
-        if (tooLarge) return tooLarge;
-        const body = ctx.json();
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-          return ctx.fail(400, 'The request body must be a JSON object with "inputs"', { code: 'invalid_request' });
-        }
-        const forbidden = findForbiddenKey(body);
-        if (forbidden) return ctx.fail(400, `${forbidden}: this key is not allowed`, { code: 'forbidden_key', param: forbidden });
+        const checked = checkObjectBody(ctx, options.maxBodyBytes, WORDING);
+        if (!checked.ok) return checked.respond;
+        const body = checked.body;
         const parsed = InferRequest.safeParse(body);
         if (!parsed.success) {
           const issue = describeIssue(parsed.error.issues[0] as z.core.$ZodIssue, body);

@@ -1,4 +1,5 @@
 import { definePlugin, z } from '../sdk/index.js';
+import { jsonObjectOrUndefined } from '../shared/json-body.js';
 import { redact, type RedactOptions } from './detect.js';
 
 declare module '../sdk/types.js' {
@@ -44,13 +45,8 @@ export default definePlugin({
       needs: { requestBody: (request) => request.method === 'POST' },
 
       requestBody(ctx) {
-        let body: unknown;
-        try {
-          body = ctx.json();
-        } catch {
-          return; // not JSON: the router has already answered 400
-        }
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+        const body = jsonObjectOrUndefined(ctx);
+        if (!body) return;
         const counts = { emails: 0, phones: 0 };
         const clean = (value: unknown): unknown => {
           if (typeof value === 'string') {

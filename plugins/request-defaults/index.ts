@@ -1,4 +1,5 @@
 import { definePlugin, z } from '../sdk/index.js';
+import { jsonObjectOrUndefined } from '../shared/json-body.js';
 
 declare module '../sdk/types.js' {
   interface RequestVars {
@@ -54,13 +55,8 @@ export default definePlugin({
       needs: { requestBody: (request) => request.method === 'POST' },
 
       requestBody(ctx) {
-        let body: unknown;
-        try {
-          body = ctx.json();
-        } catch {
-          return; // not JSON: the router has already answered 400
-        }
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+        const body = jsonObjectOrUndefined(ctx);
+        if (!body) return;
         const next: Record<string, unknown> = { ...(body as Record<string, unknown>) };
         const params: string[] = [];
         for (const [key, value] of Object.entries(options.defaults)) {

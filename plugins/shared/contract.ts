@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { BaseContext, ReadonlyHeaders, RequestBodyContext, Respond } from '../sdk/types.js';
+import { isJsonObject } from './json-body.js';
 
 /**
  * HTTP-level checks every protocol validator makes before looking at the payload: method,
@@ -77,6 +78,30 @@ export function findForbiddenKey(value: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/** How a protocol words the two body errors every validator shares. */
+export interface BodyWording {
+  /** The body parsed but is not a JSON object. */
+  notObject: string;
+  /** The body has a key JavaScript treats specially (`__proto__`, ...), at `path`. */
+  forbiddenKey(path: string): string;
+}
+
+export type ObjectBodyCheck = { ok: true; body: Record<string, unknown> } | { ok: false; respond: Respond };
+
+/**
+ * The body checks every validator makes before its schema: the real size, valid JSON (a
+ * parse error is the body parser's 400), a JSON object and no forbidden keys.
+ */
+export function checkObjectBody(ctx: RequestBodyContext, maxBytes: number, wording: BodyWording): ObjectBodyCheck {
+  const tooLarge = checkBodySize(ctx, maxBytes);
+  if (tooLarge) return { ok: false, respond: tooLarge };
+  const body = ctx.json();
+  if (!isJsonObject(body)) return { ok: false, respond: ctx.fail(400, wording.notObject, { code: 'invalid_request' }) };
+  const forbidden = findForbiddenKey(body);
+  if (forbidden) return { ok: false, respond: ctx.fail(400, wording.forbiddenKey(forbidden), { code: 'forbidden_key', param: forbidden }) };
+  return { ok: true, body };
 }
 
 /** `messages[0].role` from a zod issue path. */

@@ -1,15 +1,21 @@
 import { parseTarget } from '../model-router/paths.js';
 import { definePlugin, z, type RequestInfo } from '../sdk/index.js';
 import {
-  checkBodySize,
   checkContentLength,
   checkJsonContentType,
   checkMethod,
   describeIssue,
-  findForbiddenKey,
+  checkObjectBody,
+  type BodyWording,
   plainMessage,
 } from '../shared/contract.js';
 import { checkInstances, ExamplesRequest, PredictRequest } from './schemas.js';
+
+/** This protocol's wording of the shared body errors. */
+const WORDING: BodyWording = {
+  notObject: 'The request body must be a JSON object',
+  forbiddenKey: (path) => `${path}: this key is not allowed`,
+};
 
 const Options = z
   .object({
@@ -43,14 +49,9 @@ export default definePlugin({
       requestBody(ctx) {
         const action = actionOf(ctx.request);
         if (action === undefined || !VERBS.has(action)) return;
-        const tooLarge = checkBodySize(ctx, options.maxBodyBytes);
-        if (tooLarge) return tooLarge;
-        const body = ctx.json();
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-          return ctx.fail(400, 'The request body must be a JSON object', { code: 'invalid_request' });
-        }
-        const forbidden = findForbiddenKey(body);
-        if (forbidden) return ctx.fail(400, `${forbidden}: this key is not allowed`, { code: 'forbidden_key', param: forbidden });
+        const checked = checkObjectBody(ctx, options.maxBodyBytes, WORDING);
+        if (!checked.ok) return checked.respond;
+        const body = checked.body;
         const schema = action === 'predict' ? PredictRequest : ExamplesRequest;
         const parsed = schema.safeParse(body);
         if (!parsed.success) {

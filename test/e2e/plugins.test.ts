@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../scripts/envoy-bin.js';
 import { baseConfig, demoStats, extProcLog, postJson, useStack } from '../harness/e2e.js';
+import { readStream, type StreamRead } from '../harness/sse.js';
 
 // Plugins through real Envoy: a team's plugin loaded from pluginSources, failures turned into
 // 500s with an error id (or skipped when fail-open), and the ext_proc round trips each kind
@@ -142,28 +143,20 @@ describe('pay only for what is used: ext_proc messages per request, counted by E
   });
 
   it('an SSE response with a responseEvent hook stays STREAMED: one round trip per chunk, arriving incrementally', async () => {
-    const arrivals: number[] = [];
-    let events = 0;
+    let read: StreamRead | undefined;
     const n = await messagesFor(async () => {
       const res = await postJson(`${stack().url}/v1/chat/completions`, chat({ stream: true }));
       expect(res.status).toBe(200);
-      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-      let text = '';
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        arrivals.push(performance.now());
-        text += Buffer.from(value).toString('utf8');
-      }
-      events = text.split('\n\n').filter(Boolean).length;
+      read = await readStream(res);
     });
+    const { arrivals, spreadMs, events } = read as StreamRead;
     // Headers both ways and the request body for the router, then the response body chunk by
     // chunk as the model writes it (a chunk may hold more than one event). BUFFERED would be 1.
     const bodyMessages = n - 3;
     expect(bodyMessages).toBeGreaterThanOrEqual(5);
-    expect(bodyMessages).toBeLessThanOrEqual(events + 1);
+    expect(bodyMessages).toBeLessThanOrEqual(events.length + 1);
     // The demo model pauses ~15 ms per token: a buffered body would arrive in one or two reads.
     expect(arrivals.length).toBeGreaterThanOrEqual(5);
-    expect((arrivals.at(-1) as number) - (arrivals[0] as number)).toBeGreaterThan(100);
+    expect(spreadMs).toBeGreaterThan(100);
   });
 });

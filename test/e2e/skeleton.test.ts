@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { baseConfig, demoStats, postJson, useStack } from '../harness/e2e.js';
+import { readStream } from '../harness/sse.js';
 
 const stack = useStack(baseConfig());
 
@@ -52,19 +53,10 @@ describe('walking skeleton: client → Envoy → ext_proc → model servers', ()
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    const arrivals: number[] = [];
-    let text = '';
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      arrivals.push(performance.now());
-      text += Buffer.from(value).toString('utf8');
-    }
+    const { arrivals, spreadMs, events } = await readStream(res);
     // The demo server sleeps ~15 ms per token: a buffered stream would arrive in one or two reads.
     expect(arrivals.length).toBeGreaterThanOrEqual(5);
-    expect((arrivals.at(-1) as number) - (arrivals[0] as number)).toBeGreaterThan(100);
-    const events = text.split('\n\n').filter(Boolean);
+    expect(spreadMs).toBeGreaterThan(100);
     expect(events.at(-1)).toBe('data: [DONE]');
     const usage = events.map((e) => e.slice('data: '.length)).filter((d) => d !== '[DONE]').map((d) => JSON.parse(d) as { usage?: unknown }).find((c) => c.usage);
     expect(usage).toBeDefined();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { wordFilter } from '../../plugins/sse-content-filter/filter.js';
 import { baseConfig, demoStats, postJson, useStack } from '../harness/e2e.js';
+import { readStream } from '../harness/sse.js';
 
 // The four example transforms on real traffic: client → Envoy → ext-proc → demo models.
 
@@ -108,20 +109,12 @@ describe('sse-content-filter: banned words replaced in a stream that stays strea
     const res = await postJson(`${stack().url}/v1/chat/completions`, request);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    const arrivals: number[] = [];
-    let text = '';
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      arrivals.push(performance.now());
-      text += Buffer.from(value).toString('utf8');
-    }
+    const read = await readStream(res);
     // Streamed, not buffered: many reads spread over the generation (the model pauses ~15 ms per token).
-    expect(arrivals.length).toBeGreaterThanOrEqual(5);
-    expect((arrivals.at(-1) as number) - (arrivals[0] as number)).toBeGreaterThan(100);
+    expect(read.arrivals.length).toBeGreaterThanOrEqual(5);
+    expect(read.spreadMs).toBeGreaterThan(100);
 
-    const events = text.split('\n\n').filter(Boolean).map((e) => e.slice('data: '.length));
+    const events = read.events.map((e) => e.slice('data: '.length));
     expect(events.at(-1)).toBe('[DONE]');
     const streamed = events
       .slice(0, -1)
