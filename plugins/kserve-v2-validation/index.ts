@@ -4,9 +4,10 @@ import {
   checkContentLength,
   checkJsonContentType,
   checkMethod,
-  describeIssue,
   checkObjectBody,
+  describeIssue,
   type BodyWording,
+  plainForbiddenKey,
   plainMessage,
 } from '../shared/contract.js';
 import { checkSignature, fetchSignatures, Signature, type MetadataSource } from './signature.js';
@@ -15,7 +16,7 @@ import { checkTensorData, InferRequest } from './tensor.js';
 /** This protocol's wording of the shared body errors. */
 const WORDING: BodyWording = {
   notObject: 'The request body must be a JSON object with "inputs"',
-  forbiddenKey: (path) => `${path}: this key is not allowed`,
+  forbiddenKey: plainForbiddenKey,
 };
 
 const Options = z

@@ -4,8 +4,8 @@ import {
   checkContentLength,
   checkJsonContentType,
   checkMethod,
-  describeIssue,
   checkObjectBody,
+  describeIssue,
   type BodyWording,
   type IssueReport,
 } from '../shared/contract.js';

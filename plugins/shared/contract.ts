@@ -145,6 +145,11 @@ export function describeIssue(issue: z.core.$ZodIssue, root: unknown): IssueRepo
   return { param, code: issue.code === 'invalid_type' ? 'invalid_type' : 'invalid_value', detail: issue.message };
 }
 
+/** `field: this key is not allowed`, the V2 / TF Serving wording of a forbidden key. */
+export function plainForbiddenKey(path: string): string {
+  return `${path}: this key is not allowed`;
+}
+
 /** `field: reason`, the V2 / TF Serving wording. */
 export function plainMessage(report: IssueReport): string {
   return report.param ? `${report.param}: ${report.detail}` : `request body: ${report.detail}`;

@@ -4,9 +4,10 @@ import {
   checkContentLength,
   checkJsonContentType,
   checkMethod,
-  describeIssue,
   checkObjectBody,
+  describeIssue,
   type BodyWording,
+  plainForbiddenKey,
   plainMessage,
 } from '../shared/contract.js';
 import { checkInstances, ExamplesRequest, PredictRequest } from './schemas.js';
@@ -14,7 +15,7 @@ import { checkInstances, ExamplesRequest, PredictRequest } from './schemas.js';
 /** This protocol's wording of the shared body errors. */
 const WORDING: BodyWording = {
   notObject: 'The request body must be a JSON object',
-  forbiddenKey: (path) => `${path}: this key is not allowed`,
+  forbiddenKey: plainForbiddenKey,
 };
 
 const Options = z

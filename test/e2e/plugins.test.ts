@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../scripts/envoy-bin.js';
-import { baseConfig, demoStats, extProcLog, postJson, useStack } from '../harness/e2e.js';
+import { baseConfig, baseModel, demoStats, extProcLog, postJson, useStack } from '../harness/e2e.js';
 import { readStream, type StreamRead } from '../harness/sse.js';
 
 // Plugins through real Envoy: a team's plugin loaded from pluginSources, failures turned into
@@ -9,11 +9,6 @@ import { readStream, type StreamRead } from '../harness/sse.js';
 // of route costs, counted by Envoy itself.
 
 const base = baseConfig();
-const model = (name: string) => {
-  const m = base.models[name];
-  if (!m) throw new Error(`baseConfig has no ${name}`);
-  return m;
-};
 const stack = useStack({
   ...base,
   pluginSources: [join(REPO_ROOT, 'examples/plugin-template'), join(REPO_ROOT, 'test/fixtures/plugins')],
@@ -25,8 +20,8 @@ const stack = useStack({
   ],
   models: {
     ...base.models,
-    sentiment: { ...model('sentiment'), plugins: [{ type: 'sentiment-text' }] },
-    tinylm: { ...model('tinylm'), plugins: [{ type: 'sse-content-filter', options: { words: ['zzz-never-generated'], buffered: false } }] },
+    sentiment: { ...baseModel('sentiment'), plugins: [{ type: 'sentiment-text' }] },
+    tinylm: { ...baseModel('tinylm'), plugins: [{ type: 'sse-content-filter', options: { words: ['zzz-never-generated'], buffered: false } }] },
   },
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { wordFilter } from '../../plugins/sse-content-filter/filter.js';
-import { baseConfig, demoStats, postJson, useStack } from '../harness/e2e.js';
+import { baseConfig, baseModel, demoStats, postJson, useStack } from '../harness/e2e.js';
 import { readStream } from '../harness/sse.js';
 
 // The four example transforms on real traffic: client → Envoy → ext-proc → demo models.
@@ -9,18 +9,13 @@ const BANNED = ['the', 'and', 'a'];
 const SYSTEM_PROMPT = 'You are a terse assistant.';
 
 const base = baseConfig();
-const model = (name: string) => {
-  const m = base.models[name];
-  if (!m) throw new Error(`baseConfig has no ${name}`);
-  return m;
-};
 const stack = useStack({
   ...base,
   models: {
     ...base.models,
-    sentiment: { ...model('sentiment'), plugins: [{ type: 'sentiment-text' }] },
+    sentiment: { ...baseModel('sentiment'), plugins: [{ type: 'sentiment-text' }] },
     tinylm: {
-      ...model('tinylm'),
+      ...baseModel('tinylm'),
       plugins: [
         { type: 'pii-redact' },
         { type: 'request-defaults', options: { defaults: { max_tokens: 6 }, systemPrompt: SYSTEM_PROMPT } },

@@ -28,6 +28,13 @@ export function baseConfig(extra: Partial<GatewayConfigInput> = {}): GatewayConf
   };
 }
 
+/** One model of `baseConfig()`, to extend in a test's config; a name it lacks is a bug in the test. */
+export function baseModel(name: string): NonNullable<GatewayConfigInput['models']>[string] {
+  const m = baseConfig().models?.[name];
+  if (!m) throw new Error(`baseConfig has no ${name}`);
+  return m;
+}
+
 /**
  * Starts a real stack (demo models, ext-proc, Envoy on free loopback ports) for one test
  * file and stops it afterwards. Endpoints in the config are replaced by the demo servers'.
