@@ -313,7 +313,9 @@ export function startDemoServer(opts: DemoAppOptions): Promise<DemoServer> {
     });
   };
 
-  const server = http.createServer((req, res) => {
+  // Accept what Envoy lets through (max_request_headers_kb: 60): Node's 16 KiB default would
+  // answer bodiless 431s for headers the gateway already accepted.
+  const server = http.createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       sendError(res, err instanceof HttpError ? err : new HttpError(500, `internal error: ${(err as Error)?.message ?? String(err)}`));
     });

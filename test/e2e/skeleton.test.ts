@@ -101,6 +101,11 @@ describe('walking skeleton: client → Envoy → ext_proc → model servers', ()
     expect(v1.last?.headers['x-gateway-cluster']).toBe('sentiment@v1');
   });
 
+  it('passes headers up to Envoy\'s limit through to the model server', async () => {
+    const res = await postJson(`${stack().url}/v2/models/sentiment/versions/v1/infer`, v2Input(['fine']), { 'x-trace-context': 'a'.repeat(40_000) });
+    expect(res.status).toBe(200);
+  });
+
   it('serves TF Serving predict through a label', async () => {
     const res = await postJson(`${stack().url}/v1/models/iris/labels/stable:predict`, { instances: [[5.1, 3.5, 1.4, 0.2]] });
     expect(res.status).toBe(200);
