@@ -1,6 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
-import type { GatewayConfigInput } from '../../ext-proc/config/schema.js';
 import { extProcLog, useStack } from '../harness/e2e.js';
 import {
   call,
@@ -8,6 +7,7 @@ import {
   extProcMetrics,
   metric,
   reloads,
+  sentimentWith,
   servedBy,
   sleep,
   v2Input,
@@ -15,17 +15,7 @@ import {
   type Seen,
 } from '../harness/traffic.js';
 
-const config: GatewayConfigInput = {
-  plugins: [{ type: 'model-router', name: 'router' }],
-  models: {
-    sentiment: {
-      protocol: 'kserve-v2',
-      versions: { v1: { endpoints: ['127.0.0.1:1'] }, v2: { endpoints: ['127.0.0.1:1'] } },
-      aliases: { stable: 'v1', canary: 'v2' },
-      traffic: { weights: { v1: 50, v2: 50 } },
-    },
-  },
-};
+const config = sentimentWith({ weights: { v1: 50, v2: 50 } });
 
 const stack = useStack(config);
 const infer = () => `${stack().url}/v2/models/sentiment/infer`;

@@ -1,27 +1,17 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { GatewayConfigInput } from '../../ext-proc/config/schema.js';
 import { demoStats, useStack } from '../harness/e2e.js';
-import { call, currentConfig, demoControl, reloads, runConcurrently, servedBy, v2Input, type Seen } from '../harness/traffic.js';
+import { call, currentConfig, demoControl, reloads, runConcurrently, sentimentWith, servedBy, v2Input, type Seen, type TrafficInput } from '../harness/traffic.js';
 
-const config: GatewayConfigInput = {
-  plugins: [{ type: 'model-router', name: 'router' }],
-  models: {
-    sentiment: {
-      protocol: 'kserve-v2',
-      versions: { v1: { endpoints: ['127.0.0.1:1'] }, v2: { endpoints: ['127.0.0.1:1'] } },
-      aliases: { stable: 'v1', canary: 'v2' },
-      // v1 serves everything, v2 gets a copy; the fallback is rendered into Envoy from the start.
-      traffic: { weights: { v1: 100, v2: 0 }, shadow: { version: 'v2', percent: 100 }, fallback: 'v1' },
-    },
-  },
-};
+const config = sentimentWith(
+  // v1 serves everything, v2 gets a copy; the fallback is rendered into Envoy from the start.
+  { weights: { v1: 100, v2: 0 }, shadow: { version: 'v2', percent: 100 }, fallback: 'v1' },
+);
 
 const stack = useStack(config);
 const infer = () => `${stack().url}/v2/models/sentiment/infer`;
 const demo = (version: string) => stack().demos.get(`sentiment@${version}`)?.[0]?.url as string;
 
-type Traffic = NonNullable<NonNullable<GatewayConfigInput['models'][string]>['traffic']>;
-async function setTraffic(traffic: Traffic): Promise<void> {
+async function setTraffic(traffic: TrafficInput): Promise<void> {
   const before = await reloads(stack(), 'success');
   const next = currentConfig(stack());
   next.models.sentiment!.traffic = traffic;

@@ -1,24 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { GatewayConfigInput } from '../../ext-proc/config/schema.js';
 import { useStack } from '../harness/e2e.js';
-import { call, currentConfig, reloads, runConcurrently, servedBy, v2Input, type Seen } from '../harness/traffic.js';
+import { call, currentConfig, reloads, runConcurrently, sentimentWith, servedBy, v2Input, type Seen } from '../harness/traffic.js';
 
-const config: GatewayConfigInput = {
-  plugins: [{ type: 'model-router', name: 'router' }],
-  models: {
-    sentiment: {
-      protocol: 'kserve-v2',
-      versions: { v1: { endpoints: ['127.0.0.1:1'] }, v2: { endpoints: ['127.0.0.1:1'] } },
-      aliases: { stable: 'v1', canary: 'v2' },
-      traffic: {
-        weights: { v1: 90, v2: 10 },
-        stickyKey: { header: 'x-user-id' },
-        experiment: 'nb-canary',
-        variants: { v1: 'lexicon', v2: 'naive-bayes' },
-      },
-    },
-  },
-};
+const config = sentimentWith({
+  weights: { v1: 90, v2: 10 },
+  stickyKey: { header: 'x-user-id' },
+  experiment: 'nb-canary',
+  variants: { v1: 'lexicon', v2: 'naive-bayes' },
+});
 
 const stack = useStack(config);
 const infer = () => `${stack().url}/v2/models/sentiment/infer`;
