@@ -3,25 +3,16 @@ import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { GatewayConfigInput } from '../../ext-proc/config/schema.js';
 import type { Stack } from '../../scripts/stack/index.js';
+import { baseConfig, baseModel } from './e2e.js';
 
-/** One value of a Prometheus text exposition, e.g. `metric(text, 'x_total', { result: 'success' })`. */
 export type TrafficInput = NonNullable<NonNullable<GatewayConfigInput['models'][string]>['traffic']>;
 
-/** Only the router and the two sentiment versions, under the given traffic policy. */
+/** Only the router and `baseConfig()`'s sentiment model, under the given traffic policy. */
 export function sentimentWith(traffic: TrafficInput): GatewayConfigInput {
-  return {
-    plugins: [{ type: 'model-router', name: 'router' }],
-    models: {
-      sentiment: {
-        protocol: 'kserve-v2',
-        versions: { v1: { endpoints: ['127.0.0.1:1'] }, v2: { endpoints: ['127.0.0.1:1'] } },
-        aliases: { stable: 'v1', canary: 'v2' },
-        traffic,
-      },
-    },
-  };
+  return { plugins: baseConfig().plugins, models: { sentiment: { ...baseModel('sentiment'), traffic } } };
 }
 
+/** One value of a Prometheus text exposition, e.g. `metric(text, 'x_total', { result: 'success' })`. */
 export function metric(text: string, name: string, labels: Record<string, string> = {}): number {
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;
