@@ -34,12 +34,17 @@ export interface RenderOptions {
   xdsDir?: string;
 }
 
-/** How the compose stack names things (see docker-compose.yml): `npm run render:envoy -- --docker`. */
-export const DOCKER_RENDER: RenderOptions = {
+/**
+ * How the compose stack names things (see docker-compose.yml): `npm run render:envoy -- --docker`.
+ * As under `npm start`, model clusters and routes live in files the ext-proc writes (a volume
+ * both containers mount at this path), so a new version needs no Envoy restart there either.
+ */
+export const DOCKER_RENDER = {
   bindAddress: '0.0.0.0',
   hostMap: { '127.0.0.1': 'demo-models' },
   extProcAddresses: ['ext-proc:50051'],
-};
+  xdsDir: '/var/lib/gateway/xds',
+} as const satisfies RenderOptions;
 
 type Json = Record<string, unknown>;
 

@@ -9,7 +9,7 @@ import { createLogger, stdoutDestination } from './logger.js';
 import { LogLevelControl } from './log-level.js';
 import { createMetrics } from './metrics.js';
 import { accessLogger, combineObservers, metricsObserver } from './observe.js';
-import { XdsPublisher } from './envoy-xds.js';
+import { parseHostMap, XdsPublisher } from './envoy-xds.js';
 import { createRegistry } from './registry.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 import { startExtProcServer } from './server.js';
@@ -26,6 +26,9 @@ const { values: args } = parseArgs({
     // with `npm run render:envoy -- --xds-dir DIR`): versions change without restarting Envoy.
     'envoy-xds-dir': { type: 'string', default: process.env.GATEWAY_ENVOY_XDS_DIR },
     'envoy-admin': { type: 'string', default: process.env.GATEWAY_ENVOY_ADMIN },
+    // How Envoy reaches the model servers when that differs from the config's host:port, as
+    // `from=to` pairs (docker compose: `127.0.0.1=demo-models`, the demo servers' service name).
+    'envoy-host-map': { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
         dir: resolve(args['envoy-xds-dir']),
         adminUrl: args['envoy-admin'] ?? `http://${config.envoy.admin.host}:${config.envoy.admin.port}`,
         log,
+        render: { hostMap: parseHostMap(args['envoy-host-map'] ?? []) },
       })
     : undefined;
   await xds?.init(config);

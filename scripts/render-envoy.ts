@@ -1,6 +1,7 @@
 // Renders Envoy's bootstrap from a gateway config.
 //   npm run render:envoy                       → envoy/envoy.yaml from examples/gateway.yaml
-//   npm run render:envoy -- --docker           → envoy/envoy.docker.yaml (compose service names)
+//   npm run render:envoy -- --docker           → envoy/envoy.docker.yaml (compose service names; model
+//                                                clusters and routes from the ext-proc's files)
 //   npm run render:envoy -- --config X --out Y
 //   npm run render:envoy -- --xds-dir DIR --out Y  → a bootstrap that reads model clusters and routes
 //                                                     from DIR/cds.yaml + DIR/rds.yaml (written here
@@ -10,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../ext-proc/config/load.js';
-import { DOCKER_RENDER, modelResources, renderEnvoyYaml, renderXdsFiles } from '../envoy/render.js';
+import { DOCKER_RENDER, modelResources, renderEnvoyYaml, renderXdsFiles, type RenderOptions } from '../envoy/render.js';
 
 export { DOCKER_RENDER };
 
@@ -28,7 +29,8 @@ async function main(): Promise<void> {
   if (values['xds-dir'] !== undefined && values.out === undefined) throw new Error('--xds-dir needs --out (where the bootstrap goes)');
   const out = values.out ?? (values.docker ? 'envoy/envoy.docker.yaml' : 'envoy/envoy.yaml');
   const xdsDir = values['xds-dir'] === undefined ? undefined : resolve(values['xds-dir']);
-  const opts = { ...(values.docker ? DOCKER_RENDER : {}), xdsDir };
+  // The docker bootstrap names a path inside the containers; the ext-proc writes the files there.
+  const opts: RenderOptions = { ...(values.docker ? DOCKER_RENDER : {}), ...(xdsDir !== undefined ? { xdsDir } : {}) };
   if (xdsDir !== undefined) await mkdir(xdsDir, { recursive: true });
   await writeFile(out, renderEnvoyYaml(config, opts));
   process.stdout.write(`wrote ${out}\n`);

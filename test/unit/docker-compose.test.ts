@@ -2,12 +2,15 @@
 // compose stack would get wrong: files it mounts, the ports and service names Envoy's rendered
 // config dials, what Prometheus scrapes, and that envoy.docker.yaml is the renderer's output.
 // `.ci/run` also runs `docker-compose config -q` (the compose schema) where it can.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfigFile } from '../../ext-proc/config/load.js';
-import { renderEnvoyYaml } from '../../envoy/render.js';
+import { parseHostMap, XdsPublisher } from '../../ext-proc/envoy-xds.js';
+import { createLogger } from '../../ext-proc/logger.js';
+import { CDS_FILE, renderEnvoyYaml } from '../../envoy/render.js';
 import { DOCKER_RENDER } from '../../scripts/render-envoy.js';
 import { demoLaunches } from '../../scripts/demo-models.js';
 import { ENVOY_VERSION, REPO_ROOT } from '../../scripts/envoy-bin.js';
@@ -22,16 +25,18 @@ interface Service {
   healthcheck?: { test: string[] };
 }
 
-const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
+const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
 const services = compose.services;
 const envoyDocker = readFileSync(join(REPO_ROOT, 'envoy/envoy.docker.yaml'), 'utf8');
 const envoyCfg = parse(envoyDocker) as {
   admin: { address: { socket_address: { port_value: number } } };
   static_resources: {
     listeners: { address: { socket_address: { port_value: number } } }[];
-    clusters: { name: string; load_assignment: { endpoints: { lb_endpoints: { endpoint: { address: { socket_address: { address: string; port_value: number } } } }[] }[] } }[];
+    clusters: Cluster[];
   };
+  dynamic_resources?: { cds_config: { path_config_source: { path: string; watched_directory: { path: string } } } };
 };
+type Cluster = { name: string; load_assignment: { endpoints: { lb_endpoints: { endpoint: { address: { socket_address: { address: string; port_value: number } } } }[] }[] } };
 const exampleConfig = (await loadConfigFile(join(REPO_ROOT, 'examples/gateway.yaml'))).config;
 
 /** Container paths of a service's bind mounts, by host path. */
@@ -45,10 +50,17 @@ function argAfter(cmd: string[] | undefined, flag: string): string | undefined {
   const i = (cmd ?? []).indexOf(flag);
   return i === -1 ? undefined : cmd?.[i + 1];
 }
-function endpoints(clusterName: string): { address: string; port_value: number }[] {
-  const c = envoyCfg.static_resources.clusters.find((x) => x.name === clusterName);
+function endpoints(clusterName: string, clusters: Cluster[] = envoyCfg.static_resources.clusters): { address: string; port_value: number }[] {
+  const c = clusters.find((x) => x.name === clusterName);
   if (!c) throw new Error(`no cluster ${clusterName} in envoy.docker.yaml`);
   return c.load_assignment.endpoints.flatMap((e) => e.lb_endpoints.map((l) => l.endpoint.address.socket_address));
+}
+/** Named-volume mounts of a service: container path by volume name. */
+function volumeMounts(s: Service): Map<string, string> {
+  return new Map([...mounts(s).entries()].filter(([host]) => !host.startsWith('.') && !host.startsWith('/')));
+}
+function argsAfter(cmd: string[] | undefined, flag: string): string[] {
+  return (cmd ?? []).flatMap((a, i, all) => (all[i - 1] === flag ? [a] : []));
 }
 
 describe('docker-compose.yml', () => {
@@ -61,6 +73,7 @@ describe('docker-compose.yml', () => {
   it('mounts only files that exist in the repository', () => {
     for (const [name, s] of Object.entries(services)) {
       for (const host of mounts(s).keys()) {
+        if (volumeMounts(s).has(host)) continue;
         expect(existsSync(join(REPO_ROOT, host)), `${name} mounts ${host}`).toBe(true);
       }
     }
@@ -82,18 +95,40 @@ describe('docker-compose.yml', () => {
     expect(argAfter(cmd, '--http-host')).toBe('0.0.0.0');
   });
 
-  it('every model cluster points at a port the demo-models service listens on', () => {
+  it('Envoy reads model clusters and routes from the volume the ext-proc writes them to', () => {
+    const cds = envoyCfg.dynamic_resources?.cds_config.path_config_source;
+    expect(cds?.path).toBe(`${DOCKER_RENDER.xdsDir}/${CDS_FILE}`);
+    const extProc = services['ext-proc'] as Service;
+    const [volume, atInEnvoy] = [...volumeMounts(services.envoy as Service).entries()].find(([, c]) => c.startsWith(DOCKER_RENDER.xdsDir)) ?? [];
+    expect(atInEnvoy).toBe(DOCKER_RENDER.xdsDir);
+    expect(volumeMounts(extProc).get(volume as string)).toBe(DOCKER_RENDER.xdsDir);
+    expect(compose.volumes).toHaveProperty(volume as string);
+    expect(argAfter(extProc.command, '--envoy-xds-dir')).toBe(DOCKER_RENDER.xdsDir);
+    // Reloads are confirmed through Envoy's admin, which the docker render binds on all interfaces.
+    expect(argAfter(extProc.command, '--envoy-admin')).toBe(`http://envoy:${envoyCfg.admin.address.socket_address.port_value}`);
+  });
+
+  it('every model cluster the ext-proc publishes points at a port the demo-models service listens on', async () => {
     const demo = services['demo-models'] as Service;
     expect(argAfter(demo.command, '--host')).toBe('0.0.0.0');
     expect(mounts(demo).get('./examples/gateway.yaml')).toBe(argAfter(demo.command, '--config'));
-    const served = new Map(demoLaunches(exampleConfig, '0.0.0.0').map((l) => [l.key, l.port]));
-    for (const [model, m] of Object.entries(exampleConfig.models)) {
-      for (const version of Object.keys(m.versions)) {
-        const key = `${model}@${version}`;
-        const [ep] = endpoints(key);
-        expect(ep?.address, key).toBe('demo-models');
-        expect(ep?.port_value, key).toBe(served.get(key));
+    // What the ext-proc container writes at start, with the host map its command line gives.
+    const dir = mkdtempSync(join(tmpdir(), 'compose-xds-'));
+    try {
+      const hostMap = parseHostMap(argsAfter(services['ext-proc']?.command, '--envoy-host-map'));
+      await new XdsPublisher({ dir, adminUrl: 'http://envoy.invalid', log: createLogger('silent'), render: { hostMap } }).init(exampleConfig);
+      const published = (parse(readFileSync(join(dir, CDS_FILE), 'utf8')) as { resources: Cluster[] }).resources;
+      const served = new Map(demoLaunches(exampleConfig, '0.0.0.0').map((l) => [l.key, l.port]));
+      for (const [model, m] of Object.entries(exampleConfig.models)) {
+        for (const version of Object.keys(m.versions)) {
+          const key = `${model}@${version}`;
+          const [ep] = endpoints(key, published);
+          expect(ep?.address, key).toBe('demo-models');
+          expect(ep?.port_value, key).toBe(served.get(key));
+        }
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
