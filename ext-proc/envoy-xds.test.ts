@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify, parse } from 'yaml';
 import { parseConfigText } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
-import { XdsPublisher } from './envoy-xds.js';
+import { parseHostMap, XdsPublisher } from './envoy-xds.js';
 import { createLogger } from './logger.js';
 
 const configWith = (versions: string[], fallback?: string): GatewayConfig =>
@@ -110,5 +110,13 @@ describe('XdsPublisher', () => {
     await publisher.commit(v1);
     expect(await readFile(join(dir, 'cds.yaml'), 'utf8')).toBe(before);
     await admin.start();
+  });
+});
+
+describe('parseHostMap (--envoy-host-map)', () => {
+  it('maps config hosts to the names Envoy dials, and refuses a pair missing a side', () => {
+    expect(parseHostMap(['127.0.0.1=demo-models', 'models.internal = 10.0.0.5'])).toEqual({ '127.0.0.1': 'demo-models', 'models.internal': '10.0.0.5' });
+    expect(() => parseHostMap(['demo-models'])).toThrow(/from=to .*'demo-models'/);
+    expect(() => parseHostMap(['127.0.0.1='])).toThrow(/from=to/);
   });
 });
