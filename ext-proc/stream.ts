@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { EndContext, ErrorDetails, RequestInfo, RequestOutcome, RequestVars, Respond, ResponseInfo, RouteHints } from '../plugins/sdk/types.js';
+import type { EndContext, ErrorDetails, RequestInfo, RequestOutcome, RequestVars, Respond, ResponseInfo, RouteHints, RouteUpdate } from '../plugins/sdk/types.js';
 import { HeaderSet } from '../plugins/sdk/headers.js';
 import { detectProtocol } from '../plugins/sdk/protocol.js';
 import type { HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
@@ -264,7 +264,7 @@ export class StreamProcessor implements ContextSource, StreamedHost {
   }
 
   /** `ctx.setRoute`: validate and record the hints, then let the model's chain join. */
-  setRoute(hints: RouteHints): void {
+  setRoute(hints: RouteUpdate): void {
     applyRouteHints(this.route, hints, this.runtime.catalog, this.joinedModel, this.request?.protocol);
     this.joinModelChain();
   }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { BaseContext, ErrorDetails, HeaderMutator, RequestInfo, RequestVars, Respond, RouteHints } from '../../plugins/sdk/types.js';
+import type { BaseContext, ErrorDetails, HeaderMutator, RequestInfo, RequestVars, Respond, RouteHints, RouteUpdate } from '../../plugins/sdk/types.js';
 import type { Runtime } from '../runtime.js';
 import type { BodyBuffer } from './body.js';
 import type { HookHost } from './hooks.js';
@@ -13,7 +13,7 @@ export interface ContextSource extends HookHost {
   readonly vars: RequestVars;
   /** Lazy: the AbortController is made only when a plugin reads `ctx.signal`. */
   readonly signal: AbortSignal;
-  setRoute(hints: RouteHints): void;
+  setRoute(hints: RouteUpdate): void;
   fail(status: number, message: string, details?: ErrorDetails): Respond;
 }
 

@@ -1,4 +1,4 @@
-import type { Protocol, RouteHints } from '../../plugins/sdk/types.js';
+import type { Protocol, RouteHints, RouteUpdate } from '../../plugins/sdk/types.js';
 import { GatewayErrorCodes, PluginError } from '../../plugins/sdk/errors.js';
 import type { HeaderSet } from '../../plugins/sdk/headers.js';
 import type { Runtime } from '../runtime.js';
@@ -11,7 +11,7 @@ type Catalog = Runtime['catalog'];
  * versions are the client's 404, never a fall-through; `joinedModel` is the model whose chain
  * already joined (it cannot change any more).
  */
-export function applyRouteHints(route: RouteHints, hints: RouteHints, catalog: Catalog, joinedModel: string | undefined, protocol: Protocol | undefined): void {
+export function applyRouteHints(route: RouteHints, hints: RouteUpdate, catalog: Catalog, joinedModel: string | undefined, protocol: Protocol | undefined): void {
   if (hints.model !== undefined && hints.model !== route.model) {
     if (joinedModel !== undefined) {
       throw new PluginError(500, 'route_conflict', `model already resolved to "${joinedModel}"`, { expose: false });
@@ -39,8 +39,10 @@ export function applyRouteHints(route: RouteHints, hints: RouteHints, catalog: C
   if (hints.reason !== undefined && route.reason === undefined) route.reason = hints.reason;
   if (hints.variant !== undefined) route.variant = hints.variant;
   if (hints.experiment !== undefined) route.experiment = hints.experiment;
-  if (hints.shadow !== undefined) route.shadow = knownVersion(route, catalog, hints.shadow, 'shadow');
-  if (hints.fallback !== undefined) route.fallback = knownVersion(route, catalog, hints.fallback, 'fallback');
+  if (hints.shadow === null) delete route.shadow;
+  else if (hints.shadow !== undefined) route.shadow = knownVersion(route, catalog, hints.shadow, 'shadow');
+  if (hints.fallback === null) delete route.fallback;
+  else if (hints.fallback !== undefined) route.fallback = knownVersion(route, catalog, hints.fallback, 'fallback');
 }
 
 /** Shadow and fallback come from the config, never from the client: a bad one is our bug. */

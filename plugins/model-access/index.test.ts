@@ -90,6 +90,42 @@ describe('model-access after the router', () => {
   });
 });
 
+describe('model-access and the versions a request rides along to', () => {
+  // v3 is the canary everyone is split onto; v2 gets a mirrored copy; v1 answers when v3 cannot.
+  const guarded: Record<string, TestModel> = {
+    sentiment: { protocol: 'kserve-v2', versions: ['v1', 'v2', 'v3'], traffic: { weights: { v3: 1 }, shadow: { version: 'v2', percent: 100 }, fallback: 'v1' } },
+  };
+  const lists = { consumers: { full: ['sentiment'], 'v3-only': ['sentiment@v3'], 'v1-only': ['sentiment@v1'] } };
+  const ids = { consumers: ['full', 'v3-only', 'v1-only'].map((id) => ({ id, keys: [hashKey(id)] })) };
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await createTestGateway({ plugins: [{ plugin: 'api-key-auth', options: ids }, 'model-router', { plugin: 'model-access', options: lists }], models: guarded });
+  });
+  afterAll(() => gw.close());
+  const send = (key: string) => gw.request({ path: '/v2/models/sentiment/infer', headers: { 'x-api-key': key }, json: v2 });
+
+  it('keeps the shadow and fallback for a consumer allowed them', async () => {
+    const res = await send('full');
+    expect(res.route).toMatchObject({ version: 'v3', shadow: 'v2', fallback: 'v1' });
+  });
+
+  it('drops a shadow and a fallback the consumer may not use: its request reaches only its own versions', async () => {
+    const res = await send('v3-only');
+    expect(res.status).toBe(200);
+    expect(res.route.version).toBe('v3');
+    expect(res.route.shadow).toBeUndefined();
+    expect(res.route.fallback).toBeUndefined();
+    expect(res.upstream?.cluster).toBe('sentiment@v3');
+  });
+
+  it('drops a fallback that the steering made the chosen version', async () => {
+    const res = await send('v1-only');
+    expect(res.route.version).toBe('v1');
+    expect(res.route.fallback).toBeUndefined();
+    expect(res.upstream?.cluster).toBe('sentiment@v1');
+  });
+});
+
 describe('model-access placement', () => {
   it('answers 401 when no auth plugin named a consumer', async () => {
     const gw = await createTestGateway({ plugins: ['model-router', { plugin: 'model-access', options: access }], models });

@@ -49,14 +49,16 @@ export default definePlugin({
       };
       if (allowed.size === 0) return deny(`Consumer '${consumer.id}' may not use model '${modelName}'`);
       const version = ctx.route.version;
-      if (version === undefined || allowed.has(version)) return undefined;
-      if (explicitVersion(ctx.route)) return deny(`Consumer '${consumer.id}' may not use version '${version}' of model '${modelName}'`);
-      // The traffic policy picked a version this consumer may not use: split among the ones it may
-      // (a sticky assignment stays sticky: the same consumer always lands on the same allowed version).
-      const roll = ctx.route.reason === 'sticky' ? stableRoll(consumer.id) : Math.random();
-      const picked = pickAllowed(model, allowed, roll);
-      if (picked === undefined) return deny(`Consumer '${consumer.id}' may not use model '${modelName}'`);
-      ctx.setRoute(ctx.route.variant !== undefined ? { version: picked, variant: model.traffic.variants?.[picked] ?? picked } : { version: picked });
+      if (version !== undefined && !allowed.has(version)) {
+        if (explicitVersion(ctx.route)) return deny(`Consumer '${consumer.id}' may not use version '${version}' of model '${modelName}'`);
+        // The traffic policy picked a version this consumer may not use: split among the ones it may
+        // (a sticky assignment stays sticky: the same consumer always lands on the same allowed version).
+        const roll = ctx.route.reason === 'sticky' ? stableRoll(consumer.id) : Math.random();
+        const picked = pickAllowed(model, allowed, roll);
+        if (picked === undefined) return deny(`Consumer '${consumer.id}' may not use model '${modelName}'`);
+        ctx.setRoute(ctx.route.variant !== undefined ? { version: picked, variant: model.traffic.variants?.[picked] ?? picked } : { version: picked });
+      }
+      dropVersionsNotAllowed(ctx, allowed);
       return undefined;
     };
 
@@ -78,6 +80,18 @@ export default definePlugin({
     };
   },
 });
+
+/**
+ * A consumer's request reaches only versions it may use: a fallback (which would answer it)
+ * or shadow (which would receive its payload) outside its allow-list is dropped, as is a
+ * fallback that became the chosen version itself.
+ */
+function dropVersionsNotAllowed(ctx: RequestHeadersContext | RequestBodyContext, allowed: ReadonlySet<string>): void {
+  const { fallback, shadow, version } = ctx.route;
+  const dropFallback = fallback !== undefined && (!allowed.has(fallback) || fallback === version);
+  const dropShadow = shadow !== undefined && !allowed.has(shadow);
+  if (dropFallback || dropShadow) ctx.setRoute({ ...(dropFallback ? { fallback: null } : {}), ...(dropShadow ? { shadow: null } : {}) });
+}
 
 /** A point in [0, 1) fixed for a key. */
 function stableRoll(key: string): number {

@@ -38,6 +38,9 @@ export interface RouteHints {
   fallbackFrom?: string;
 }
 
+/** What `ctx.setRoute` takes: route hints, where `null` removes a shadow or fallback set earlier. */
+export type RouteUpdate = Omit<RouteHints, 'shadow' | 'fallback'> & { shadow?: string | null; fallback?: string | null };
+
 /**
  * Typed per-request state shared between plugins. Extend it by module augmentation, naming
  * the module you import the SDK from:
@@ -110,7 +113,7 @@ export interface BaseContext {
   /** Aborted when the client goes away or the stream ends; pass it to any I/O you start. */
   readonly signal: AbortSignal;
   readonly route: Readonly<RouteHints>;
-  setRoute(hints: RouteHints): void;
+  setRoute(hints: RouteUpdate): void;
   readonly vars: RequestVars;
   /** The gateway's view of the configured models (current config). */
   readonly models: ModelCatalog;
