@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../../plugins/api-key-auth/keys.js';
-import { baseConfig, demoStats, extProcLog, postJson, useStack } from '../harness/e2e.js';
+import { baseConfig, baseModel, demoStats, extProcLog, postJson, useStack } from '../harness/e2e.js';
 
 const ISSUER = 'https://idp.test';
 const AUDIENCE = 'inference-gateway';
@@ -55,6 +55,11 @@ const stack = useStack(
       { type: 'model-router', name: 'router' },
       { type: 'model-access', options: { consumers: { 'team-a': ['*'], 'team-b': ['sentiment@stable', 'iris'], 'svc-jwt': ['sentiment'] } } },
     ],
+    models: {
+      ...baseConfig().models,
+      // Every split-routed request is mirrored to the canary: only consumers allowed it may feed it.
+      sentiment: { ...baseModel('sentiment'), traffic: { weights: { v1: 90, v2: 10 }, shadow: { version: 'v2', percent: 100 } } },
+    },
   }),
 );
 
@@ -166,7 +171,7 @@ describe('per-consumer model access through Envoy', () => {
     expect(svc.status).toBe(403);
   });
 
-  it('keeps a consumer limited to stable off the canary even when the split picks it', async () => {
+  it('keeps a consumer limited to stable off the canary even when the split picks it, mirrored copies included', async () => {
     const v2Before = (await demoStats(demo('sentiment@v2'))).requests;
     for (let i = 0; i < 30; i++) {
       const res = await infer({ 'x-api-key': 'sk-bravo-91c2' }, '/v2/models/sentiment/infer');
@@ -174,7 +179,14 @@ describe('per-consumer model access through Envoy', () => {
       expect(res.headers.get('x-gateway-model-version')).toBe('v1');
       await res.arrayBuffer();
     }
-    expect((await demoStats(demo('sentiment@v2'))).requests).toBe(v2Before);
+    // A consumer allowed the canary feeds it (served or mirrored); mirrors land after the answer.
+    await (await infer({ 'x-api-key': 'sk-alpha-7f3a' }, '/v2/models/sentiment/infer')).arrayBuffer();
+    let v2After = v2Before;
+    for (let i = 0; i < 40 && v2After === v2Before; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      v2After = (await demoStats(demo('sentiment@v2'))).requests;
+    }
+    expect(v2After).toBe(v2Before + 1);
   });
 });
 
