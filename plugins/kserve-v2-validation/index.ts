@@ -10,7 +10,9 @@ import {
   plainForbiddenKey,
   plainMessage,
 } from '../shared/contract.js';
-import { checkSignature, fetchSignatures, Signature, type MetadataSource } from './signature.js';
+import { MetadataOptions } from '../shared/metadata.js';
+import { SignatureKey, signatureSource } from '../shared/signature.js';
+import { checkSignature, Signature, V2_METADATA } from './signature.js';
 import { checkTensorData, InferRequest } from './tensor.js';
 
 /** This protocol's wording of the shared body errors. */
@@ -23,16 +25,9 @@ const Options = z
   .object({
     maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
     /** Declared signatures by `model` or `model@version` (the more specific wins over metadata). */
-    signatures: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*(@[A-Za-z0-9_-]+)?$/), Signature).default({}),
+    signatures: z.record(SignatureKey, Signature).default({}),
     /** Read signatures of V2 models from their model servers' metadata endpoint. */
-    metadata: z
-      .object({
-        fetch: z.boolean().default(false),
-        timeoutMs: z.number().int().positive().default(1_000),
-        refreshMs: z.number().int().min(1_000).default(60_000),
-      })
-      .strict()
-      .prefault({}),
+    metadata: MetadataOptions,
   })
   .strict();
 
@@ -50,20 +45,7 @@ export default definePlugin({
   options: Options,
   protocols: ['kserve-v2'],
   async setup(options, host) {
-    let metadata: MetadataSource | undefined;
-    if (options.metadata.fetch) {
-      const targets = host.models
-        .names()
-        .map((n) => host.models.get(n))
-        .filter((m) => m?.protocol === 'kserve-v2')
-        .flatMap((m) => Object.entries(m?.endpoints ?? {}).map(([version, eps]) => ({ model: m?.name as string, version, endpoint: eps[0] as string })))
-        .filter((t) => t.endpoint !== undefined);
-      metadata = await fetchSignatures(targets, options.metadata, host.log);
-    }
-    const signatureOf = (model: string, version: string | undefined) =>
-      (version !== undefined ? options.signatures[`${model}@${version}`] : undefined) ??
-      options.signatures[model] ??
-      (version !== undefined ? metadata?.get(model, version) : undefined);
+    const signatures = await signatureSource(options.signatures, options.metadata, host, 'kserve-v2', V2_METADATA);
 
     return {
       needs: { requestBody: (request) => actionOf(request) === 'infer' },
@@ -104,7 +86,7 @@ export default definePlugin({
           if (problem) return ctx.fail(400, problem.message, { code: 'invalid_tensor', param: problem.param });
         }
         const model = ctx.route.model;
-        const signature = model === undefined ? undefined : signatureOf(model, ctx.route.version);
+        const signature = model === undefined ? undefined : signatures.get(model, ctx.route.version);
         if (signature && model !== undefined) {
           const problem = checkSignature(request, signature, model);
           if (problem) return ctx.fail(400, problem.message, { code: 'signature_mismatch', param: problem.param });
@@ -112,7 +94,7 @@ export default definePlugin({
       },
 
       close() {
-        metadata?.close();
+        signatures.close();
       },
     };
   },

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { DATATYPES } from './tensor.js';
+import { DATATYPES } from '../shared/elements.js';
+import { pollMetadata, type MetadataReader, type MetadataSource, type MetadataTarget } from '../shared/metadata.js';
+import { shapeFits, shapeText, SignatureShape } from '../shared/signature.js';
 import type { InferRequest, TensorProblem } from './tensor.js';
 
 export const TensorSpec = z
@@ -8,7 +10,7 @@ export const TensorSpec = z
     name: z.string().min(1),
     datatype: z.enum(DATATYPES),
     /** -1 is a wildcard dimension (e.g. the batch). */
-    shape: z.array(z.number().int().min(-1)),
+    shape: SignatureShape,
     /** Inputs a request may leave out. */
     optional: z.boolean().default(false),
   })
@@ -25,12 +27,19 @@ export type Signature = z.infer<typeof Signature>;
 /** The part of a V2 model metadata response the gateway reads. */
 const Metadata = z
   .object({
-    inputs: z.array(z.object({ name: z.string().min(1), datatype: z.enum(DATATYPES), shape: z.array(z.number().int().min(-1)) }).loose()).min(1),
+    inputs: z.array(z.object({ name: z.string().min(1), datatype: z.enum(DATATYPES), shape: SignatureShape }).loose()).min(1),
     outputs: z.array(z.object({ name: z.string().min(1) }).loose()).optional(),
   })
   .loose();
 
-const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+/** `GET /v2/models/{m}/versions/{v}`: the V2 model metadata endpoint. */
+export const V2_METADATA: MetadataReader<Signature> = {
+  path: (model, version) => `/v2/models/${encodeURIComponent(model)}/versions/${encodeURIComponent(version)}`,
+  parse(json) {
+    const meta = Metadata.parse(json);
+    return { inputs: meta.inputs.map((x) => ({ name: x.name, datatype: x.datatype, shape: x.shape, optional: false })), outputs: meta.outputs };
+  },
+};
 
 /** Checks a request's inputs (and requested outputs) against a model's signature. */
 export function checkSignature(request: InferRequest, sig: Signature, model: string): TensorProblem | undefined {
@@ -44,8 +53,7 @@ export function checkSignature(request: InferRequest, sig: Signature, model: str
     if (spec.datatype !== input.datatype) {
       return { param: `${where}.datatype`, message: `${where}.datatype: input '${input.name}' is ${spec.datatype}, not ${input.datatype}` };
     }
-    const fits = spec.shape.length === input.shape.length && spec.shape.every((d, k) => d === -1 || d === input.shape[k]);
-    if (!fits) {
+    if (!shapeFits(spec.shape, input.shape)) {
       return {
         param: `${where}.shape`,
         message: `${where}.shape: input '${input.name}' has shape ${shapeText(spec.shape)} (-1 = any); got ${shapeText(input.shape)}`,
@@ -66,45 +74,7 @@ export function checkSignature(request: InferRequest, sig: Signature, model: str
   return undefined;
 }
 
-export interface MetadataSource {
-  get(model: string, version: string): Signature | undefined;
-  close(): void;
-}
-
-/**
- * Reads signatures from each version's V2 metadata endpoint (`GET /v2/models/{m}/versions/{v}`
- * on its first model server), at start-up and then every `refreshMs`. A server that does not
- * answer leaves that version unchecked (the model server still validates) until it does.
- */
-export async function fetchSignatures(
-  targets: readonly { model: string; version: string; endpoint: string }[],
-  opts: { timeoutMs: number; refreshMs: number },
-  log: Logger,
-): Promise<MetadataSource> {
-  const cache = new Map<string, Signature>();
-  /** Versions whose last fetch failed: logged when they start and stop failing, not every refresh. */
-  const failing = new Set<string>();
-  const key = (m: string, v: string) => `${m}@${v}`;
-  const fetchOne = async ({ model, version, endpoint }: (typeof targets)[number]) => {
-    const url = `http://${endpoint}/v2/models/${encodeURIComponent(model)}/versions/${encodeURIComponent(version)}`;
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs) });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const meta = Metadata.parse(await res.json());
-      cache.set(key(model, version), {
-        inputs: meta.inputs.map((x) => ({ name: x.name, datatype: x.datatype, shape: x.shape, optional: false })),
-        outputs: meta.outputs,
-      });
-      if (failing.delete(key(model, version))) log.info({ model, version }, 'model metadata available again');
-    } catch (err) {
-      if (failing.has(key(model, version))) return;
-      failing.add(key(model, version));
-      const checked = cache.has(key(model, version)) ? 'checking against the last signature read' : 'signature not checked';
-      log.warn({ model, version, url, err: (err as Error).message }, `model metadata unavailable; ${checked}`);
-    }
-  };
-  await Promise.all(targets.map(fetchOne));
-  const timer = setInterval(() => void Promise.all(targets.map(fetchOne)), opts.refreshMs);
-  timer.unref();
-  return { get: (m, v) => cache.get(key(m, v)), close: () => clearInterval(timer) };
+/** Reads signatures from each version's V2 metadata endpoint (see pollMetadata). */
+export function fetchSignatures(targets: readonly MetadataTarget[], opts: { timeoutMs: number; refreshMs: number }, log: Logger): Promise<MetadataSource<Signature>> {
+  return pollMetadata(targets, opts, log, V2_METADATA);
 }

@@ -1,8 +1,7 @@
 import { z } from 'zod';
+import { DATATYPES, describeElement, ELEMENT } from '../shared/elements.js';
 
-/** The tensor datatypes of the KServe V2 / Open Inference Protocol. */
-export const DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'] as const;
-export type Datatype = (typeof DATATYPES)[number];
+export { DATATYPES, type Datatype } from '../shared/elements.js';
 
 const Datatype = z.enum(DATATYPES, { error: `must be one of ${DATATYPES.join(', ')}` });
 const Parameters = z.record(z.string(), z.unknown());
@@ -29,28 +28,6 @@ export const InferRequest = z
   .loose();
 
 export type InferRequest = z.infer<typeof InferRequest>;
-
-type ElementCheck = (v: unknown) => boolean;
-
-const intRange = (min: number, max: number): ElementCheck => (v) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-const floatRange = (limit: number): ElementCheck => (v) => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= limit;
-
-/** What one element must be for each datatype; 64-bit bounds are as close as a double gets. */
-const ELEMENT: Record<Datatype, { check: ElementCheck; expected: string }> = {
-  BOOL: { check: (v) => typeof v === 'boolean', expected: 'booleans' },
-  UINT8: { check: intRange(0, 255), expected: 'integers in 0..255' },
-  UINT16: { check: intRange(0, 65_535), expected: 'integers in 0..65535' },
-  UINT32: { check: intRange(0, 4_294_967_295), expected: 'integers in 0..4294967295' },
-  UINT64: { check: intRange(0, 2 ** 64), expected: 'integers in 0..2^64-1' },
-  INT8: { check: intRange(-128, 127), expected: 'integers in -128..127' },
-  INT16: { check: intRange(-32_768, 32_767), expected: 'integers in -32768..32767' },
-  INT32: { check: intRange(-2_147_483_648, 2_147_483_647), expected: 'integers in -2^31..2^31-1' },
-  INT64: { check: intRange(-(2 ** 63), 2 ** 63), expected: 'integers in -2^63..2^63-1' },
-  FP16: { check: floatRange(65_504), expected: 'finite numbers within FP16 range' },
-  FP32: { check: floatRange(3.4028234663852886e38), expected: 'finite numbers within FP32 range' },
-  FP64: { check: floatRange(Number.MAX_VALUE), expected: 'finite numbers' },
-  BYTES: { check: (v) => typeof v === 'string', expected: 'strings' },
-};
 
 export interface TensorProblem {
   param: string;
@@ -85,8 +62,7 @@ export function checkTensorData(input: z.infer<typeof InferInput>, where: string
       continue;
     }
     if (!check(v)) {
-      const got = v === null ? 'null' : typeof v === 'number' && !Number.isFinite(v) ? 'a non-finite number' : JSON.stringify(v)?.slice(0, 40) ?? typeof v;
-      return { param: `${where}.data`, message: `${where}.data: datatype ${input.datatype} needs ${expected}; element ${count} is ${got}` };
+      return { param: `${where}.data`, message: `${where}.data: datatype ${input.datatype} needs ${expected}; element ${count} is ${describeElement(v)}` };
     }
     count++;
   }
