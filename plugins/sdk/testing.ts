@@ -34,6 +34,8 @@ export interface TestModel {
   protocol: Protocol;
   /** Default `['v1']`. */
   versions?: readonly string[];
+  /** `host:port` of each version's model servers, for plugins that read model metadata; default 127.0.0.1:1 (nothing listens). */
+  endpoints?: Readonly<Record<string, readonly string[]>>;
   aliases?: Readonly<Record<string, string>>;
   defaultVersion?: string;
   weights?: Readonly<Record<string, number>>;
@@ -180,7 +182,7 @@ export async function createTestGateway(opts: TestGatewayOptions = {}): Promise<
   for (const [name, m] of Object.entries(opts.models ?? {})) {
     models[name] = {
       protocol: m.protocol,
-      versions: Object.fromEntries((m.versions ?? ['v1']).map((v) => [v, { endpoints: ['127.0.0.1:1'] }])),
+      versions: Object.fromEntries((m.versions ?? ['v1']).map((v) => [v, { endpoints: [...(m.endpoints?.[v] ?? ['127.0.0.1:1'])] }])),
       aliases: { ...m.aliases },
       defaultVersion: m.defaultVersion,
       traffic: m.traffic ?? (m.weights ? { weights: { ...m.weights } } : undefined),

@@ -15,6 +15,7 @@ describe('tfserving-validation', () => {
     ['row format', { instances: [[5.1, 3.5, 1.4, 0.2], [6, 3, 4, 1]] }],
     ['row format with named inputs', { signature_name: 'serving_default', instances: [{ x: [1, 2], y: 'a' }, { y: 'b', x: [3, 4] }] }],
     ['row format with b64 values', { instances: [{ b64: 'aGk=' }, { b64: 'aGk=' }] }],
+    ['row format mixing b64 and plain strings (both fill a DT_STRING)', { instances: [{ b64: 'aGk=' }, 'hi'] }],
     ['columnar format', { inputs: { x: [[1, 2], [3, 4]] } }],
     ['columnar format, one unnamed input', { inputs: [[1, 2, 3, 4]] }],
   ])('passes %s untouched', async (_label, body) => {
@@ -34,6 +35,8 @@ describe('tfserving-validation', () => {
     ['instances of different kinds', { instances: [[1, 2], ['a', 'b']] }, 'instances[1]', /shape of instances\[0\]/],
     ['a ragged instance', { instances: [[[1, 2], [3]]] }, 'instances[0]', /ragged/],
     ['named instances with different names', { instances: [{ x: 1 }, { y: 1 }] }, 'instances[1]', /same inputs/],
+    ['named instances whose input shapes differ', { instances: [{ x: [1, 2] }, { x: [1] }] }, 'instances[1].x', /give 'x' the shape of instances\[0\] \(\[2\] of number\); got \[1\] of number/],
+    ['an instance mixing element types', { instances: [[1, 'a']] }, 'instances[0]', /mixes element types \(number, string\)/],
   ])('answers 400 for %s', async (_label, body, param, message) => {
     const res = await predict(body);
     expect(res.status).toBe(400);

@@ -10,7 +10,11 @@ import {
   plainForbiddenKey,
   plainMessage,
 } from '../shared/contract.js';
+import { MetadataOptions } from '../shared/metadata.js';
+import { SignatureKey, signatureSource } from '../shared/signature.js';
+import { checkPredict } from './predict.js';
 import { checkInstances, ExamplesRequest, PredictRequest } from './schemas.js';
+import { TF_METADATA, TfSignaturesConfig } from './signature.js';
 
 /** This protocol's wording of the shared body errors. */
 const WORDING: BodyWording = {
@@ -21,6 +25,13 @@ const WORDING: BodyWording = {
 const Options = z
   .object({
     maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
+    /**
+     * Declared signature defs by `model` or `model@version` (the more specific wins over
+     * metadata): signature name → inputs → `{dtype: DT_FLOAT, shape: [-1, 4]}`.
+     */
+    signatures: z.record(SignatureKey, TfSignaturesConfig).default({}),
+    /** Read signature defs of TF Serving models from their servers' metadata endpoint. */
+    metadata: MetadataOptions,
   })
   .strict();
 
@@ -29,14 +40,18 @@ const actionOf = (request: RequestInfo) => parseTarget('tfserving', request.path
 
 /**
  * Checks TF Serving REST requests: method per endpoint, content type, size, and the body of
- * predict (`instances` xor `inputs`, consistent instances) and classify/regress (`examples`).
+ * predict (`instances` xor `inputs`, consistent instances) and classify/regress (`examples`);
+ * when a signature is declared or read from metadata, predict inputs against it. Errors are
+ * TF Serving's `{"error": "..."}` naming the field.
  */
 export default definePlugin({
   type: 'tfserving-validation',
   description: 'TF Serving REST predict/classify/regress validation',
   options: Options,
   protocols: ['tfserving'],
-  setup(options) {
+  async setup(options, host) {
+    const signatures = await signatureSource(options.signatures, options.metadata, host, 'tfserving', TF_METADATA);
+
     return {
       needs: { requestBody: (request) => VERBS.has(actionOf(request) ?? '') },
 
@@ -59,9 +74,20 @@ export default definePlugin({
           const issue = describeIssue(parsed.error.issues[0] as z.core.$ZodIssue, body);
           return ctx.fail(400, plainMessage(issue), { code: issue.code, param: issue.param });
         }
+        const model = ctx.route.model;
+        const signature = action === 'predict' && model !== undefined ? signatures.get(model, ctx.route.version) : undefined;
+        if (signature && model !== undefined) {
+          // Against the signature first: its messages name the input and what it should be.
+          const problem = checkPredict(parsed.data as z.output<typeof PredictRequest>, signature, model);
+          if (problem) return ctx.fail(400, problem.message, { code: problem.code, param: problem.param });
+        }
         const instances = (parsed.data as { instances?: unknown[] }).instances;
         const problem = instances ? checkInstances(instances) : undefined;
         if (problem) return ctx.fail(400, problem.message, { code: 'invalid_value', param: problem.param });
+      },
+
+      close() {
+        signatures.close();
       },
     };
   },

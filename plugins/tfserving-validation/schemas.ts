@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isNamedInstance, walkTensor } from './tensor.js';
 
 const SignatureName = z.string().max(256).optional();
 
@@ -31,52 +32,60 @@ export const ExamplesRequest = z
   })
   .loose();
 
-type Shape = { kind: string; dims: number[] };
-
-/** The nested-list shape and leaf kind of a value; `ragged` when sibling lists differ. */
-function shapeOf(value: unknown): Shape | 'ragged' {
-  if (!Array.isArray(value)) {
-    const b64 = typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { b64?: unknown }).b64 === 'string';
-    return { kind: b64 ? 'b64' : value === null ? 'null' : typeof value, dims: [] };
-  }
-  if (value.length === 0) return { kind: 'empty', dims: [0] };
-  const first = shapeOf(value[0]);
-  if (first === 'ragged') return 'ragged';
-  for (let i = 1; i < value.length; i++) {
-    const s = shapeOf(value[i]);
-    if (s === 'ragged' || s.kind !== first.kind || s.dims.join() !== first.dims.join()) return 'ragged';
-  }
-  return { kind: first.kind, dims: [value.length, ...first.dims] };
-}
-
-const dimsText = (s: Shape) => `[${s.dims.join(', ')}] of ${s.kind}`;
+type Problem = { param: string; message: string };
+type Structure = { dims: number[]; kind: string };
 
 /**
- * Row format: all instances have one structure. Either each is an object of named inputs
- * (same names in each), or each is a value/list of the same shape and element kind.
+ * The nested-list shape and element kind of one instance. Strings and `{"b64": ...}` are one
+ * kind (both fill a DT_STRING); two kinds in one instance fit no dtype.
  */
-export function checkInstances(instances: readonly unknown[]): { param: string; message: string } | undefined {
-  const named = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { b64?: unknown }).b64 !== 'string';
+function structureOf(value: unknown, where: string): Structure | Problem {
+  const walk = walkTensor(value);
+  if (!walk.ok) return { param: where, message: `${where}: ragged nested lists` };
+  const kinds = [...new Set(walk.kinds.map((k) => (k === 'b64' ? 'string' : k)))];
+  if (kinds.length > 1) return { param: where, message: `${where}: mixes element types (${kinds.join(', ')})` };
+  return { dims: walk.dims, kind: kinds[0] ?? 'empty' };
+}
+
+const isProblem = (s: Structure | Problem): s is Problem => 'message' in s;
+const structureText = (s: Structure) => `[${s.dims.join(', ')}] of ${s.kind}`;
+const sameStructure = (a: Structure, b: Structure) => a.kind === b.kind && a.dims.join() === b.dims.join();
+
+/**
+ * Row format: all instances have one structure, since TF Serving stacks them into one batch.
+ * Either each is an object of named inputs (the same names in each, each input of one shape
+ * and kind across instances), or each is a value/list of the same shape and element kind.
+ */
+export function checkInstances(instances: readonly unknown[]): Problem | undefined {
   const first = instances[0];
-  if (named(first)) {
+  if (isNamedInstance(first)) {
     const keys = Object.keys(first as object).sort().join();
+    const base = new Map<string, Structure>();
     for (const [i, inst] of instances.entries()) {
-      if (!named(inst) || Object.keys(inst as object).sort().join() !== keys) {
+      if (!isNamedInstance(inst) || Object.keys(inst as object).sort().join() !== keys) {
         return { param: `instances[${i}]`, message: `instances[${i}]: every instance must name the same inputs as instances[0] (${keys})` };
       }
       for (const [name, v] of Object.entries(inst as object)) {
-        if (shapeOf(v) === 'ragged') return { param: `instances[${i}].${name}`, message: `instances[${i}].${name}: ragged nested lists` };
+        const where = `instances[${i}].${name}`;
+        const s = structureOf(v, where);
+        if (isProblem(s)) return s;
+        const b = base.get(name);
+        if (!b) base.set(name, s);
+        else if (!sameStructure(s, b)) {
+          return { param: where, message: `${where}: every instance must give '${name}' the shape of instances[0] (${structureText(b)}); got ${structureText(s)}` };
+        }
       }
     }
     return undefined;
   }
-  const base = shapeOf(first);
-  if (base === 'ragged') return { param: 'instances[0]', message: 'instances[0]: ragged nested lists' };
+  const base = structureOf(first, 'instances[0]');
+  if (isProblem(base)) return base;
   for (let i = 1; i < instances.length; i++) {
-    const s = shapeOf(instances[i]);
-    if (s === 'ragged' || s.kind !== base.kind || s.dims.join() !== base.dims.join()) {
-      const got = s === 'ragged' ? 'ragged nested lists' : dimsText(s);
-      return { param: `instances[${i}]`, message: `instances[${i}]: every instance must have the shape of instances[0] (${dimsText(base)}); got ${got}` };
+    const where = `instances[${i}]`;
+    const s = isNamedInstance(instances[i]) ? { dims: [], kind: 'object' } : structureOf(instances[i], where);
+    if (isProblem(s)) return s;
+    if (!sameStructure(s, base)) {
+      return { param: where, message: `${where}: every instance must have the shape of instances[0] (${structureText(base)}); got ${structureText(s)}` };
     }
   }
   return undefined;
