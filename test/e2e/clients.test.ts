@@ -1,10 +1,12 @@
 // Official clients work unchanged through the gateway with every check in the chain: the
 // `openai` npm package (chat, completions, embeddings, streaming, and its typed errors), and a
-// KServe V2 client following the spec (server ready → model ready → metadata → infer).
+// KServe V2 client following the spec (server ready → model ready → metadata → infer), and a
+// TF Serving REST client (status → metadata → predict), each told precisely when a request
+// does not fit the signature the model server publishes.
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { hashKey } from '../../plugins/api-key-auth/keys.js';
-import { baseConfig, demoStats, useStack } from '../harness/e2e.js';
+import { baseConfig, demoStats, extProcLog, useStack } from '../harness/e2e.js';
 
 const base = baseConfig();
 const stack = useStack({
@@ -12,7 +14,7 @@ const stack = useStack({
   plugins: [
     { type: 'api-key-auth', options: { consumers: [{ id: 'demo', keys: [hashKey('demo-key')] }, { id: 'iris-only', keys: [hashKey('iris-key')] }] } },
     { type: 'openai-validation' },
-    { type: 'tfserving-validation' },
+    { type: 'tfserving-validation', options: { metadata: { fetch: true } } },
     { type: 'model-router', name: 'router' },
     { type: 'model-access', options: { consumers: { demo: ['*'], 'iris-only': ['iris'] } } },
   ],
@@ -146,5 +148,72 @@ describe('a KServe V2 client following the spec', () => {
     const res = await fetch(`${stack().url}/v1/models/iris:predict`, { method: 'POST', headers, body: JSON.stringify({ instances: [[5.1, 3.5, 1.4, 0.2]] }) });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { predictions: number[][] }).predictions).toHaveLength(1);
+  });
+});
+
+/** TF Serving's REST API as a client uses it; `ok` is false for a non-2xx answer. */
+async function tf<T>(path: string, body?: unknown): Promise<{ status: number; json: T }> {
+  const res = await fetch(`${stack().url}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: 'Bearer iris-key', ...(body !== undefined && { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as T };
+}
+
+interface TfMetadata {
+  metadata: { signature_def: { signature_def: Record<string, { inputs: Record<string, { dtype: string; tensor_shape: { dim: { size: string }[] } }> }> } };
+}
+
+describe('a TF Serving REST client', () => {
+  it('status → metadata → predict built from the metadata', async () => {
+    expect((await tf<{ model_version_status: { state: string }[] }>('/v1/models/iris')).json.model_version_status[0]?.state).toBe('AVAILABLE');
+    const meta = await tf<TfMetadata>('/v1/models/iris/metadata');
+    expect(meta.status).toBe(200);
+    const [name, input] = Object.entries(meta.json.metadata.signature_def.signature_def.serving_default?.inputs ?? {})[0] ?? [];
+    expect(input?.tensor_shape.dim.map((d) => d.size)).toEqual(['-1', '4']);
+    const res = await tf<{ predictions: number[][] }>('/v1/models/iris:predict', { instances: [{ [name as string]: [5.1, 3.5, 1.4, 0.2] }] });
+    expect(res.status).toBe(200);
+    expect(res.json.predictions[0]).toHaveLength(3);
+  });
+
+  it("is told by the gateway when a predict does not fit the published signature; the model server never sees it", async () => {
+    const iris = stack().demos.get('iris@1')?.[0]?.url as string;
+    const predicts = async () => ((await demoStats(iris)) as { byPath?: Record<string, number> }).byPath?.['/v1/models/iris:predict'] ?? 0;
+    const before = await predicts();
+
+    const wrongShape = await tf('/v1/models/iris:predict', { instances: [[5.1, 3.5, 1.4]] });
+    expect(wrongShape).toEqual({
+      status: 400,
+      json: { error: "instances[0]: input 'features' has shape [-1, 4] (-1 = any), so each instance is [4]; got [3]", code: 'signature_mismatch', param: 'instances[0]' },
+    });
+    const wrongName = await tf('/v1/models/iris:predict', { inputs: { petals: [[5.1, 3.5, 1.4, 0.2]] } });
+    expect(wrongName).toEqual({
+      status: 400,
+      json: { error: "inputs.petals: model 'iris' (signature 'serving_default') has no input 'petals' (inputs: features)", code: 'signature_mismatch', param: 'inputs.petals' },
+    });
+    const wrongSignature = await tf<{ error: string }>('/v1/models/iris:predict', { signature_name: 'classify', instances: [[5.1, 3.5, 1.4, 0.2]] });
+    expect(wrongSignature.status).toBe(400);
+    expect(wrongSignature.json.error).toBe("signature_name: model 'iris' has no signature 'classify' (signatures: predict, serving_default)");
+    expect(await predicts()).toBe(before);
+
+    const valid = await tf<{ outputs: { probabilities: number[][]; classes: string[] } }>('/v1/models/iris:predict', {
+      signature_name: 'predict',
+      inputs: { features: [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]] },
+    });
+    expect(valid.status).toBe(200);
+    expect(valid.json.outputs.classes).toHaveLength(2);
+    expect(await predicts()).toBe(before + 1);
+
+    // Like every validation failure: an access-log line with the code, and the rejection metric.
+    const rejectedLines = (text: string) => text.split('\n').filter((l) => l.includes('"errorCode":"signature_mismatch"') && l.includes('"model":"iris"'));
+    const log = await extProcLog(stack(), (text) => rejectedLines(text).length >= 2);
+    expect(rejectedLines(log)).toHaveLength(2);
+    expect(JSON.parse(rejectedLines(log)[0] as string)).toMatchObject({ msg: 'request', status: 400, path: '/v1/models/iris:predict', consumer: 'iris-only' });
+    const metrics = await (await fetch(`http://127.0.0.1:${stack().extProcs[0]?.httpPort}/metrics`)).text();
+    const count = (code: string) =>
+      Number(metrics.split('\n').find((l) => l.startsWith('gateway_rejections_total{') && l.includes(`code="${code}"`) && l.includes('model="iris"') && l.includes('reason="validation"'))?.split(' ').pop());
+    expect(count('signature_mismatch')).toBe(2);
+    expect(count('unknown_signature')).toBe(1);
   });
 });

@@ -17,7 +17,10 @@ const stack = useStack(
         type: 'kserve-v2-validation',
         options: { maxBodyBytes: 200_000, signatures: { sentiment: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [-1] }] } } },
       },
-      { type: 'tfserving-validation', options: { maxBodyBytes: 200_000 } },
+      {
+        type: 'tfserving-validation',
+        options: { maxBodyBytes: 200_000, signatures: { iris: { serving_default: { inputs: { features: { dtype: 'DT_FLOAT', shape: [-1, 4] } } } } } },
+      },
       { type: 'model-router', name: 'router' },
       { type: 'model-access', options: { consumers: { demo: ['*'], 'iris-only': ['iris'] } } },
     ],
@@ -153,6 +156,11 @@ const cases: Case[] = [
   { name: 'V2 input the model does not have', status: 400, shape: 'plain', send: () => post('/v2/models/sentiment/infer', { inputs: [{ ...v2ok.inputs[0], name: 'prompt' }] }) },
   { name: 'TF instances and inputs together', status: 400, shape: 'plain', send: () => post('/v1/models/iris:predict', { instances: [[1, 2, 3, 4]], inputs: [[1, 2, 3, 4]] }) },
   { name: 'TF empty instances', status: 400, shape: 'plain', send: () => post('/v1/models/iris:predict', { instances: [] }) },
+  { name: 'TF input the model does not have', status: 400, shape: 'plain', send: () => post('/v1/models/iris:predict', { instances: [{ petals: [1, 2, 3, 4] }] }) },
+  { name: 'TF instance of the wrong shape', status: 400, shape: 'plain', send: () => post('/v1/models/iris:predict', { instances: [[1, 2, 3]] }) },
+  { name: 'TF strings for DT_FLOAT', status: 400, shape: 'plain', send: () => post('/v1/models/iris:predict', { inputs: [['1', '2', '3', '4']] }) },
+  { name: 'TF ragged columns', status: 400, shape: 'plain', send: () => post('/v1/models/iris:predict', { inputs: [[1, 2, 3, 4], [1]] }) },
+  { name: 'TF signature_name "constructor"', status: 400, shape: 'plain', send: () => post('/v1/models/iris:predict', { signature_name: 'constructor', instances: [[1, 2, 3, 4]] }) },
   // ---- prototype pollution ------------------------------------------------------------------
   { name: '__proto__ at the top (OpenAI)', status: 400, shape: 'openai', send: () => post('/v1/chat/completions', '{"model":"tinylm","messages":[{"role":"user","content":"hi"}],"__proto__":{"isAdmin":true}}') },
   { name: 'constructor.prototype inside a V2 input', status: 400, shape: 'plain', send: () => post('/v2/models/sentiment/infer', '{"inputs":[{"name":"text","shape":[1],"datatype":"BYTES","data":["x"],"constructor":{"prototype":{"polluted":1}}}]}') },
