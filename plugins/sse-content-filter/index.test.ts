@@ -28,10 +28,44 @@ describe('sse-content-filter', () => {
     const gw = await gateway({ words: ['rabbit'] });
     const res = await gw.request(streamChat, { upstream: { sse: [delta('The'), delta(' rabbit'), delta(' ran'), '[DONE]'] } });
     expect(res.modes.responseBody).toBe('STREAMED');
-    expect(contents(res.events)).toEqual(['The', ' ***', ' ran']);
+    // ' rabbit' could still become ' rabbits': it waits for the next event to decide.
+    expect(contents(res.events)).toEqual(['The', ' ', '*** ran']);
     expect(res.chunks).toHaveLength(4);
     expect(res.events.at(-1)?.data).toBe('[DONE]');
     expect(res.vars.contentFiltered).toBe(1);
+  });
+
+  it('catches a word split across events, without catching a longer word that starts the same', async () => {
+    const gw = await gateway({ words: ['rabbit', 'white rabbit'] });
+    const finish = { object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] };
+    const split = await gw.request(streamChat, { upstream: { sse: [delta('A wh'), delta('ite rab'), delta('bit'), delta(' and rab'), delta('bits'), delta(' then rab'), finish, '[DONE]'] } });
+    expect(contents(split.events).join('')).toBe('A *** and rabbits then rab');
+    expect(split.vars.contentFiltered).toBe(1);
+    // The finish chunk carries what was still held; nothing is left over.
+    expect(contents(split.events).slice(-2)).toEqual([' then ', 'rab']);
+    expect(split.logs.some((l) => l.msg?.toString().includes('held-back'))).toBe(false);
+  });
+
+  it('filters streamed completions (text) per choice, and logs text a cut-off stream never let out', async () => {
+    const gw = await gateway({ words: ['rabbit'] });
+    const text = (index: number, t: string, finish_reason: string | null = null) => ({ object: 'text_completion', choices: [{ index, text: t, finish_reason }] });
+    const res = await gw.request(
+      { path: '/v1/completions', json: { model: 'tinylm', prompt: 'x', stream: true, n: 2 } },
+      { upstream: { sse: [text(0, 'a rab'), text(1, 'the ra'), text(0, 'bit', 'stop'), text(1, 'in', 'stop'), '[DONE]'] } },
+    );
+    const byChoice = [0, 1].map((i) =>
+      res.events
+        .filter((e) => e.data !== '[DONE]')
+        .map((e) => (JSON.parse(e.data) as { choices: { index: number; text: string }[] }).choices[0])
+        .filter((c) => c?.index === i)
+        .map((c) => c?.text)
+        .join(''),
+    );
+    expect(byChoice).toEqual(['a ***', 'the rain']);
+
+    const cut = await gw.request(streamChat, { upstream: { sse: [delta('a rab')] } });
+    expect(contents(cut.events).join('')).toBe('a ');
+    expect(cut.logs.some((l) => l.level === 40 && l.msg === 'stream ended without finish_reason: held-back text was not sent')).toBe(true);
   });
 
   it('passes untouched events byte for byte', async () => {

@@ -1,10 +1,12 @@
 import { definePlugin, z } from '../sdk/index.js';
-import { wordFilter } from './filter.js';
+import { streamFilter, wordFilter, type HeldText } from './filter.js';
 
 declare module '../sdk/types.js' {
   interface RequestVars {
     /** Set by sse-content-filter: banned words replaced in this response. */
     contentFiltered?: number;
+    /** sse-content-filter's held-back text per streamed choice (by choice index). */
+    contentFilterHeld?: Map<number, HeldText>;
   }
 }
 
@@ -24,15 +26,18 @@ const Options = z
 
 /** The text-bearing fields of OpenAI chat and completions responses, streamed or not. */
 interface Choice {
+  index?: unknown;
   delta?: { content?: unknown };
   message?: { content?: unknown };
   text?: unknown;
+  finish_reason?: unknown;
 }
 
 /**
  * Replaces banned words in OpenAI completions. Streams stay streamed: each SSE event is
- * filtered as it passes, so tokens keep arriving one by one. A word split across two
- * events (sub-word tokens) is not caught: catching it would mean holding text back.
+ * filtered as it passes, so tokens keep arriving one by one; only a tail that may be the
+ * start of a banned word (a word split into sub-word tokens) waits for the next event, and
+ * everything held is let out with the choice's `finish_reason`.
  */
 export default definePlugin({
   type: 'sse-content-filter',
@@ -41,6 +46,32 @@ export default definePlugin({
   options: Options,
   setup(options) {
     const filter = wordFilter(options);
+    const filterPiece = streamFilter(options);
+
+    /** Filters the streamed choices of one event in place, holding back what may continue. */
+    const filterStreamedChoices = (value: unknown, held: Map<number, HeldText>): { hits: number; changed: boolean } => {
+      const choices = (value as { choices?: unknown } | undefined)?.choices;
+      if (!Array.isArray(choices)) return { hits: 0, changed: false };
+      let hits = 0;
+      let changed = false;
+      choices.forEach((choice: Choice, position) => {
+        const index = typeof choice.index === 'number' ? choice.index : position;
+        const state = held.get(index) ?? { held: '', before: '' };
+        held.set(index, state);
+        // Chat streams carry text in delta.content, completions streams in text.
+        const isChat = choice.delta !== undefined && typeof choice.text !== 'string';
+        const piece = isChat ? choice.delta?.content : choice.text;
+        const final = typeof choice.finish_reason === 'string';
+        if (typeof piece !== 'string' && !(final && state.held !== '')) return;
+        const r = filterPiece(state, typeof piece === 'string' ? piece : '', final);
+        if (r.text === piece) return;
+        if (isChat) choice.delta = { ...choice.delta, content: r.text };
+        else choice.text = r.text;
+        hits += r.hits;
+        changed = true;
+      });
+      return { hits, changed };
+    };
 
     /** Filters every choice in place; returns how many words were replaced. */
     const filterChoices = (value: unknown): number => {
@@ -69,10 +100,12 @@ export default definePlugin({
 
       responseEvent(ctx) {
         const chunk = ctx.json();
-        const hits = filterChoices(chunk);
-        if (hits === 0) return;
+        if (chunk === undefined) return;
+        ctx.vars.contentFilterHeld ??= new Map();
+        const { hits, changed } = filterStreamedChoices(chunk, ctx.vars.contentFilterHeld);
+        if (!changed) return;
         ctx.replaceEvent({ ...ctx.event, data: JSON.stringify(chunk) });
-        ctx.vars.contentFiltered = (ctx.vars.contentFiltered ?? 0) + hits;
+        if (hits > 0) ctx.vars.contentFiltered = (ctx.vars.contentFiltered ?? 0) + hits;
       },
 
       ...(options.buffered && {
@@ -92,6 +125,9 @@ export default definePlugin({
 
       end(ctx) {
         if (ctx.vars.contentFiltered) ctx.log.info({ replaced: ctx.vars.contentFiltered }, 'banned words replaced');
+        // A stream that stopped before a finish_reason (model or client gone) never let these out.
+        const lost = [...(ctx.vars.contentFilterHeld?.values() ?? [])].reduce((n, s) => n + s.held.length, 0);
+        if (lost > 0) ctx.log.warn({ heldCharacters: lost }, 'stream ended without finish_reason: held-back text was not sent');
       },
     };
   },
