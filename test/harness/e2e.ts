@@ -54,7 +54,13 @@ export function useStack(config: GatewayConfigInput | string, opts: Partial<Stac
 }
 
 /** Counters of a demo server's `/__demo/stats` surface. */
-export async function demoStats(url: string): Promise<{ requests: number; healthChecks: number; last?: { headers: Record<string, string>; path: string; body: string } }> {
+export async function demoStats(url: string): Promise<{
+  requests: number;
+  healthChecks: number;
+  last?: { headers: Record<string, string>; path: string; body: string };
+  /** The latest inference requests (up to 50), oldest first, without bodies. */
+  recent: { method: string; path: string; headers: Record<string, string> }[];
+}> {
   const res = await fetch(`${url}/__demo/stats`);
   return (await res.json()) as Awaited<ReturnType<typeof demoStats>>;
 }
