@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify, parse } from 'yaml';
 import { parseConfigText } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
-import { parseHostMap, XdsPublisher } from './envoy-xds.js';
+import { XdsPublisher } from './envoy-xds.js';
+import { parseHostMap, withHostMap } from './config/host-map.js';
 import { createLogger } from './logger.js';
 
 const configWith = (versions: string[], fallback?: string): GatewayConfig =>
@@ -113,10 +114,20 @@ describe('XdsPublisher', () => {
   });
 });
 
-describe('parseHostMap (--envoy-host-map)', () => {
-  it('maps config hosts to the names Envoy dials, and refuses a pair missing a side', () => {
+describe('--host-map', () => {
+  it('maps config hosts to the names this deployment dials, and refuses a pair missing a side', () => {
     expect(parseHostMap(['127.0.0.1=demo-models', 'models.internal = 10.0.0.5'])).toEqual({ '127.0.0.1': 'demo-models', 'models.internal': '10.0.0.5' });
     expect(() => parseHostMap(['demo-models'])).toThrow(/from=to .*'demo-models'/);
     expect(() => parseHostMap(['127.0.0.1='])).toThrow(/from=to/);
+  });
+
+  it('renames the hosts of every model endpoint, ports and unmapped hosts kept', () => {
+    const config = parseConfigText(
+      stringify({ models: { m: { protocol: 'kserve-v2', versions: { v1: { endpoints: ['127.0.0.1:9001', 'other:9002'] }, v2: { endpoints: ['127.0.0.1:9003'] } } } } }),
+    );
+    const mapped = withHostMap({ config, hash: 'h', path: '/g.yaml' }, { '127.0.0.1': 'demo-models' }).config.models.m?.versions;
+    expect(mapped?.v1?.endpoints).toEqual(['demo-models:9001', 'other:9002']);
+    expect(mapped?.v2?.endpoints).toEqual(['demo-models:9003']);
+    expect(config.models.m?.versions.v1?.endpoints).toEqual(['127.0.0.1:9001', 'other:9002']);
   });
 });

@@ -158,19 +158,3 @@ function sameResources(a: Files, b: Files): boolean {
   const strip = (s: string | undefined) => (s ?? '').replace(/^version_info: .*$/m, '');
   return strip(a[CDS_FILE]) === strip(b[CDS_FILE]) && strip(a[RDS_FILE]) === strip(b[RDS_FILE]);
 }
-
-/**
- * `--envoy-host-map` pairs (`127.0.0.1=demo-models`) as a render host map. A pair without
- * both sides is refused: a silent miss would point Envoy at hosts it cannot reach.
- */
-export function parseHostMap(pairs: readonly string[]): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    const from = pair.slice(0, eq).trim();
-    const to = pair.slice(eq + 1).trim();
-    if (eq === -1 || from === '' || to === '') throw new Error(`--envoy-host-map expects from=to (e.g. 127.0.0.1=demo-models), got '${pair}'`);
-    map[from] = to;
-  }
-  return map;
-}

@@ -9,7 +9,8 @@ import { createLogger, stdoutDestination } from './logger.js';
 import { LogLevelControl } from './log-level.js';
 import { createMetrics } from './metrics.js';
 import { accessLogger, combineObservers, metricsObserver } from './observe.js';
-import { parseHostMap, XdsPublisher } from './envoy-xds.js';
+import { XdsPublisher } from './envoy-xds.js';
+import { parseHostMap, withHostMap } from './config/host-map.js';
 import { createRegistry } from './registry.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 import { startExtProcServer } from './server.js';
@@ -26,15 +27,17 @@ const { values: args } = parseArgs({
     // with `npm run render:envoy -- --xds-dir DIR`): versions change without restarting Envoy.
     'envoy-xds-dir': { type: 'string', default: process.env.GATEWAY_ENVOY_XDS_DIR },
     'envoy-admin': { type: 'string', default: process.env.GATEWAY_ENVOY_ADMIN },
-    // How Envoy reaches the model servers when that differs from the config's host:port, as
-    // `from=to` pairs (docker compose: `127.0.0.1=demo-models`, the demo servers' service name).
-    'envoy-host-map': { type: 'string', multiple: true, default: [] },
+    // How this deployment reaches the model servers when that differs from the config's
+    // host:port, as `from=to` pairs (docker compose: `127.0.0.1=demo-models`, the demo
+    // servers' service name). Envoy's clusters and the plugins' own calls both use it.
+    'host-map': { type: 'string', multiple: true, default: [] },
   },
 });
 
 async function main(): Promise<void> {
   const configPath = resolve(args.config as string);
-  const loaded = await loadConfigFile(configPath);
+  const hostMap = parseHostMap(args['host-map'] ?? []);
+  const loaded = withHostMap(await loadConfigFile(configPath), hostMap);
   const { config } = loaded;
   // tsx turns source maps on. Node builds an Error for every ext_proc stream Envoy resets (all
   // of them) and reads its stack, so mapping stacks cost ~5% of the CPU in the bench profile.
@@ -51,7 +54,6 @@ async function main(): Promise<void> {
         dir: resolve(args['envoy-xds-dir']),
         adminUrl: args['envoy-admin'] ?? `http://${config.envoy.admin.host}:${config.envoy.admin.port}`,
         log,
-        render: { hostMap: parseHostMap(args['envoy-host-map'] ?? []) },
       })
     : undefined;
   await xds?.init(config);
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
     log,
     currentHash: () => runtime.hash,
     apply: async (next) => {
-      const nextRuntime = await buildRuntime(next, registry, log);
+      const nextRuntime = await buildRuntime(withHostMap(next, hostMap), registry, log);
       try {
         // Envoy first learns the clusters and routes the new config may route to.
         await xds?.prepare(runtime.config, nextRuntime.config);

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfigFile } from '../../ext-proc/config/load.js';
-import { parseHostMap, XdsPublisher } from '../../ext-proc/envoy-xds.js';
+import { XdsPublisher } from '../../ext-proc/envoy-xds.js';
+import { parseHostMap, withHostMap } from '../../ext-proc/config/host-map.js';
 import { createLogger } from '../../ext-proc/logger.js';
 import { CDS_FILE, renderEnvoyYaml } from '../../envoy/render.js';
 import { DOCKER_RENDER } from '../../scripts/render-envoy.js';
@@ -108,15 +109,16 @@ describe('docker-compose.yml', () => {
     expect(argAfter(extProc.command, '--envoy-admin')).toBe(`http://envoy:${envoyCfg.admin.address.socket_address.port_value}`);
   });
 
-  it('every model cluster the ext-proc publishes points at a port the demo-models service listens on', async () => {
+  it('every model cluster the ext-proc publishes (and every endpoint its plugins dial) is on the demo-models service', async () => {
     const demo = services['demo-models'] as Service;
     expect(argAfter(demo.command, '--host')).toBe('0.0.0.0');
     expect(mounts(demo).get('./examples/gateway.yaml')).toBe(argAfter(demo.command, '--config'));
     // What the ext-proc container writes at start, with the host map its command line gives.
     const dir = mkdtempSync(join(tmpdir(), 'compose-xds-'));
     try {
-      const hostMap = parseHostMap(argsAfter(services['ext-proc']?.command, '--envoy-host-map'));
-      await new XdsPublisher({ dir, adminUrl: 'http://envoy.invalid', log: createLogger('silent'), render: { hostMap } }).init(exampleConfig);
+      const hostMap = parseHostMap(argsAfter(services['ext-proc']?.command, '--host-map'));
+      const asLoaded = withHostMap({ config: exampleConfig, hash: 'h', path: 'gateway.yaml' }, hostMap).config;
+      await new XdsPublisher({ dir, adminUrl: 'http://envoy.invalid', log: createLogger('silent') }).init(asLoaded);
       const published = (parse(readFileSync(join(dir, CDS_FILE), 'utf8')) as { resources: Cluster[] }).resources;
       const served = new Map(demoLaunches(exampleConfig, '0.0.0.0').map((l) => [l.key, l.port]));
       for (const [model, m] of Object.entries(exampleConfig.models)) {
