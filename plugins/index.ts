@@ -11,6 +11,7 @@ import modelAccess from './model-access/index.js';
 import openaiValidation from './openai-validation/index.js';
 import kserveV2Validation from './kserve-v2-validation/index.js';
 import tfservingValidation from './tfserving-validation/index.js';
+import consumerLimits from './consumer-limits/index.js';
 
 /** Every plugin type that ships with the gateway. */
 export const builtinPlugins: readonly PluginDef[] = [
@@ -26,4 +27,5 @@ export const builtinPlugins: readonly PluginDef[] = [
   openaiValidation,
   kserveV2Validation,
   tfservingValidation,
+  consumerLimits,
 ];

@@ -1,0 +1,149 @@
+import { parseTarget } from '../model-router/paths.js';
+import { definePlugin, type BaseContext, type PluginDef, type RequestVars, type Respond } from '../sdk/index.js';
+import { jsonObjectOrUndefined } from '../shared/json-body.js';
+import { CarryOver } from './carry-over.js';
+import { Options, Policies, type Policy } from './options.js';
+import { rateHeaders, rejection } from './responses.js';
+import { KeyStore, type Lease, type RateView, type Scope } from './store.js';
+
+export { Options as ConsumerLimitsOptions } from './options.js';
+
+/** Who a request counts against: a consumer, or an anonymous key. */
+export interface Caller {
+  /** Store key: consumers and anonymous clients never share one. */
+  readonly key: string;
+  /** For messages and logs: `consumer 'demo'` or `unauthenticated requests`. */
+  readonly label: string;
+  readonly consumer: string | undefined;
+  readonly policy: Policy;
+}
+
+/** Per-request state: waiting for the body to name the model, or admitted. */
+type Pending = { readonly deferred: Caller };
+type Admitted = { readonly lease: Lease; readonly view: RateView | undefined };
+
+export interface ConsumerLimitsFactoryOptions {
+  /** Monotonic clock in milliseconds; tests pass their own. Default `performance.now`. */
+  now?: () => number;
+  /** Plugin type; the built-in is `consumer-limits` (tests register copies under another type). */
+  type?: string;
+}
+
+const ANONYMOUS_HEADER_VALUE = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * A limits plugin with its own clock and its own state carried across reloads. The gateway
+ * registers one (the default export); tests make their own with a controllable clock.
+ */
+export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {}): PluginDef<typeof Options> {
+  const now = factory.now ?? (() => performance.now());
+  const carried = new CarryOver<KeyStore>();
+
+  return definePlugin({
+    type: factory.type ?? 'consumer-limits',
+    description: 'Per-consumer (and per-model) request rates and concurrency; 429 in the client protocol beyond them',
+    options: Options,
+    setup(options, host) {
+      const policies = new Policies(options);
+      const claim = carried.claim(host.name, host.models, () => new KeyStore(options.maxKeys));
+      const store = claim.value;
+      store.maxKeys = options.maxKeys;
+      if (!claim.shared) {
+        host.log.warn({ plugin: host.name }, 'another consumer-limits instance has this name in the config; this one starts from zero on every reload (give it its own name)');
+      }
+      const requests = new WeakMap<RequestVars, Pending | Admitted>();
+
+      const caller = (ctx: BaseContext): Caller => {
+        const id = ctx.vars.consumer?.id;
+        if (id !== undefined) return { key: `c\0${id}`, label: `consumer '${id}'`, consumer: id, policy: policies.forConsumer(id) };
+        let client = '';
+        if (options.anonymousKey !== 'shared') {
+          // The last entry is the one the nearest trusted proxy added; the ones before it are the client's word.
+          const value = ctx.request.headers.get(options.anonymousKey.header)?.split(',').at(-1)?.trim() ?? '';
+          if (ANONYMOUS_HEADER_VALUE.test(value)) client = value;
+        }
+        return { key: `a\0${client}`, label: 'unauthenticated requests', consumer: undefined, policy: policies.anonymous };
+      };
+
+      const admit = (ctx: BaseContext, who: Caller, model: string | undefined): Respond | undefined => {
+        const scopes: Scope[] = [];
+        if (who.policy.own) scopes.push({ key: who.key, limit: who.policy.own });
+        const modelLimit = model === undefined ? undefined : who.policy.models.match(model);
+        if (modelLimit) scopes.push({ key: `${who.key}\0${model as string}`, limit: modelLimit });
+        if (scopes.length === 0) return undefined;
+        const result = store.admit(scopes, now());
+        if (result.ok) {
+          requests.set(ctx.vars, { lease: result.lease, view: result.view });
+          return undefined;
+        }
+        const scope = scopes[result.scope] as Scope;
+        const onModel = result.scope === 1 || !who.policy.own ? model : undefined;
+        ctx.log.info(
+          { consumer: who.consumer, model: onModel, limit: result.reason, retryAfterMs: result.retryAfterMs && Math.ceil(result.retryAfterMs) },
+          result.reason === 'rate' ? 'request over its rate limit' : 'request over its concurrency limit',
+        );
+        return rejection(ctx, { who: who.label, model: onModel, reason: result.reason, limit: scope.limit, retryAfterMs: result.retryAfterMs, view: result.view });
+      };
+
+      return {
+        needs: { requestBody: (_request, _route, vars) => isPending(requests.get(vars)) },
+
+        requestHeaders(ctx) {
+          const who = caller(ctx);
+          if (who.policy.unlimited) return undefined;
+          if (ctx.route.model === undefined && !who.policy.models.empty) {
+            // OpenAI names the model in the body: admit once the router has read it, all limits at once.
+            if (ctx.request.protocol === 'openai' && ctx.request.hasBody) {
+              requests.set(ctx.vars, { deferred: who });
+              return undefined;
+            }
+            const target = ctx.request.protocol ? parseTarget(ctx.request.protocol, ctx.request.pathname) : undefined;
+            if (target?.model !== undefined) throw misplaced();
+          }
+          return admit(ctx, who, ctx.route.model);
+        },
+
+        requestBody(ctx) {
+          const state = requests.get(ctx.vars);
+          if (!isPending(state)) return undefined;
+          requests.delete(ctx.vars);
+          // A body that names a model the router has not resolved: this instance runs before the router.
+          if (ctx.route.model === undefined && typeof jsonObjectOrUndefined(ctx)?.model === 'string') throw misplaced();
+          return admit(ctx, state.deferred, ctx.route.model);
+        },
+
+        responseHeaders(ctx) {
+          // Response headers reach the ext-proc on every request it saw: this adds no round trip.
+          const state = requests.get(ctx.vars);
+          if (state === undefined || !('lease' in state) || state.view === undefined) return;
+          for (const [name, value] of Object.entries(rateHeaders(state.view))) ctx.headers.set(name, value);
+        },
+
+        end(ctx) {
+          const state = requests.get(ctx.vars);
+          if (state === undefined) return;
+          requests.delete(ctx.vars);
+          if ('lease' in state) store.release(state.lease);
+        },
+
+        close() {
+          claim.release();
+        },
+      };
+    },
+  });
+}
+
+function isPending(state: Pending | Admitted | undefined): state is Pending {
+  return state !== undefined && 'deferred' in state;
+}
+
+function misplaced(): Error {
+  return new Error('consumer-limits has per-model limits but ran before the model was resolved; place it after model-router');
+}
+
+/**
+ * Per-consumer request rates (token buckets) and concurrency, per ext-proc process. Place it
+ * after the auth plugins and model-router. See README.md.
+ */
+export default createConsumerLimits();

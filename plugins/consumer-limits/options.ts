@@ -1,0 +1,150 @@
+import { z } from '../sdk/index.js';
+import { globToRegExp } from '../model-access/rules.js';
+
+/** A consumer id (see shared/consumer.ts CONSUMER_ID) with `*` and `?` as wildcards. */
+const ConsumerPattern = z
+  .string()
+  .regex(/^[A-Za-z0-9*?][A-Za-z0-9._:@/*?-]{0,127}$/, 'a consumer id, with * and ? as wildcards');
+const ModelPattern = z.string().regex(/^[a-z0-9_*?-]{1,63}$/, 'a model name, with * and ? as wildcards');
+
+const limitFields = {
+  /** Token bucket refilled at this many requests per second... */
+  requestsPerSecond: z.number().positive().max(1e6).optional(),
+  /** ...or per minute (one of the two). */
+  requestsPerMinute: z.number().positive().max(6e7).optional(),
+  /** Bucket size: requests allowed at once after a quiet spell. Default: the per-second or per-minute number. */
+  burst: z.number().int().min(1).max(1e7).optional(),
+  /** Requests of this key in flight at once (admitted, not yet ended). */
+  maxConcurrent: z.number().int().min(1).max(1e6).optional(),
+};
+
+type LimitFields = { requestsPerSecond?: number; requestsPerMinute?: number; burst?: number; maxConcurrent?: number };
+
+function checkRate(l: LimitFields, ctx: z.RefinementCtx): void {
+  if (l.requestsPerSecond !== undefined && l.requestsPerMinute !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['requestsPerMinute'], message: 'set requestsPerSecond or requestsPerMinute, not both' });
+  }
+  if (l.burst !== undefined && l.requestsPerSecond === undefined && l.requestsPerMinute === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['burst'], message: 'burst needs requestsPerSecond or requestsPerMinute' });
+  }
+}
+
+const ModelLimit = z
+  .object(limitFields)
+  .strict()
+  .superRefine(checkRate)
+  .refine((l) => l.requestsPerSecond !== undefined || l.requestsPerMinute !== undefined || l.maxConcurrent !== undefined, {
+    message: 'set requestsPerSecond, requestsPerMinute or maxConcurrent',
+  });
+
+/** The limits of one consumer (or of the default, or of anonymous requests). `{}` means unlimited. */
+const Entry = z
+  .object({
+    ...limitFields,
+    /** Extra limits per model (name or glob), each with its own bucket per consumer and model. */
+    models: z.record(ModelPattern, ModelLimit).default({}),
+  })
+  .strict()
+  .superRefine(checkRate);
+
+export const Options = z
+  .object({
+    /** Consumers not listed in `consumers`; omitted: they are not limited. */
+    default: Entry.optional(),
+    /** Consumer id or glob → its limits; replaces `default` entirely. An exact id wins over globs, globs in order. */
+    consumers: z.record(ConsumerPattern, Entry).default({}),
+    /** Requests no auth plugin identified; omitted: `default` applies to them. */
+    anonymous: Entry.optional(),
+    /**
+     * What anonymous requests are counted by: one `shared` bucket (default; nothing a client
+     * sends can give it a fresh one), or the last entry of a header a trusted proxy in front
+     * of Envoy sets (e.g. `{ header: x-forwarded-for }`); requests without it share one bucket.
+     */
+    anonymousKey: z
+      .union([
+        z.literal('shared'),
+        z
+          .object({ header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'a header name').transform((h) => h.toLowerCase()) })
+          .strict(),
+      ])
+      .default('shared'),
+    /** Keys (consumer, consumer+model, anonymous client) kept at most; idle ones go first. */
+    maxKeys: z.number().int().min(100).max(10_000_000).default(100_000),
+  })
+  .strict();
+
+export type ConsumerLimitsOptions = z.output<typeof Options>;
+type EntryOptions = z.output<typeof Entry>;
+
+/** A limit ready to apply: rate in tokens per millisecond, and the config's words for messages. */
+export interface Limit {
+  readonly rate?: { readonly perMs: number; readonly burst: number; readonly amount: number; readonly unit: 'second' | 'minute' };
+  readonly maxConcurrent?: number;
+}
+
+function compileLimit(l: LimitFields): Limit | undefined {
+  const amount = l.requestsPerSecond ?? l.requestsPerMinute;
+  const unit: 'second' | 'minute' = l.requestsPerSecond !== undefined ? 'second' : 'minute';
+  const rate =
+    amount === undefined
+      ? undefined
+      : { perMs: amount / (unit === 'second' ? 1_000 : 60_000), burst: l.burst ?? Math.max(1, Math.ceil(amount)), amount, unit };
+  if (rate === undefined && l.maxConcurrent === undefined) return undefined;
+  return { ...(rate && { rate }), ...(l.maxConcurrent !== undefined && { maxConcurrent: l.maxConcurrent }) };
+}
+
+/** Exact names first, then globs in config order; undefined when nothing matches. */
+export class Matcher<T> {
+  private readonly exact = new Map<string, T>();
+  private readonly globs: [RegExp, T][] = [];
+
+  constructor(entries: Iterable<[string, T]>) {
+    for (const [pattern, value] of entries) {
+      if (/[*?]/.test(pattern)) this.globs.push([globToRegExp(pattern), value]);
+      else this.exact.set(pattern, value);
+    }
+  }
+
+  get empty(): boolean {
+    return this.exact.size === 0 && this.globs.length === 0;
+  }
+
+  match(name: string): T | undefined {
+    const hit = this.exact.get(name);
+    if (hit !== undefined) return hit;
+    for (const [re, value] of this.globs) if (re.test(name)) return value;
+    return undefined;
+  }
+}
+
+/** One entry of the config, compiled: its own limit and its per-model limits. */
+export interface Policy {
+  /** The consumer's (or anonymous key's) own limit across models. */
+  readonly own: Limit | undefined;
+  readonly models: Matcher<Limit>;
+  /** True when nothing is limited: the plugin does nothing for these requests. */
+  readonly unlimited: boolean;
+}
+
+function compileEntry(e: EntryOptions | undefined): Policy {
+  const own = e ? compileLimit(e) : undefined;
+  const models = new Matcher(Object.entries(e?.models ?? {}).map(([p, l]) => [p, compileLimit(l) as Limit] as [string, Limit]));
+  return { own, models, unlimited: own === undefined && models.empty };
+}
+
+/** Which entry applies to whom. */
+export class Policies {
+  private readonly consumers: Matcher<Policy>;
+  private readonly fallback: Policy;
+  readonly anonymous: Policy;
+
+  constructor(options: ConsumerLimitsOptions) {
+    this.consumers = new Matcher(Object.entries(options.consumers).map(([p, e]) => [p, compileEntry(e)] as [string, Policy]));
+    this.fallback = compileEntry(options.default);
+    this.anonymous = options.anonymous ? compileEntry(options.anonymous) : this.fallback;
+  }
+
+  forConsumer(id: string): Policy {
+    return this.consumers.match(id) ?? this.fallback;
+  }
+}

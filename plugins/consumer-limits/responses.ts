@@ -1,0 +1,62 @@
+import type { BaseContext, Respond } from '../sdk/index.js';
+import type { Limit } from './options.js';
+import type { RateView } from './store.js';
+
+/** Go-style duration as OpenAI sends it in `x-ratelimit-reset-requests`: `120ms`, `1.5s`, `6m0s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1_000) return `${Math.ceil(ms)}ms`;
+  const total = Math.ceil(ms) / 1_000;
+  const h = Math.floor(total / 3_600);
+  const m = Math.floor((total % 3_600) / 60);
+  const s = Math.round((total % 60) * 1_000) / 1_000;
+  if (h > 0) return `${h}h${m}m${s}s`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}
+
+/** OpenAI's request-rate headers, which its SDKs and many clients read. */
+export function rateHeaders(view: RateView): Record<string, string> {
+  return {
+    'x-ratelimit-limit-requests': String(view.limit),
+    'x-ratelimit-remaining-requests': String(view.remaining),
+    'x-ratelimit-reset-requests': formatDuration(view.resetMs),
+  };
+}
+
+function describeRate(rate: NonNullable<Limit['rate']>): string {
+  const per = `${rate.amount} requests per ${rate.unit}`;
+  return rate.burst === rate.amount ? per : `${per}, burst ${rate.burst}`;
+}
+
+export interface Rejection {
+  /** `consumer 'demo'` or `unauthenticated requests`. */
+  who: string;
+  /** Set when the limit is the one of this model. */
+  model: string | undefined;
+  reason: 'rate' | 'concurrency';
+  limit: Limit;
+  retryAfterMs: number | undefined;
+  view: RateView | undefined;
+}
+
+/**
+ * The 429 in the client's protocol (OpenAI `rate_limit_error`, V2/TF Serving `{"error"}`).
+ * `Retry-After` is whole seconds, rounded up so a client that obeys it finds a token;
+ * `retry-after-ms` is the precise wait, which the OpenAI SDKs prefer.
+ */
+export function rejection(ctx: BaseContext, r: Rejection): Respond {
+  const where = r.model === undefined ? r.who : `${r.who} on model '${r.model}'`;
+  const headers: Record<string, string> = r.view ? rateHeaders(r.view) : {};
+  if (r.reason === 'rate') {
+    const waitMs = Math.max(1, Math.ceil(r.retryAfterMs ?? 1_000));
+    const seconds = Math.ceil(waitMs / 1_000);
+    headers['retry-after'] = String(seconds);
+    headers['retry-after-ms'] = String(waitMs);
+    const rate = r.limit.rate as NonNullable<Limit['rate']>;
+    return ctx.fail(429, `Rate limit reached for ${where} (${describeRate(rate)}); retry in ${seconds} s`, { code: 'rate_limit_exceeded', headers });
+  }
+  return ctx.fail(429, `Too many concurrent requests for ${where} (at most ${r.limit.maxConcurrent as number} at a time); retry when one finishes`, {
+    code: 'concurrency_limit_exceeded',
+    headers,
+  });
+}
