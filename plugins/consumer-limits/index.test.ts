@@ -150,7 +150,7 @@ describe('consumer-limits: request rate', () => {
 });
 
 describe('consumer-limits: concurrency', () => {
-  const options = { default: { maxConcurrent: 1 } };
+  const options = { default: { maxConcurrent: 1 }, waitForSlotMs: 0 };
 
   it('refuses the extra concurrent request with 429 concurrency_limit_exceeded and admits again once it ended', async () => {
     const gw = await gateway({ plugin: createConsumerLimits({ type: 'test/conc' }), options });
@@ -164,9 +164,65 @@ describe('consumer-limits: concurrency', () => {
       code: 'concurrency_limit_exceeded',
     });
     expect(second.headers['retry-after']).toBeUndefined();
+    expect(second.logs.find((l) => l.msg === 'request over its concurrency limit')).toMatchObject({ consumer: 'alice', limit: 'concurrency' });
     expect((await gw.request(infer(as('bob')))).status).toBe(200);
     held.release();
     expect((await first).status).toBe(200);
+    expect((await gw.request(infer(as('alice')))).status).toBe(200);
+  });
+
+  it('lets a request at the limit wait up to waitForSlotMs for a slot: admitted when one frees, refused when none does', async () => {
+    const gw = await gateway({ plugin: createConsumerLimits({ type: 'test/conc-wait' }), timeoutMs: 5_000, options: { default: { maxConcurrent: 1 }, waitForSlotMs: 1_000 } });
+    const held = heldUpstream();
+    const first = gw.request(infer(as('alice')), { upstream: held.upstream });
+    await new Promise((r) => setImmediate(r));
+    const waiting = gw.request(infer(as('alice')));
+    await new Promise((r) => setImmediate(r));
+    held.release();
+    expect((await first).status).toBe(200);
+    expect((await waiting).status).toBe(200);
+
+    const short = await gateway({ plugin: createConsumerLimits({ type: 'test/conc-wait-short' }), options: { default: { maxConcurrent: 1 }, waitForSlotMs: 5 } });
+    const held2 = heldUpstream();
+    const busy = short.request(infer(as('alice')), { upstream: held2.upstream });
+    await new Promise((r) => setImmediate(r));
+    expect((await short.request(infer(as('alice')))).status).toBe(429);
+    held2.release();
+    await busy;
+  });
+
+  it('frees the slot of a whole answer at its response headers, but holds a stream\'s until it ends', async () => {
+    // A plugin after the limits that holds a response at its headers (past the limits' own
+    // response-headers hook) until the test lets it go: the request is still in flight.
+    let open: () => void = () => {};
+    let atGate: () => void = () => {};
+    const gate = definePlugin({
+      type: 'test/gate',
+      options: z.object({}),
+      setup: () => ({
+        responseHeaders: (ctx) => {
+          if (!ctx.request.headers.has('x-hold')) return;
+          atGate();
+          return new Promise<void>((r) => (open = r));
+        },
+      }),
+    });
+    const reached = () => new Promise<void>((r) => (atGate = r));
+    const gw = await gateway({ plugin: createConsumerLimits({ type: 'test/conc-stream' }), options }, { after: [{ plugin: gate, timeoutMs: 5_000 }] });
+    let there = reached();
+    const whole = gw.request(infer({ ...as('alice'), 'x-hold': '1' }));
+    await there;
+    expect((await gw.request(infer(as('alice')))).status).toBe(200);
+    open();
+    expect((await whole).status).toBe(200);
+
+    const sse: UpstreamResponse = { headers: { 'content-type': 'text/event-stream' }, chunks: ['data: {}\n\n', 'data: [DONE]\n\n'] };
+    there = reached();
+    const stream = gw.request(infer({ ...as('alice'), 'x-hold': '1' }), { upstream: sse });
+    await there;
+    expect((await gw.request(infer(as('alice')))).status).toBe(429);
+    open();
+    await stream;
     expect((await gw.request(infer(as('alice')))).status).toBe(200);
   });
 

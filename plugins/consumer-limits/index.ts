@@ -4,7 +4,7 @@ import { jsonObjectOrUndefined } from '../shared/json-body.js';
 import { CarryOver } from './carry-over.js';
 import { Options, Policies, type Policy } from './options.js';
 import { rateHeaders, rejection } from './responses.js';
-import { KeyStore, type Lease, type RateView, type Scope } from './store.js';
+import { KeyStore, type Admission, type Lease, type RateView, type Scope } from './store.js';
 
 export { Options as ConsumerLimitsOptions } from './options.js';
 
@@ -21,6 +21,7 @@ export interface Caller {
 /** Per-request state: waiting for the body to name the model, or admitted. */
 type Pending = { readonly deferred: Caller };
 type Admitted = { readonly lease: Lease; readonly view: RateView | undefined };
+type Refused = Admission & { ok: false };
 
 export interface ConsumerLimitsFactoryOptions {
   /** Monotonic clock in milliseconds; tests pass their own. Default `performance.now`. */
@@ -65,24 +66,45 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
         return { key: `a\0${client}`, label: 'unauthenticated requests', consumer: undefined, policy: policies.anonymous };
       };
 
-      const admit = (ctx: BaseContext, who: Caller, model: string | undefined): Respond | undefined => {
+      const scopesOf = (who: Caller, model: string | undefined): Scope[] => {
         const scopes: Scope[] = [];
         if (who.policy.own) scopes.push({ key: who.key, limit: who.policy.own });
         const modelLimit = model === undefined ? undefined : who.policy.models.match(model);
         if (modelLimit) scopes.push({ key: `${who.key}\0${model as string}`, limit: modelLimit });
-        if (scopes.length === 0) return undefined;
-        const result = store.admit(scopes, now());
-        if (result.ok) {
-          requests.set(ctx.vars, { lease: result.lease, view: result.view });
-          return undefined;
-        }
-        const scope = scopes[result.scope] as Scope;
+        return scopes;
+      };
+
+      const refuse = (ctx: BaseContext, who: Caller, model: string | undefined, scopes: readonly Scope[], result: Refused): Respond => {
         const onModel = result.scope === 1 || !who.policy.own ? model : undefined;
+        const retryAfterMs = result.retryAfterMs === undefined ? undefined : Math.ceil(result.retryAfterMs);
         ctx.log.info(
-          { consumer: who.consumer, model: onModel, limit: result.reason, retryAfterMs: result.retryAfterMs && Math.ceil(result.retryAfterMs) },
+          { consumer: who.consumer, model: onModel, limit: result.reason, retryAfterMs },
           result.reason === 'rate' ? 'request over its rate limit' : 'request over its concurrency limit',
         );
-        return rejection(ctx, { who: who.label, model: onModel, reason: result.reason, limit: scope.limit, retryAfterMs: result.retryAfterMs, view: result.view });
+        const limit = (scopes[result.scope] as Scope).limit;
+        return rejection(ctx, { who: who.label, model: onModel, reason: result.reason, limit, retryAfterMs: result.retryAfterMs, view: result.view });
+      };
+
+      /** Remembers the admission for the request's later hooks (headers, release). */
+      const keep = (ctx: BaseContext, lease: Lease, view: RateView | undefined): undefined => {
+        requests.set(ctx.vars, { lease, view });
+        return undefined;
+      };
+
+      const admit = (ctx: BaseContext, who: Caller, model: string | undefined): Respond | undefined | Promise<Respond | undefined> => {
+        const scopes = scopesOf(who, model);
+        if (scopes.length === 0) return undefined;
+        const result = store.admit(scopes, now());
+        if (result.ok) return keep(ctx, result.lease, result.view);
+        if (result.reason === 'rate' || options.waitForSlotMs === 0) return refuse(ctx, who, model, scopes, result);
+        return (async () => {
+          await store.waitForSlot(result.key, options.waitForSlotMs, ctx.signal);
+          // The request ended while it waited (client gone, hook timed out): its end hook has run,
+          // so a slot taken now would never be given back.
+          if (ctx.signal.aborted) return undefined;
+          const again = store.admit(scopes, now());
+          return again.ok ? keep(ctx, again.lease, again.view) : refuse(ctx, who, model, scopes, again);
+        })();
       };
 
       return {
@@ -115,7 +137,11 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
         responseHeaders(ctx) {
           // Response headers reach the ext-proc on every request it saw: this adds no round trip.
           const state = requests.get(ctx.vars);
-          if (state === undefined || !('lease' in state) || state.view === undefined) return;
+          if (state === undefined || !('lease' in state)) return;
+          // A whole answer is done with the model. Releasing now, before the client can see it,
+          // means its next request finds the slot free; a stream holds its slot until it ends.
+          if (!ctx.response.streaming) store.release(state.lease);
+          if (state.view === undefined) return;
           for (const [name, value] of Object.entries(rateHeaders(state.view))) ctx.headers.set(name, value);
         },
 

@@ -68,6 +68,13 @@ export const Options = z
           .strict(),
       ])
       .default('shared'),
+    /**
+     * A request that finds its key at `maxConcurrent` waits this long for one to end before
+     * its 429. The end of a streamed answer reaches the gateway a moment after the client has
+     * read it, so a client that sends its next request at once would otherwise be refused.
+     * Keep it below the instance's `timeoutMs` (200 ms by default); 0 refuses at once.
+     */
+    waitForSlotMs: z.number().int().min(0).max(1_000).default(50),
     /** Keys (consumer, consumer+model, anonymous client) kept at most; idle ones go first. */
     maxKeys: z.number().int().min(100).max(10_000_000).default(100_000),
   })

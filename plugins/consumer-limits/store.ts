@@ -40,6 +40,8 @@ export type Admission =
       readonly reason: 'rate' | 'concurrency';
       /** Index of the scope that refused. */
       readonly scope: number;
+      /** Its key. */
+      readonly key: string;
       /** For `rate`: when the refusing bucket has a whole token again. */
       readonly retryAfterMs: number | undefined;
       readonly view: RateView | undefined;
@@ -57,6 +59,8 @@ const SWEEP = 4;
 export class KeyStore {
   /** Insertion order is the sweep order: an entry the sweep keeps moves to the back. */
   private readonly states = new Map<string, KeyState>();
+  /** Requests waiting for a slot of a key, oldest first; each release wakes one. */
+  private readonly waiters = new Map<KeyState, (() => void)[]>();
 
   constructor(public maxKeys: number) {}
 
@@ -75,10 +79,10 @@ export class KeyStore {
       const state = states[i] as KeyState;
       const { maxConcurrent, rate } = scope.limit;
       if (maxConcurrent !== undefined && state.inflight >= maxConcurrent) {
-        return { ok: false, reason: 'concurrency', scope: i, retryAfterMs: undefined, view: view(scopes, states) };
+        return { ok: false, reason: 'concurrency', scope: i, key: scope.key, retryAfterMs: undefined, view: view(scopes, states) };
       }
       if (rate && state.tokens < 1) {
-        return { ok: false, reason: 'rate', scope: i, retryAfterMs: (1 - state.tokens) / rate.perMs, view: view(scopes, states) };
+        return { ok: false, reason: 'rate', scope: i, key: scope.key, retryAfterMs: (1 - state.tokens) / rate.perMs, view: view(scopes, states) };
       }
     }
     for (const [i, scope] of scopes.entries()) {
@@ -95,7 +99,38 @@ export class KeyStore {
   release(lease: Lease): void {
     if (lease.released) return;
     lease.released = true;
-    for (const s of lease.states) s.inflight = Math.max(0, s.inflight - 1);
+    for (const s of lease.states) {
+      s.inflight = Math.max(0, s.inflight - 1);
+      const queue = this.waiters.get(s);
+      queue?.shift()?.();
+      if (queue?.length === 0) this.waiters.delete(s);
+    }
+  }
+
+  /**
+   * Resolves when a request of `key` ends, or after `ms`, or when `signal` aborts, whichever
+   * comes first. Only requests that found their key at its concurrency limit wait, so only
+   * they cost a timer.
+   */
+  waitForSlot(key: string, ms: number, signal: AbortSignal): Promise<void> {
+    const state = this.states.get(key);
+    if (!state || state.inflight === 0 || signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        const queue = this.waiters.get(state);
+        const i = queue?.indexOf(done) ?? -1;
+        if (queue && i !== -1) queue.splice(i, 1);
+        if (queue?.length === 0) this.waiters.delete(state);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      const queue = this.waiters.get(state) ?? [];
+      queue.push(done);
+      this.waiters.set(state, queue);
+    });
   }
 
   /** In-flight count of a key (tests, debugging). */

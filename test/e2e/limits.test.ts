@@ -1,0 +1,155 @@
+// Per-consumer limits through the real Envoy: a burst beyond the rate gets 429 in each client
+// protocol with Retry-After, other consumers go on, the rejection is counted and logged; a
+// concurrency limit refuses the extra request while slow ones run and admits again after.
+import { describe, expect, it } from 'vitest';
+import { hashKey } from '../../plugins/api-key-auth/keys.js';
+import { baseConfig, demoStats, extProcLog, postJson, useStack } from '../harness/e2e.js';
+import { eventually, setFault } from '../harness/faults.js';
+
+const consumers = ['rate-openai', 'rate-v2', 'rate-tf', 'other', 'slowpoke', 'streamer'];
+const stack = useStack(
+  baseConfig({
+    plugins: [
+      { type: 'api-key-auth', options: { consumers: consumers.map((id) => ({ id, keys: [hashKey(`${id}-key`)] })) } },
+      { type: 'model-router', name: 'router' },
+      {
+        type: 'consumer-limits',
+        name: 'limits',
+        options: {
+          // 3 requests, then one every 20 s: nothing refills while this file runs.
+          consumers: { 'rate-*': { requestsPerMinute: 3 }, slowpoke: { maxConcurrent: 2 }, streamer: { maxConcurrent: 1 } },
+        },
+      },
+    ],
+  }),
+);
+
+const v2 = { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: ['a lovely day'] }] };
+const chat = { model: 'tinylm', messages: [{ role: 'user', content: 'the rabbit' }], max_tokens: 4 };
+const key = (id: string) => ({ authorization: `Bearer ${id}-key` });
+const metricsUrl = () => `http://127.0.0.1:${stack().extProcs[0]?.httpPort}/metrics`;
+const demo = (k: string) => stack().demos.get(k)?.[0]?.url as string;
+
+async function limitRejections(): Promise<number> {
+  const text = await (await fetch(metricsUrl())).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('gateway_rejections_total{') && l.includes('reason="limits"'))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+/** Sends `n` requests one after the other; returns the responses with their bodies read. */
+async function burst(n: number, send: () => Promise<Response>): Promise<{ res: Response; body: unknown }[]> {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const res = await send();
+    out.push({ res, body: await res.json() });
+  }
+  return out;
+}
+
+describe('rate limits per consumer', () => {
+  it('answers the request past the burst with 429 in the OpenAI shape, Retry-After, counted and logged; other consumers go on', async () => {
+    const before = await limitRejections();
+    const results = await burst(4, () => postJson(`${stack().url}/v1/chat/completions`, chat, key('rate-openai')));
+    expect(results.map((r) => r.res.status)).toEqual([200, 200, 200, 429]);
+    expect(results[0]?.res.headers.get('x-ratelimit-remaining-requests')).toBe('2');
+    const refused = results[3] as { res: Response; body: unknown };
+    expect(refused.body).toEqual({
+      error: {
+        message: "Rate limit reached for consumer 'rate-openai' (3 requests per minute); retry in 20 s",
+        type: 'rate_limit_error',
+        param: null,
+        code: 'rate_limit_exceeded',
+      },
+    });
+    expect(Number(refused.res.headers.get('retry-after'))).toBeGreaterThanOrEqual(19);
+    expect(Number(refused.res.headers.get('retry-after'))).toBeLessThanOrEqual(20);
+    expect(refused.res.headers.get('x-ratelimit-limit-requests')).toBe('3');
+    expect(refused.res.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+    expect(refused.res.headers.get('x-request-id')).toBeTruthy();
+
+    // Another consumer on the same model is not affected.
+    const other = await postJson(`${stack().url}/v1/chat/completions`, chat, key('other'));
+    expect(other.status).toBe(200);
+    expect(other.headers.get('x-ratelimit-limit-requests')).toBeNull(); // no limit configured for it
+
+    await eventually('the rejection in gateway_rejections_total{reason="limits"}', async () => (await limitRejections()) === before + 1, 5_000, 50);
+    const log = await extProcLog(stack(), (t) => t.includes('request over its rate limit'));
+    const line = log.split('\n').find((l) => l.includes('request over its rate limit'));
+    expect(JSON.parse(line as string)).toMatchObject({ consumer: 'rate-openai', limit: 'rate', plugin: 'limits' });
+    const access = log.split('\n').find((l) => l.includes('"errorCode":"rate_limit_exceeded"'));
+    expect(JSON.parse(access as string)).toMatchObject({ status: 429, consumer: 'rate-openai', answeredBy: 'limits' });
+  });
+
+  it('answers V2 and TF Serving clients in their own shape', async () => {
+    const v2s = await burst(4, () => postJson(`${stack().url}/v2/models/sentiment/versions/v1/infer`, v2, key('rate-v2')));
+    expect(v2s.map((r) => r.res.status)).toEqual([200, 200, 200, 429]);
+    expect(v2s[3]?.body).toEqual({ error: "Rate limit reached for consumer 'rate-v2' (3 requests per minute); retry in 20 s", code: 'rate_limit_exceeded' });
+    expect(v2s[3]?.res.headers.get('retry-after')).toMatch(/^(19|20)$/);
+
+    const tfs = await burst(4, () => postJson(`${stack().url}/v1/models/iris:predict`, { instances: [[5.1, 3.5, 1.4, 0.2]] }, key('rate-tf')));
+    expect(tfs.map((r) => r.res.status)).toEqual([200, 200, 200, 429]);
+    expect(tfs[3]?.body).toMatchObject({ error: expect.stringContaining("Rate limit reached for consumer 'rate-tf'"), code: 'rate_limit_exceeded' });
+  });
+});
+
+describe('concurrency limits per consumer', () => {
+  it('refuses the extra request at once while the slow ones run, and admits again once they finished', async () => {
+    const model = demo('sentiment@v1');
+    const url = `${stack().url}/v2/models/sentiment/versions/v1/infer`;
+    const delayMs = 1_500;
+    await setFault(model, { mode: 'slow', delayMs, count: 2 });
+    const seen = (await demoStats(model)).requests;
+    const slow = [postJson(url, v2, key('slowpoke')), postJson(url, v2, key('slowpoke'))];
+    await eventually('both slow requests at the model', async () => (await demoStats(model)).requests >= seen + 2, 5_000, 20);
+
+    const t0 = performance.now();
+    const extra = await postJson(url, v2, key('slowpoke'));
+    expect(extra.status).toBe(429);
+    expect(performance.now() - t0).toBeLessThan(delayMs); // refused, not queued
+    expect(await extra.json()).toEqual({
+      error: "Too many concurrent requests for consumer 'slowpoke' (at most 2 at a time); retry when one finishes",
+      code: 'concurrency_limit_exceeded',
+    });
+    // The model never saw the refused request.
+    expect((await demoStats(model)).requests).toBe(seen + 2);
+
+    expect((await Promise.all(slow)).map((r) => r.status)).toEqual([200, 200]);
+    const again = await postJson(url, v2, key('slowpoke'));
+    expect(again.status).toBe(200);
+  });
+
+  it('never refuses a client that waits for each answer before sending the next, whole or streamed', async () => {
+    // A whole answer frees the slot at its response headers, before the client can see it; a
+    // stream's end reaches the ext-proc a moment after the client read it, which
+    // waitForSlotMs (50 ms by default) absorbs.
+    const statuses: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const res = await postJson(`${stack().url}/v2/models/sentiment/versions/v1/infer`, v2, key('streamer'));
+      await res.arrayBuffer();
+      statuses.push(res.status);
+    }
+    for (let i = 0; i < 30; i++) {
+      const res = await postJson(`${stack().url}/v1/chat/completions`, { ...chat, stream: true }, key('streamer'));
+      expect(await res.text()).toContain('[DONE]');
+      statuses.push(res.status);
+    }
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+  });
+
+  it('holds the slot for the whole of a streamed completion', async () => {
+    const url = `${stack().url}/v1/chat/completions`;
+    const stream = await postJson(url, { ...chat, stream: true, max_tokens: 40 }, key('streamer'));
+    expect(stream.status).toBe(200);
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read(); // the first event: the stream is under way
+    const during = await postJson(url, chat, key('streamer'));
+    expect(during.status).toBe(429);
+    await during.body?.cancel();
+    while (!(await reader.read()).done) {
+      /* drain */
+    }
+    await eventually('the slot back once the stream ended', async () => (await postJson(url, chat, key('streamer'))).status === 200, 2_000, 20);
+  });
+});
