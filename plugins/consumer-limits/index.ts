@@ -6,10 +6,8 @@ import { Options, Policies, type Policy } from './options.js';
 import { rateHeaders, rejection } from './responses.js';
 import { KeyStore, type Admission, type Lease, type RateView, type Scope } from './store.js';
 
-export { Options as ConsumerLimitsOptions } from './options.js';
-
 /** Who a request counts against: a consumer, or an anonymous key. */
-export interface Caller {
+interface Caller {
   /** Store key: consumers and anonymous clients never share one. */
   readonly key: string;
   /** For messages and logs: `consumer 'demo'` or `unauthenticated requests`. */
