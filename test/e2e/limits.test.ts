@@ -1,12 +1,13 @@
 // Per-consumer limits through the real Envoy: a burst beyond the rate gets 429 in each client
 // protocol with Retry-After, other consumers go on, the rejection is counted and logged; a
 // concurrency limit refuses the extra request while slow ones run and admits again after.
+import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { hashKey } from '../../plugins/api-key-auth/keys.js';
 import { baseConfig, demoStats, extProcLog, postJson, useStack } from '../harness/e2e.js';
 import { eventually, setFault } from '../harness/faults.js';
 
-const consumers = ['rate-openai', 'rate-v2', 'rate-tf', 'other', 'slowpoke', 'streamer'];
+const consumers = ['rate-openai', 'rate-v2', 'rate-tf', 'rate-sdk', 'other', 'slowpoke', 'streamer'];
 const stack = useStack(
   baseConfig({
     plugins: [
@@ -91,6 +92,21 @@ describe('rate limits per consumer', () => {
     const tfs = await burst(4, () => postJson(`${stack().url}/v1/models/iris:predict`, { instances: [[5.1, 3.5, 1.4, 0.2]] }, key('rate-tf')));
     expect(tfs.map((r) => r.res.status)).toEqual([200, 200, 200, 429]);
     expect(tfs[3]?.body).toMatchObject({ error: expect.stringContaining("Rate limit reached for consumer 'rate-tf'"), code: 'rate_limit_exceeded' });
+  });
+
+
+  it("surfaces as the OpenAI SDK's RateLimitError, with the headers its retry logic reads", async () => {
+    const client = new OpenAI({ baseURL: `${stack().url}/v1`, apiKey: 'rate-sdk-key', maxRetries: 0 });
+    const ask = () => client.chat.completions.create({ model: 'tinylm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 });
+    for (let i = 0; i < 3; i++) await ask();
+    const err = await ask().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    const limited = err as InstanceType<typeof OpenAI.RateLimitError>;
+    expect(limited).toMatchObject({ status: 429, code: 'rate_limit_exceeded', type: 'rate_limit_error' });
+    expect(limited.headers?.get('retry-after-ms')).toMatch(/^\d+$/);
   });
 });
 
