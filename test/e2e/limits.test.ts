@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { hashKey } from '../../plugins/api-key-auth/keys.js';
 import { baseConfig, demoStats, extProcLog, postJson, useStack } from '../harness/e2e.js';
 import { eventually, setFault } from '../harness/faults.js';
+import { currentConfig, reloads } from '../harness/traffic.js';
 
-const consumers = ['rate-openai', 'rate-v2', 'rate-tf', 'rate-sdk', 'other', 'slowpoke', 'streamer'];
+const consumers = ['rate-openai', 'rate-v2', 'rate-tf', 'rate-sdk', 'rate-reload', 'other', 'slowpoke', 'streamer'];
 const stack = useStack(
   baseConfig({
     plugins: [
@@ -167,5 +168,29 @@ describe('concurrency limits per consumer', () => {
       /* drain */
     }
     await eventually('the slot back once the stream ended', async () => (await postJson(url, chat, key('streamer'))).status === 200, 2_000, 20);
+  });
+});
+
+describe('limits and config reloads', () => {
+  it('applies changed limits at the reload, and a reload hands out no fresh burst', async () => {
+    const url = `${stack().url}/v2/models/sentiment/versions/v1/infer`;
+    const send = async () => (await postJson(url, v2, key('rate-reload'))).status;
+    expect([await send(), await send(), await send(), await send()]).toEqual([200, 200, 200, 429]);
+
+    const original = currentConfig(stack());
+    const reload = async (config: typeof original) => {
+      const before = await reloads(stack(), 'success');
+      await stack().writeConfig(config);
+      await eventually('the reload', async () => (await reloads(stack(), 'success')) > before, 5_000, 20);
+    };
+    const exempt = structuredClone(original);
+    const limits = exempt.plugins?.find((p) => p.name === 'limits') as { options: { consumers: Record<string, object> } };
+    limits.options.consumers['rate-reload'] = {}; // an exact id wins over the rate-* glob: not limited
+    await reload(exempt);
+    expect([await send(), await send(), await send(), await send(), await send()]).toEqual([200, 200, 200, 200, 200]);
+
+    // Back under rate-*: its bucket is as empty as before (carried over, not refilled by the reloads).
+    await reload(original);
+    expect(await send()).toBe(429);
   });
 });
