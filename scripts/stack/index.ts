@@ -119,7 +119,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           if (!demoModels[key]) continue;
           const started = [];
           for (const [i, endpoint] of v.endpoints.entries()) {
-            const port = opts.ports === 'free' ? 0 : Number(endpoint.slice(endpoint.lastIndexOf(':') + 1));
+            // Free ports outside the ephemeral range (see freePort): a restarted instance binds its port again.
+            const port = opts.ports === 'free' ? await freePort() : Number(endpoint.slice(endpoint.lastIndexOf(':') + 1));
             const demo = await startDemo(key, port, workDir, echo, undefined, i);
             children.push(demo.child);
             started.push(demo);

@@ -1,10 +1,46 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
-/** A free TCP port on loopback (the OS picks it; a tiny race remains, acceptable for tests). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
+/** Ports the kernel hands out for outgoing connections (Linux; the usual default elsewhere). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low && high) return [low, high];
+  } catch {
+    // not Linux
+  }
+  return [32768, 60999];
+}
+
+function listenable(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
+}
+
+const handedOut = new Set<number>();
+
+/**
+ * A free TCP port on loopback for a process started later. Chosen below the ephemeral range:
+ * a port the OS picks (`listen(0)`) comes from the range outgoing connections use too, and
+ * between our check and Envoy's bind one of the stack's own connections took it often enough
+ * to fail a CI run ("Address already in use"). Outside it, only another explicit binder can.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const [low] = ephemeralRange();
+  const floor = 10_000;
+  if (low - floor > 1000) {
+    for (let tries = 0; tries < 50; tries++) {
+      const port = floor + Math.floor(Math.random() * (low - floor));
+      if (handedOut.has(port) || !(await listenable(port, host))) continue;
+      handedOut.add(port);
+      return port;
+    }
+  }
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
