@@ -33,7 +33,7 @@ try {
     envoyLogLevel: 'warn',
     workDir: resolve('.tmp/stack'),
     extProcReplicas: Number(values['ext-proc-replicas']),
-    // Edits to the config file apply live, new versions included (docs/traffic.md).
+    // Edits to the config file apply live, new versions included (docs/routing.md).
     envoyXds: true,
   });
 } catch (err) {
@@ -51,7 +51,7 @@ Inference gateway is up (Envoy ${s.envoyVersion}).
   ext-proc health/metrics   ${s.extProcs.map((e) => `http://127.0.0.1:${e.httpPort}`).join('  ')}   (/readyz /healthz /metrics)
   ext-proc log level        curl -X PUT http://127.0.0.1:${ext?.httpPort}/loglevel -d debug   (or kill -USR2 <pid>)
   Logs and rendered config  ${s.workDir}   (access log: one JSON line per request in ext-proc-0.log)
-  Config (edit = live)      ${s.configPath}   (weights, versions, aliases, shadow, fallback: docs/traffic.md)
+  Config (edit = live)      ${s.configPath}   (weights, versions, aliases, shadow, fallback: docs/routing.md)
   Dashboards                docker compose up: Prometheus :9090, Grafana :3000 (docs/observability.md)
 
 Try (the demo consumer's API key is demo-key; docs/security.md):

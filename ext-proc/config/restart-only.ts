@@ -30,7 +30,7 @@ export function warnAboutRestartOnlyChanges(prev: GatewayConfig, next: GatewayCo
       opts.envoyDynamic
         ? 'config reload: the Envoy listener or ext_proc filter settings changed; re-render the bootstrap and restart Envoy to apply them'
         : 'config reload: the Envoy config rendered from this file changed (versions, endpoints, timeouts or fallbacks); ' +
-            'run `npm run render:envoy` and restart Envoy to apply it (or run Envoy with file-based xDS, see docs/traffic.md)',
+            'run `npm run render:envoy` and restart Envoy to apply it (or run Envoy with file-based xDS, see docs/routing.md)',
     );
   }
 }
