@@ -19,6 +19,11 @@ COPY envoy/ ./envoy/
 # The demo-models service runs all demo servers from this image.
 COPY scripts/demo-models.ts ./scripts/
 
+# Where the ext-proc writes Envoy's model clusters and routes (docker-compose.yml mounts the
+# shared `xds` volume here). A new named volume takes this directory's owner, so the
+# unprivileged user below can write it; Envoy's container reads it.
+RUN mkdir -p /var/lib/gateway/xds && chown node:node /var/lib/gateway/xds
+
 # The base image's unprivileged user; the sources stay root-owned and read-only to it.
 USER node
 

@@ -105,6 +105,11 @@ describe('docker-compose.yml', () => {
     expect(volumeMounts(extProc).get(volume as string)).toBe(DOCKER_RENDER.xdsDir);
     expect(compose.volumes).toHaveProperty(volume as string);
     expect(argAfter(extProc.command, '--envoy-xds-dir')).toBe(DOCKER_RENDER.xdsDir);
+    // The image runs as `node`; a fresh named volume copies the owner of the image's directory.
+    const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+    const user = /^USER\s+(\S+)$/m.exec(dockerfile)?.[1];
+    expect(dockerfile).toMatch(new RegExp(`mkdir -p ${DOCKER_RENDER.xdsDir} && chown ${user}:${user} ${DOCKER_RENDER.xdsDir}`));
+    expect(dockerfile.indexOf(`chown ${user}`)).toBeLessThan(dockerfile.indexOf(`USER ${user}`));
     // Reloads are confirmed through Envoy's admin, which the docker render binds on all interfaces.
     expect(argAfter(extProc.command, '--envoy-admin')).toBe(`http://envoy:${envoyCfg.admin.address.socket_address.port_value}`);
   });
