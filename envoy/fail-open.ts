@@ -1,5 +1,6 @@
 import { clusterName, type GatewayConfig, type ModelConfig } from '../ext-proc/config/schema.js';
 import { GATEWAY_REPLY_DETAILS_PREFIX } from '../ext-proc/envoy-messages.js';
+import { bodyModelMatch, OPENAI_PATH_REGEX } from './body-model.js';
 import { routeResilience } from './resilience.js';
 
 // Fail-open models keep serving while the ext-proc is unreachable. Normally the ext-proc
@@ -8,6 +9,8 @@ import { routeResilience } from './resilience.js';
 // ext_proc override allows failure. When the ext-proc answers, it sets the cluster header and
 // clears the route cache, and the request moves to its version route as usual; when it
 // doesn't, the request stays on the static route and reaches the model unprocessed.
+// OpenAI names its model in the body: its routes also match the model Envoy read from the body
+// (body-model.ts).
 
 type Json = Record<string, unknown>;
 
@@ -33,8 +36,7 @@ function pathPatterns(model: string, m: ModelConfig): { version?: string; regex:
         { regex: `^/v1/models/${model}([/:].*)?$` },
       ];
     case 'openai':
-      // The model is named in the body; the schema allows this only for the sole OpenAI model.
-      return [{ regex: '^/v1/(chat/completions|completions|embeddings)$' }];
+      return [{ regex: OPENAI_PATH_REGEX }];
   }
 }
 
@@ -57,7 +59,7 @@ export function failOpenRoutes(config: GatewayConfig): Json[] {
       const cluster = clusterName(model, version);
       routes.push({
         name: `${FAIL_OPEN_ROUTE_PREFIX}${cluster}`,
-        match: { safe_regex: { regex } },
+        match: { safe_regex: { regex }, ...(m.protocol === 'openai' ? bodyModelMatch(model) : {}) },
         route: { cluster, ...routeResilience(v) },
         typed_per_filter_config: failOpenOverride,
       });

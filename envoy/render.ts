@@ -7,7 +7,8 @@ import {
   processingMode_BodySendModeToJSON as bodyModeName,
   processingMode_HeaderSendModeToJSON as headerModeName,
 } from '../ext-proc/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
-import { EXT_PROC_FILTER, FAIL_OPEN_ROUTE_PREFIX, failOpenAccessLog, failOpenRoutes } from './fail-open.js';
+import { bodyModelFilter } from './body-model.js';
+import { EXT_PROC_FILTER, FAIL_OPEN_ROUTE_PREFIX, failOpenAccessLog, failOpenRoutes, isFailOpen } from './fail-open.js';
 import { localReplyConfig } from './local-replies.js';
 import { clusterResilience, routeResilience, seconds } from './resilience.js';
 
@@ -402,6 +403,8 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
                           },
                         },
                       },
+                      // Only with a fail-open OpenAI model: reads the body's model for its route.
+                      ...[bodyModelFilter(config, (m) => isFailOpen(config, m))].filter((f) => f !== undefined),
                       extProcFilter,
                       {
                         name: 'envoy.filters.http.router',

@@ -25,6 +25,11 @@ export const demoModels: Readonly<Record<string, DemoModelSpec>> = {
     script: 'examples/models/textgen/server.ts',
     args: ['--model-name', 'tinylm', '--model-version', 'v2'],
   },
+  // The same tinylm under a second model name: a gateway with two OpenAI models.
+  'tinychat@v1': {
+    script: 'examples/models/textgen/server.ts',
+    args: ['--model-name', 'tinychat', '--model-version', 'v1'],
+  },
   'iris@1': {
     script: 'examples/models/tfserving/server.ts',
     args: ['--model-name', 'iris', '--model-version', '1'],

@@ -210,20 +210,7 @@ export const GatewayConfigSchema = z
     plugins: z.array(PluginInstanceSchema).default([]),
     models: z.record(ModelName, ModelSchema),
   })
-  .strict()
-  .superRefine((config, ctx) => {
-    // Without the ext-proc nothing reads an OpenAI body's `model`: a path can only name a model if it is the only one.
-    const openai = Object.entries(config.models).filter(([, m]) => m.protocol === 'openai');
-    for (const [name, m] of openai) {
-      if ((m.failOpen ?? config.envoy.failureModeAllow) && openai.length > 1) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['models', name, 'failOpen'],
-          message: 'fail-open routes OpenAI requests by path, so it needs this to be the only OpenAI model',
-        });
-      }
-    }
-  });
+  .strict();
 
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ConfigError, parseConfigText } from '../../ext-proc/config/load.js';
+import { parseConfigText } from '../../ext-proc/config/load.js';
 import type { GatewayConfigInput } from '../../ext-proc/config/schema.js';
 import { resolveEnvoyBin } from '../../scripts/envoy-bin.js';
 import { renderEnvoyConfig, renderEnvoyYaml } from '../../envoy/render.js';
@@ -140,13 +140,68 @@ describe('fail-open', () => {
     expect(model.route.cluster).toBe('iris@1');
   });
 
-  it('the global failureModeAllow makes every model fail-open; OpenAI then needs to be the only OpenAI model', () => {
-    const r = rendered(base({ envoy: { failureModeAllow: true } }));
-    expect(r.routes.filter((x) => String(x.name).startsWith('fail_open:'))).toHaveLength(5);
-    const two = base({ envoy: { failureModeAllow: true } });
-    two.models.other = { protocol: 'openai', versions: { v1: { endpoints: ['127.0.0.1:1'] } } };
-    expect(() => parse(two)).toThrow(ConfigError);
-    expect(() => parse(two)).toThrow(/models\.tinylm\.failOpen: fail-open routes OpenAI requests by path/);
+  it('the global failureModeAllow makes every model fail-open, each OpenAI model matched by its own name in the body', () => {
+    const input = base({ envoy: { failureModeAllow: true } });
+    input.models.other = { protocol: 'openai', versions: { a: { endpoints: ['127.0.0.1:1'] }, b: { endpoints: ['127.0.0.1:2'] } }, defaultVersion: 'b' };
+    const r = rendered(input);
+    expect(r.routes.filter((x) => String(x.name).startsWith('fail_open:'))).toHaveLength(6);
+    expect(r.route('fail_open:tinylm@v1').match.dynamic_metadata[0].value).toEqual({ string_match: { exact: 'tinylm' } });
+    // The default version serves a body that names the model.
+    expect(r.route('fail_open:other@b').match.dynamic_metadata[0].value).toEqual({ string_match: { exact: 'other' } });
+    expect(r.route('fail_open:other@b').route.cluster).toBe('other@b');
+    expect(r.route('fail_open:other@a')).toBeUndefined();
+  });
+});
+
+describe('fail-open for OpenAI models (Envoy reads the body\'s model)', () => {
+  const twoOpenAi = (): GatewayConfigInput => {
+    const input = base();
+    (input.models.tinylm as Json).failOpen = true;
+    input.models.tinychat = { protocol: 'openai', versions: { v1: { endpoints: ['127.0.0.1:9202'] } } };
+    return input;
+  };
+  const filterNames = (r: ReturnType<typeof rendered>) => (r.hcm.http_filters as Json[]).map((f) => f.name);
+  const JSON_TO_METADATA = 'envoy.filters.http.json_to_metadata';
+
+  it('renders no json_to_metadata filter unless an OpenAI model is fail-open', () => {
+    const v2FailOpen = base();
+    (v2FailOpen.models.sentiment as Json).failOpen = true;
+    for (const input of [base(), v2FailOpen]) {
+      expect(filterNames(rendered(input))).toEqual(['envoy.filters.http.header_mutation', 'envoy.filters.http.ext_proc', 'envoy.filters.http.router']);
+    }
+  });
+
+  it('reads the model before the ext_proc filter, and only on the OpenAI body endpoints', () => {
+    const r = rendered(twoOpenAi());
+    // Before ext_proc: ext_proc reads its per-route override once this filter lets the headers through.
+    expect(filterNames(r)).toEqual(['envoy.filters.http.header_mutation', JSON_TO_METADATA, 'envoy.filters.http.ext_proc', 'envoy.filters.http.router']);
+    const filter = (r.hcm.http_filters as Json[]).find((f) => f.name === JSON_TO_METADATA)?.typed_config as Json;
+    const [skip] = filter.xds_matcher.matcher_list.matchers as [Json];
+    expect(skip.on_match.action.typed_config['@type']).toBe('type.googleapis.com/envoy.extensions.filters.common.matcher.action.v3.SkipFilter');
+    const single = skip.predicate.not_matcher.single_predicate;
+    expect(single.input.typed_config.header_name).toBe(':path');
+    const runsOn = new RegExp(single.value_match.safe_regex.regex as string);
+    for (const p of ['/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/chat/completions?api-version=1']) expect(runsOn.test(p), p).toBe(true);
+    for (const p of ['/v2/models/sentiment/infer', '/v1/models/iris:predict', '/v1/models', '/v1/chat/completions/x', '/x/v1/embeddings']) expect(runsOn.test(p), p).toBe(false);
+    const rules = filter.extension_config.typed_config.request_rules;
+    expect(rules.rules).toEqual([
+      { selectors: [{ key: 'model' }], on_present: { metadata_namespace: 'gateway.request_body', key: 'model', type: 'STRING' } },
+    ]);
+  });
+
+  it('routes the fail-open model by path and body model, to its default version; the other OpenAI model gets no static route', () => {
+    const input = twoOpenAi();
+    (input.models.tinylm as Json).versions = { v1: { endpoints: ['127.0.0.1:9201'] }, v2: { endpoints: ['127.0.0.1:9203'] } };
+    (input.models.tinylm as Json).defaultVersion = 'v2';
+    const r = rendered(input);
+    expect(r.routes.map((x) => x.name)).toEqual(['sentiment@v1', 'iris@1', 'tinylm@v1', 'tinylm@v2', 'tinychat@v1', 'fail_open:tinylm@v2', 'no_model_selected']);
+    const route = r.route('fail_open:tinylm@v2');
+    expect(new RegExp(route.match.safe_regex.regex as string).test('/v1/chat/completions')).toBe(true);
+    expect(route.match.dynamic_metadata).toEqual([
+      { filter: 'gateway.request_body', path: [{ key: 'model' }], value: { string_match: { exact: 'tinylm' } } },
+    ]);
+    expect(route.route.cluster).toBe('tinylm@v2');
+    expect(route.typed_per_filter_config['envoy.filters.http.ext_proc'].overrides).toEqual({ failure_mode_allow: true });
   });
 });
 
@@ -158,6 +213,8 @@ describe('the rendered bootstrap', () => {
       idleTimeoutMs: 30_000,
       limits: { maxRequests: 10 },
     });
+    // Two fail-open OpenAI models: the json_to_metadata filter and metadata-matched routes.
+    input.models.tinychat = { protocol: 'openai', versions: { v1: { endpoints: ['127.0.0.1:9202'] } } };
     const dir = mkdtempSync(join(tmpdir(), 'render-validate-'));
     try {
       const file = join(dir, 'envoy.yaml');
