@@ -78,9 +78,10 @@ export function bodyModelFilter(config: GatewayConfig, isFailOpen: (m: ModelConf
             rules: [
               {
                 selectors: [{ key: 'model' }],
-                // No on_missing / on_error: a body without a string `model` (or no JSON at all)
-                // sets nothing and so matches no fail-open route.
-                on_present: { metadata_namespace: BODY_MODEL_METADATA.namespace, key: BODY_MODEL_METADATA.key, type: 'STRING' },
+                // No on_missing / on_error: a body without `model` (or no JSON at all) sets
+                // nothing and so matches no fail-open route. PROTOBUF_VALUE keeps a number a
+                // number (STRING would turn 5 into "5", a valid model name).
+                on_present: { metadata_namespace: BODY_MODEL_METADATA.namespace, key: BODY_MODEL_METADATA.key, type: 'PROTOBUF_VALUE' },
               },
             ],
             // Like the ext-proc, which reads the body whatever its content-type says.

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parseConfigText } from '../../ext-proc/config/load.js';
+import { restartOnlyChanges } from '../../ext-proc/config/restart-only.js';
 import type { GatewayConfigInput } from '../../ext-proc/config/schema.js';
 import { resolveEnvoyBin } from '../../scripts/envoy-bin.js';
 import { renderEnvoyConfig, renderEnvoyYaml } from '../../envoy/render.js';
@@ -185,7 +186,7 @@ describe('fail-open for OpenAI models (Envoy reads the body\'s model)', () => {
     for (const p of ['/v2/models/sentiment/infer', '/v1/models/iris:predict', '/v1/models', '/v1/chat/completions/x', '/x/v1/embeddings']) expect(runsOn.test(p), p).toBe(false);
     const rules = filter.extension_config.typed_config.request_rules;
     expect(rules.rules).toEqual([
-      { selectors: [{ key: 'model' }], on_present: { metadata_namespace: 'gateway.request_body', key: 'model', type: 'STRING' } },
+      { selectors: [{ key: 'model' }], on_present: { metadata_namespace: 'gateway.request_body', key: 'model', type: 'PROTOBUF_VALUE' } },
     ]);
   });
 
@@ -202,6 +203,17 @@ describe('fail-open for OpenAI models (Envoy reads the body\'s model)', () => {
     ]);
     expect(route.route.cluster).toBe('tinylm@v2');
     expect(route.typed_per_filter_config['envoy.filters.http.ext_proc'].overrides).toEqual({ failure_mode_allow: true });
+  });
+
+  it('with file-based xDS, a reload that makes an OpenAI model fail-open asks for an Envoy restart (the filter is in the bootstrap)', () => {
+    const prev = parse(base());
+    const v2 = base();
+    (v2.models.sentiment as Json).failOpen = true;
+    const openai = base();
+    (openai.models.tinylm as Json).failOpen = true;
+    // A V2 model's fail-open routes are only routes: the xDS files carry them, no restart.
+    expect(restartOnlyChanges(prev, parse(v2), { envoyDynamic: true }).envoy).toBe(false);
+    expect(restartOnlyChanges(prev, parse(openai), { envoyDynamic: true }).envoy).toBe(true);
   });
 });
 
