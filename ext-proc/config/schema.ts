@@ -102,7 +102,8 @@ export const ModelSchema = z
     plugins: z.array(PluginInstanceSchema).default([]),
     /**
      * With the ext-proc unreachable, pass this model's requests through unprocessed (no
-     * plugins: no auth, no validation), routed by path; default: the global envoy.failureModeAllow.
+     * plugins: no auth, no validation), routed by path (OpenAI: the path and the body's exact model
+     * name, read by Envoy) to the default version; default: the global envoy.failureModeAllow.
      */
     failOpen: z.boolean().optional(),
   })
