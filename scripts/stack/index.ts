@@ -7,6 +7,9 @@ import type { GatewayConfig, GatewayConfigInput } from '../../ext-proc/config/sc
 import { renderEnvoyYaml } from '../../envoy/render.js';
 import { demoModels } from '../../examples/demo-models.js';
 import { envoyVersion, resolveEnvoyBin, REPO_ROOT } from '../envoy-bin.js';
+
+/** How often Envoy flushes its access logs (docker-compose.yml passes the same). */
+export const ENVOY_LOG_FLUSH_MS = 1000;
 import { freePort, httpOk, spawnChild, waitFor, type Child } from './processes.js';
 
 export interface StackOptions {
@@ -187,7 +190,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const envoy = spawnChild({
       name: 'envoy',
       command: envoyBin,
-      args: ['-c', envoyConfigPath, '--use-dynamic-base-id', '--log-level', opts.envoyLogLevel ?? 'warn', '--drain-time-s', '1', '--parent-shutdown-time-s', '2'],
+      // Access-log lines (fail-open requests, Envoy's own replies) within a second, not Envoy's default 10 s.
+      args: ['-c', envoyConfigPath, '--use-dynamic-base-id', '--log-level', opts.envoyLogLevel ?? 'warn', '--drain-time-s', '1', '--parent-shutdown-time-s', '2', '--file-flush-interval-msec', String(ENVOY_LOG_FLUSH_MS)],
       logFile: join(workDir, 'envoy.log'),
       echo,
     });

@@ -14,6 +14,7 @@ import { createLogger } from '../../ext-proc/logger.js';
 import { CDS_FILE, renderEnvoyYaml } from '../../envoy/render.js';
 import { DOCKER_RENDER } from '../../scripts/render-envoy.js';
 import { demoLaunches } from '../../scripts/demo-models.js';
+import { ENVOY_LOG_FLUSH_MS } from '../../scripts/stack/index.js';
 import { ENVOY_VERSION, REPO_ROOT } from '../../scripts/envoy-bin.js';
 
 interface Service {
@@ -69,6 +70,8 @@ describe('docker-compose.yml', () => {
     expect(services.envoy?.image).toBe(`envoyproxy/envoy:v${ENVOY_VERSION}`);
     const m = mounts(services.envoy as Service);
     expect(m.get('./envoy/envoy.docker.yaml')).toBe(argAfter(services.envoy?.command, '-c'));
+    // Access-log lines as soon as under npm start.
+    expect(argAfter(services.envoy?.command, '--file-flush-interval-msec')).toBe(String(ENVOY_LOG_FLUSH_MS));
   });
 
   it('mounts only files that exist in the repository', () => {
