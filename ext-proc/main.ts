@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { builtinPlugins } from '../plugins/index.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   // GATEWAY_SOURCE_MAPS=1 keeps TypeScript line numbers in stack traces, for debugging.
   if (process.env.GATEWAY_SOURCE_MAPS !== '1') process.setSourceMapsEnabled(false);
   const log = createLogger(config.logging.level, stdoutDestination());
-  const registry = await createRegistry(builtinPlugins, config.pluginSources, resolve(configPath, '..'));
+  let registry = await createRegistry(builtinPlugins, config.pluginSources, resolve(configPath, '..'));
   let runtime: Runtime = await buildRuntime(loaded, registry, log);
   let draining = false;
   const metrics = createMetrics();
@@ -102,7 +102,12 @@ async function main(): Promise<void> {
     log,
     currentHash: () => runtime.hash,
     apply: async (next) => {
-      const nextRuntime = await buildRuntime(withHostMap(next, hostMap), registry, log);
+      // New plugin sources load now; a module already loaded keeps its code (ESM modules are
+      // cached for the life of the process), so editing a plugin's code still needs a restart.
+      const nextRegistry = isDeepStrictEqual(next.config.pluginSources, runtime.config.pluginSources)
+        ? registry
+        : await createRegistry(builtinPlugins, next.config.pluginSources, resolve(configPath, '..'));
+      const nextRuntime = await buildRuntime(withHostMap(next, hostMap), nextRegistry, log);
       try {
         // Envoy first learns the clusters and routes the new config may route to.
         await xds?.prepare(runtime.config, nextRuntime.config);
@@ -112,6 +117,7 @@ async function main(): Promise<void> {
       }
       const previous = runtime;
       runtime = nextRuntime;
+      registry = nextRegistry;
       await xds?.commit(nextRuntime.config);
       warnAboutRestartOnlyChanges(previous.config, nextRuntime.config, log, { envoyDynamic: xds !== undefined });
       logLevel.configChanged(nextRuntime.config.logging.level);

@@ -4,11 +4,11 @@ import { renderEnvoyConfig } from '../../envoy/render.js';
 import type { GatewayConfig } from './schema.js';
 
 /**
- * Parts of the config a reload cannot change in this process: listening sockets and plugin
- * sources are set up once. Everything else (models' traffic, aliases, plugins and their
- * options, log level) takes effect on reload.
+ * Parts of the config a reload cannot change in this process: the listening sockets are set
+ * up once. Everything else (models' traffic, aliases, plugins, their options and sources,
+ * log level) takes effect on reload.
  */
-const RESTART_ONLY = ['extProc', 'pluginSources'] as const;
+const RESTART_ONLY = ['extProc'] as const;
 
 /** Names the changes that a reload accepted but that only a restart (or an Envoy update) applies. */
 export function restartOnlyChanges(prev: GatewayConfig, next: GatewayConfig, opts: { envoyDynamic?: boolean } = {}): { process: string[]; envoy: boolean } {

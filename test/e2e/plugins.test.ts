@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { REPO_ROOT } from '../../scripts/envoy-bin.js';
 import { baseConfig, baseModel, demoStats, extProcLog, postJson, useStack } from '../harness/e2e.js';
 import { readStream, type StreamRead } from '../harness/sse.js';
+import { currentConfig, reloads } from '../harness/traffic.js';
 
 // Plugins through real Envoy: a team's plugin loaded from pluginSources, failures turned into
 // 500s with an error id (or skipped when fail-open), and the ext_proc round trips each kind
@@ -153,5 +154,34 @@ describe('pay only for what is used: ext_proc messages per request, counted by E
     // The demo model pauses ~15 ms per token: a buffered body would arrive in one or two reads.
     expect(arrivals.length).toBeGreaterThanOrEqual(5);
     expect(spreadMs).toBeGreaterThan(100);
+  });
+});
+
+describe('plugin sources on reload', () => {
+  it('a source added to the config while running loads, and its plugin acts on the next request', async () => {
+    const before = await reloads(stack(), 'success');
+    const next = currentConfig(stack());
+    next.pluginSources = [...(next.pluginSources ?? []), join(REPO_ROOT, 'test/fixtures/plugins-late')];
+    next.plugins = [...(next.plugins ?? []), { type: 'late-stamp', name: 'stamp', options: { value: 'reloaded' } }];
+    await stack().writeConfig(next);
+    await vi.waitFor(async () => expect(await reloads(stack(), 'success')).toBeGreaterThan(before), { timeout: 5000 });
+    const res = await postJson(`${stack().url}/v2/models/sentiment/infer`, v2Input);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-late-stamp')).toBe('reloaded');
+    await res.arrayBuffer();
+  });
+
+  it('a source that cannot load refuses the reload and keeps the config in force', async () => {
+    const failed = await reloads(stack(), 'failure');
+    const next = currentConfig(stack());
+    next.pluginSources = [...(next.pluginSources ?? []), join(REPO_ROOT, 'test/fixtures/no-such-plugins')];
+    await stack().writeConfig(next);
+    await vi.waitFor(async () => expect(await reloads(stack(), 'failure')).toBeGreaterThan(failed), { timeout: 5000 });
+    const log = await extProcLog(stack(), (text) => text.includes('no-such-plugins'));
+    expect(log).toMatch(/pluginSources\[\d\]: cannot load/);
+    const res = await postJson(`${stack().url}/v2/models/sentiment/infer`, v2Input);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-late-stamp')).toBe('reloaded');
+    await res.arrayBuffer();
   });
 });
