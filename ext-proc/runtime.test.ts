@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { builtinPlugins } from '../plugins/index.js';
-import { definePlugin, z } from '../plugins/sdk/index.js';
+import { definePlugin, z, type PluginHost } from '../plugins/sdk/index.js';
 import { ConfigError, parseConfigText } from './config/load.js';
 import { createLogger } from './logger.js';
 import { createRegistry } from './registry.js';
@@ -33,6 +33,29 @@ models:
       ['per-ip', 'limiter', 50, true],
     ]);
     expect(rt.modelChains.get('sentiment')?.map((p) => p.name)).toEqual(['limiter']);
+  });
+
+  it('tells each instance where it runs and what the whole config chains hold', async () => {
+    const hosts: PluginHost[] = [];
+    const spy = definePlugin({ type: 'spy', options: z.object({}).loose(), setup: (_o, host) => (hosts.push(host), {}) });
+    const registry = await createRegistry([...builtinPlugins, spy]);
+    const config = parseConfigText(`
+plugins: [{ type: model-router, name: router }, { type: spy, name: g, options: { a: 1 } }]
+models:
+  ${model}, plugins: [{ type: spy }] }
+`);
+    await buildRuntime({ config, hash: 'h', path: '/etc/gw/gateway.yaml' }, registry, createLogger('silent'));
+    expect(hosts.map((h) => [h.name, h.modelChain])).toEqual([
+      ['g', undefined],
+      ['spy', 'sentiment'],
+    ]);
+    expect(hosts[0]?.chains).toEqual({
+      global: [
+        { type: 'model-router', name: 'router', options: undefined },
+        { type: 'spy', name: 'g', options: { a: 1 } },
+      ],
+      models: { sentiment: [{ type: 'spy', name: 'spy', options: undefined }] },
+    });
   });
 
   it('names the instance and the field of a bad option', async () => {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ModelCatalog, ModelInfo, PluginHost } from '../plugins/sdk/types.js';
+import type { ConfiguredChains, ConfiguredPlugin, ModelCatalog, ModelInfo, PluginHost } from '../plugins/sdk/types.js';
 import { ConfigError, formatIssues, type LoadedConfig } from './config/load.js';
 import { clusterName, fallbackClusterName, type GatewayConfig, type PluginInstanceConfig } from './config/schema.js';
 import type { PluginInstance } from './pipeline/chain.js';
@@ -41,11 +41,21 @@ function buildCatalog(config: GatewayConfig): ModelCatalog {
   return { get: (name) => models.get(name), names: () => names };
 }
 
+function configuredChains(config: GatewayConfig): ConfiguredChains {
+  const list = (instances: readonly PluginInstanceConfig[]): readonly ConfiguredPlugin[] =>
+    Object.freeze(instances.map((i) => Object.freeze({ type: i.type, name: i.name ?? i.type, options: i.options })));
+  return Object.freeze({
+    global: list(config.plugins),
+    models: Object.freeze(Object.fromEntries(Object.entries(config.models).map(([name, m]) => [name, list(m.plugins)]))),
+  });
+}
+
 async function buildChain(
   instances: readonly PluginInstanceConfig[],
   where: string,
   registry: PluginRegistry,
-  host: Omit<PluginHost, 'name' | 'log'>,
+  host: Omit<PluginHost, 'name' | 'log' | 'modelChain'>,
+  modelChain: string | undefined,
   log: Logger,
   /** Every instance set up so far, so a later failure can close them all. */
   built: PluginInstance[],
@@ -65,7 +75,7 @@ async function buildChain(
     if (!parsed.success) throw new ConfigError(`invalid plugin options:\n${formatIssues(parsed.error.issues, `${label}.options`)}`);
     let hooks;
     try {
-      hooks = await def.setup(parsed.data, { ...host, name, log: log.child({ plugin: name }) });
+      hooks = await def.setup(parsed.data, { ...host, name, log: log.child({ plugin: name }), modelChain });
     } catch (err) {
       throw new ConfigError(`${label}: setup failed: ${(err as Error).message}`);
     }
@@ -86,13 +96,13 @@ async function buildChain(
 export async function buildRuntime(loaded: LoadedConfig, registry: PluginRegistry, log: Logger): Promise<Runtime> {
   const { config } = loaded;
   const catalog = buildCatalog(config);
-  const host = { models: catalog, configDir: dirname(loaded.path) };
+  const host = { models: catalog, configDir: dirname(loaded.path), chains: configuredChains(config) };
   const built: PluginInstance[] = [];
   const closeAll = async () => {
     await Promise.allSettled(built.map(async (p) => p.hooks.close?.()));
   };
   try {
-    const globalChain = await buildChain(config.plugins, 'plugins', registry, host, log, built);
+    const globalChain = await buildChain(config.plugins, 'plugins', registry, host, undefined, log, built);
     // Tracing runs first so its span covers the whole chain and upstreams see its traceparent.
     // The OpenTelemetry SDK is loaded only when tracing is on (it is ~10 MB of heap otherwise wasted).
     const tracing = config.tracing.otlp ? (await import('./tracing.js')).tracingInstance(config.tracing, log) : undefined;
@@ -102,7 +112,7 @@ export async function buildRuntime(loaded: LoadedConfig, registry: PluginRegistr
     }
     const modelChains = new Map<string, PluginInstance[]>();
     for (const [model, m] of Object.entries(config.models)) {
-      modelChains.set(model, await buildChain(m.plugins, `models.${model}.plugins`, registry, host, log, built));
+      modelChains.set(model, await buildChain(m.plugins, `models.${model}.plugins`, registry, host, model, log, built));
     }
     return {
       config,

@@ -296,6 +296,27 @@ export interface PluginHost {
   readonly models: ModelCatalog;
   /** Directory of the gateway config file, to resolve relative paths in options. */
   readonly configDir: string;
+  /** The model whose own chain this instance belongs to; undefined in the global chain. */
+  readonly modelChain: string | undefined;
+  /**
+   * Every plugin instance of this config, as written, for a plugin that works only with
+   * another one in the chain (e.g. token limits need `openai-usage`): check it at setup and
+   * refuse the config with a clear message rather than misbehave at run time.
+   */
+  readonly chains: ConfiguredChains;
+}
+
+/** One configured plugin instance: its type, its name (the type when none given), its options unparsed. */
+export interface ConfiguredPlugin {
+  readonly type: string;
+  readonly name: string;
+  readonly options: unknown;
+}
+
+export interface ConfiguredChains {
+  readonly global: readonly ConfiguredPlugin[];
+  /** Each model's own chain, which runs after the global one once the model is known. */
+  readonly models: Readonly<Record<string, readonly ConfiguredPlugin[]>>;
 }
 
 export interface PluginDef<O extends z.ZodType = z.ZodType> {
