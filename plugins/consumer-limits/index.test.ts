@@ -1,22 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { hashKey } from '../api-key-auth/keys.js';
 import { definePlugin, z } from '../sdk/index.js';
 import { createTestGateway, exampleModels, type TestGateway, type TestPlugin, type UpstreamResponse } from '../sdk/testing.js';
 import { createConsumerLimits } from './index.js';
+import { as, auth, manualClock } from './test-support.js';
 
 const v2 = { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: ['hi'] }] };
 const chat = { model: 'tinylm', messages: [{ role: 'user', content: 'hi' }] };
-const consumers = ['alice', 'bob', 'batch-1', 'vip'];
-const auth = { plugin: 'api-key-auth', options: { consumers: consumers.map((id) => ({ id, keys: [hashKey(`${id}-key`)] })), required: false } };
-const as = (id: string) => ({ 'x-api-key': `${id}-key` });
 const infer = (headers: Record<string, string> = {}) => ({ path: '/v2/models/sentiment/infer', headers, json: v2 });
 const chatReq = (headers: Record<string, string> = {}) => ({ path: '/v1/chat/completions', headers, json: chat });
-
-/** A clock the test moves by hand. */
-function manualClock() {
-  let t = 1_000;
-  return { now: () => t, advance: (ms: number) => (t += ms) };
-}
 
 /** A model answer the test releases when it wants: the request stays in flight until then. */
 function heldUpstream() {
@@ -309,6 +300,6 @@ describe('consumer-limits: placement', () => {
     const plugin = createConsumerLimits({ type: 'test/bad-options' });
     await expect(gateway({ plugin, options: { default: { requestsPerSecond: 1, requestsPerMinute: 60 } } })).rejects.toThrow(/not both/);
     await expect(gateway({ plugin, options: { default: { burst: 5 } } })).rejects.toThrow(/burst needs/);
-    await expect(gateway({ plugin, options: { default: { models: { tinylm: {} } } } })).rejects.toThrow(/set requestsPerSecond, requestsPerMinute or maxConcurrent/);
+    await expect(gateway({ plugin, options: { default: { models: { tinylm: {} } } } })).rejects.toThrow(/set requestsPerSecond, requestsPerMinute, maxConcurrent or a token budget/);
   });
 });

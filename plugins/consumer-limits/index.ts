@@ -1,10 +1,12 @@
 import { parseTarget } from '../model-router/paths.js';
+import type { TokenUsage } from '../openai-usage/index.js';
 import { definePlugin, type BaseContext, type PluginDef, type RequestVars, type Respond } from '../sdk/index.js';
 import { jsonObjectOrUndefined } from '../shared/json-body.js';
 import { CarryOver } from './carry-over.js';
-import { Options, Policies, type Policy } from './options.js';
+import { Options, Policies, type CountTokens, type Policy } from './options.js';
 import { rateHeaders, rejection } from './responses.js';
-import { KeyStore, type Admission, type Lease, type RateView, type Scope } from './store.js';
+import { KeyStore, type Admission, type Lease, type Scope, type Views } from './store.js';
+import { usageSourceProblem } from './usage-source.js';
 
 /** Who a request counts against: a consumer, or an anonymous key. */
 interface Caller {
@@ -18,7 +20,12 @@ interface Caller {
 
 /** Per-request state: waiting for the body to name the model, or admitted. */
 type Pending = { readonly deferred: Caller };
-type Admitted = { readonly lease: Lease; readonly view: RateView | undefined };
+type Admitted = {
+  readonly lease: Lease;
+  readonly views: Views;
+  /** Scopes with a token budget this request's usage is still to be charged to; cleared once charged. */
+  budgets: readonly Scope[] | undefined;
+};
 type Refused = Admission & { ok: false };
 
 export interface ConsumerLimitsFactoryOptions {
@@ -40,10 +47,12 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
 
   return definePlugin({
     type: factory.type ?? 'consumer-limits',
-    description: 'Per-consumer (and per-model) request rates and concurrency; 429 in the client protocol beyond them',
+    description: 'Per-consumer (and per-model) request rates, concurrency and token budgets; 429 in the client protocol beyond them',
     options: Options,
     setup(options, host) {
       const policies = new Policies(options);
+      const problem = policies.tokenBudgets ? usageSourceProblem(host) : undefined;
+      if (problem !== undefined) throw new Error(problem);
       const claim = carried.claim(host.name, host.models, () => new KeyStore(options.maxKeys));
       const store = claim.value;
       store.maxKeys = options.maxKeys;
@@ -75,38 +84,64 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
       const refuse = (ctx: BaseContext, who: Caller, model: string | undefined, scopes: readonly Scope[], result: Refused): Respond => {
         const onModel = result.scope === 1 || !who.policy.own ? model : undefined;
         const retryAfterMs = result.retryAfterMs === undefined ? undefined : Math.ceil(result.retryAfterMs);
-        ctx.log.info(
-          { consumer: who.consumer, model: onModel, limit: result.reason, retryAfterMs },
-          result.reason === 'rate' ? 'request over its rate limit' : 'request over its concurrency limit',
-        );
+        ctx.log.info({ consumer: who.consumer, model: onModel, limit: result.reason, retryAfterMs }, REFUSED[result.reason]);
         const limit = (scopes[result.scope] as Scope).limit;
-        return rejection(ctx, { who: who.label, model: onModel, reason: result.reason, limit, retryAfterMs: result.retryAfterMs, view: result.view });
+        return rejection(ctx, {
+          who: who.label,
+          model: onModel,
+          reason: result.reason,
+          limit,
+          retryAfterMs: result.retryAfterMs,
+          views: result.views,
+          counted: options.countTokens,
+        });
       };
 
-      /** Remembers the admission for the request's later hooks (headers, release). */
-      const keep = (ctx: BaseContext, lease: Lease, view: RateView | undefined): undefined => {
-        requests.set(ctx.vars, { lease, view });
+      /** Remembers the admission for the request's later hooks (headers, release, charge). */
+      const keep = (ctx: BaseContext, scopes: readonly Scope[], lease: Lease, views: Views): undefined => {
+        const budgets = spendsTokens(ctx) ? scopes.filter((s) => s.limit.tokens !== undefined) : [];
+        requests.set(ctx.vars, { lease, views, budgets: budgets.length > 0 ? budgets : undefined });
         return undefined;
+      };
+
+      /**
+       * Charges the answer's token usage to its budgets, once, as soon as it is known: before
+       * the last bytes of the answer leave, so a client that waits for each answer finds its
+       * charge there; else in `end`.
+       */
+      const charge = (ctx: BaseContext): void => {
+        const state = requests.get(ctx.vars);
+        if (state === undefined || !('lease' in state) || state.budgets === undefined || ctx.vars.usage === undefined) return;
+        const amount = counted(ctx.vars.usage, options.countTokens);
+        if (amount > 0) store.charge(state.budgets, amount, now());
+        state.budgets = undefined;
       };
 
       const admit = (ctx: BaseContext, who: Caller, model: string | undefined): Respond | undefined | Promise<Respond | undefined> => {
         const scopes = scopesOf(who, model);
         if (scopes.length === 0) return undefined;
-        const result = store.admit(scopes, now());
-        if (result.ok) return keep(ctx, result.lease, result.view);
+        const result = store.admit(scopes, now(), spendsTokens(ctx));
+        if (result.ok) return keep(ctx, scopes, result.lease, result.views);
         if (result.reason === 'rate' || options.waitForSlotMs === 0) return refuse(ctx, who, model, scopes, result);
         return (async () => {
           await store.waitForSlot(result.key, options.waitForSlotMs, ctx.signal);
           // The request ended while it waited (client gone, hook timed out): its end hook has run,
           // so a slot taken now would never be given back.
           if (ctx.signal.aborted) return undefined;
-          const again = store.admit(scopes, now());
-          return again.ok ? keep(ctx, again.lease, again.view) : refuse(ctx, who, model, scopes, again);
+          const again = store.admit(scopes, now(), spendsTokens(ctx));
+          return again.ok ? keep(ctx, scopes, again.lease, again.views) : refuse(ctx, who, model, scopes, again);
         })();
       };
 
       return {
-        needs: { requestBody: (_request, _route, vars) => isPending(requests.get(vars)) },
+        needs: {
+          requestBody: (_request, _route, vars) => isPending(requests.get(vars)),
+          // Only to charge tokens: openai-usage reads the same body, so this adds no round trip.
+          responseBody: (response, _request, vars) => {
+            const state = requests.get(vars);
+            return response.status === 200 && state !== undefined && 'lease' in state && state.budgets !== undefined;
+          },
+        },
 
         requestHeaders(ctx) {
           const who = caller(ctx);
@@ -139,13 +174,23 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
           // A whole answer is done with the model. Releasing now, before the client can see it,
           // means its next request finds the slot free; a stream holds its slot until it ends.
           if (!ctx.response.streaming) store.release(state.lease);
-          if (state.view === undefined) return;
-          for (const [name, value] of Object.entries(rateHeaders(state.view))) ctx.headers.set(name, value);
+          for (const [name, value] of Object.entries(rateHeaders(state.views))) ctx.headers.set(name, value);
+        },
+
+        // A whole answer: its one chunk comes after every responseBody hook, so after openai-usage read it.
+        responseChunk(ctx) {
+          if (ctx.endOfStream && !ctx.response.streaming) charge(ctx);
+        },
+
+        // A stream: its usage chunk comes before `[DONE]`.
+        responseEvent(ctx) {
+          if (ctx.done) charge(ctx);
         },
 
         end(ctx) {
           const state = requests.get(ctx.vars);
           if (state === undefined) return;
+          charge(ctx); // a stream cut after its usage chunk, or one without [DONE]
           requests.delete(ctx.vars);
           if ('lease' in state) store.release(state.lease);
         },
@@ -158,6 +203,21 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
   });
 }
 
+const REFUSED = {
+  rate: 'request over its rate limit',
+  concurrency: 'request over its concurrency limit',
+  tokens: 'request over its token limit',
+} as const;
+
+/** Only OpenAI answers report token usage: budgets neither refuse nor charge other protocols. */
+function spendsTokens(ctx: BaseContext): boolean {
+  return ctx.request.protocol === 'openai';
+}
+
+function counted(usage: TokenUsage, which: CountTokens): number {
+  return which === 'prompt' ? usage.prompt : which === 'completion' ? usage.completion : usage.prompt + usage.completion;
+}
+
 function isPending(state: Pending | Admitted | undefined): state is Pending {
   return state !== undefined && 'deferred' in state;
 }
@@ -167,7 +227,7 @@ function misplaced(): Error {
 }
 
 /**
- * Per-consumer request rates (token buckets) and concurrency, per ext-proc process. Place it
- * after the auth plugins and model-router. See README.md.
+ * Per-consumer request rates (token buckets), concurrency and OpenAI token budgets, per
+ * ext-proc process. Place it after the auth plugins and model-router. See README.md.
  */
 export default createConsumerLimits();

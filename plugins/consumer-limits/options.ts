@@ -16,9 +16,33 @@ const limitFields = {
   burst: z.number().int().min(1).max(1e7).optional(),
   /** Requests of this key in flight at once (admitted, not yet ended). */
   maxConcurrent: z.number().int().min(1).max(1e6).optional(),
+  /**
+   * A budget of OpenAI tokens (as `openai-usage` reads them from the answers), refilled at this
+   * many per minute, hour or day (one of the three); it holds one period's worth at most.
+   */
+  tokensPerMinute: z.number().int().min(1).max(1e12).optional(),
+  tokensPerHour: z.number().int().min(1).max(1e12).optional(),
+  tokensPerDay: z.number().int().min(1).max(1e12).optional(),
 };
 
-type LimitFields = { requestsPerSecond?: number; requestsPerMinute?: number; burst?: number; maxConcurrent?: number };
+type LimitFields = {
+  requestsPerSecond?: number;
+  requestsPerMinute?: number;
+  burst?: number;
+  maxConcurrent?: number;
+  tokensPerMinute?: number;
+  tokensPerHour?: number;
+  tokensPerDay?: number;
+};
+
+const TOKEN_UNITS = { tokensPerMinute: 'minute', tokensPerHour: 'hour', tokensPerDay: 'day' } as const;
+type TokenUnit = (typeof TOKEN_UNITS)[keyof typeof TOKEN_UNITS];
+const UNIT_MS: Record<TokenUnit, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+/** The token field an entry sets, if any. */
+function tokenField(l: LimitFields): keyof typeof TOKEN_UNITS | undefined {
+  return (Object.keys(TOKEN_UNITS) as (keyof typeof TOKEN_UNITS)[]).find((k) => l[k] !== undefined);
+}
 
 function checkRate(l: LimitFields, ctx: z.RefinementCtx): void {
   if (l.requestsPerSecond !== undefined && l.requestsPerMinute !== undefined) {
@@ -27,14 +51,18 @@ function checkRate(l: LimitFields, ctx: z.RefinementCtx): void {
   if (l.burst !== undefined && l.requestsPerSecond === undefined && l.requestsPerMinute === undefined) {
     ctx.addIssue({ code: 'custom', path: ['burst'], message: 'burst needs requestsPerSecond or requestsPerMinute' });
   }
+  const tokens = (Object.keys(TOKEN_UNITS) as (keyof typeof TOKEN_UNITS)[]).filter((k) => l[k] !== undefined);
+  if (tokens.length > 1) {
+    ctx.addIssue({ code: 'custom', path: [tokens[1] as string], message: 'set one of tokensPerMinute, tokensPerHour, tokensPerDay' });
+  }
 }
 
 const ModelLimit = z
   .object(limitFields)
   .strict()
   .superRefine(checkRate)
-  .refine((l) => l.requestsPerSecond !== undefined || l.requestsPerMinute !== undefined || l.maxConcurrent !== undefined, {
-    message: 'set requestsPerSecond, requestsPerMinute or maxConcurrent',
+  .refine((l) => compileLimit(l) !== undefined, {
+    message: 'set requestsPerSecond, requestsPerMinute, maxConcurrent or a token budget (tokensPerMinute, tokensPerHour, tokensPerDay)',
   });
 
 /** The limits of one consumer (or of the default, or of anonymous requests). `{}` means unlimited. */
@@ -75,18 +103,27 @@ export const Options = z
      * Keep it below the instance's `timeoutMs` (200 ms by default); 0 refuses at once.
      */
     waitForSlotMs: z.number().int().min(0).max(1_000).default(50),
+    /**
+     * What a token budget is charged per answer: prompt + completion tokens (`total`), or only
+     * one of the two (completion tokens usually cost more and take the model longer).
+     */
+    countTokens: z.enum(['total', 'prompt', 'completion']).default('total'),
     /** Keys (consumer, consumer+model, anonymous client) kept at most; idle ones go first. */
     maxKeys: z.number().int().min(100).max(10_000_000).default(100_000),
   })
   .strict();
 
 export type ConsumerLimitsOptions = z.output<typeof Options>;
+export type CountTokens = ConsumerLimitsOptions['countTokens'];
 type EntryOptions = z.output<typeof Entry>;
 
-/** A limit ready to apply: rate in tokens per millisecond, and the config's words for messages. */
+/** A limit ready to apply: rates per millisecond, and the config's words for messages. */
 export interface Limit {
+  /** Requests: a bucket of `burst` request tokens. */
   readonly rate?: { readonly perMs: number; readonly burst: number; readonly amount: number; readonly unit: 'second' | 'minute' };
   readonly maxConcurrent?: number;
+  /** OpenAI tokens: a budget of `amount` (one period's worth), charged after each answer. */
+  readonly tokens?: { readonly perMs: number; readonly amount: number; readonly unit: TokenUnit };
 }
 
 function compileLimit(l: LimitFields): Limit | undefined {
@@ -96,8 +133,10 @@ function compileLimit(l: LimitFields): Limit | undefined {
     amount === undefined
       ? undefined
       : { perMs: amount / (unit === 'second' ? 1_000 : 60_000), burst: l.burst ?? Math.max(1, Math.ceil(amount)), amount, unit };
-  if (rate === undefined && l.maxConcurrent === undefined) return undefined;
-  return { ...(rate && { rate }), ...(l.maxConcurrent !== undefined && { maxConcurrent: l.maxConcurrent }) };
+  const field = tokenField(l);
+  const tokens = field === undefined ? undefined : { perMs: (l[field] as number) / UNIT_MS[TOKEN_UNITS[field]], amount: l[field] as number, unit: TOKEN_UNITS[field] };
+  if (rate === undefined && l.maxConcurrent === undefined && tokens === undefined) return undefined;
+  return { ...(rate && { rate }), ...(l.maxConcurrent !== undefined && { maxConcurrent: l.maxConcurrent }), ...(tokens && { tokens }) };
 }
 
 /** Exact names first, then globs in config order; undefined when nothing matches. */
@@ -144,11 +183,15 @@ export class Policies {
   private readonly consumers: Matcher<Policy>;
   private readonly fallback: Policy;
   readonly anonymous: Policy;
+  /** Some entry or per-model limit has a token budget (which needs `openai-usage` in the chain). */
+  readonly tokenBudgets: boolean;
 
   constructor(options: ConsumerLimitsOptions) {
     this.consumers = new Matcher(Object.entries(options.consumers).map(([p, e]) => [p, compileEntry(e)] as [string, Policy]));
     this.fallback = compileEntry(options.default);
     this.anonymous = options.anonymous ? compileEntry(options.anonymous) : this.fallback;
+    const entries = [options.default, options.anonymous, ...Object.values(options.consumers)];
+    this.tokenBudgets = entries.some((e) => e !== undefined && [e, ...Object.values(e.models)].some((l) => tokenField(l) !== undefined));
   }
 
   forConsumer(id: string): Policy {

@@ -1,6 +1,6 @@
 import type { BaseContext, Respond } from '../sdk/index.js';
-import type { Limit } from './options.js';
-import type { RateView } from './store.js';
+import type { CountTokens, Limit } from './options.js';
+import type { RateView, Views } from './store.js';
 
 /** Go-style duration as OpenAI sends it in `x-ratelimit-reset-requests`: `120ms`, `1.5s`, `6m0s`. */
 export function formatDuration(ms: number): string {
@@ -14,13 +14,19 @@ export function formatDuration(ms: number): string {
   return `${s}s`;
 }
 
-/** OpenAI's request-rate headers, which its SDKs and many clients read. */
-export function rateHeaders(view: RateView): Record<string, string> {
-  return {
-    'x-ratelimit-limit-requests': String(view.limit),
-    'x-ratelimit-remaining-requests': String(view.remaining),
-    'x-ratelimit-reset-requests': formatDuration(view.resetMs),
-  };
+function setHeaders(headers: Record<string, string>, kind: 'requests' | 'tokens', view: RateView | undefined): void {
+  if (view === undefined) return;
+  headers[`x-ratelimit-limit-${kind}`] = String(view.limit);
+  headers[`x-ratelimit-remaining-${kind}`] = String(view.remaining);
+  headers[`x-ratelimit-reset-${kind}`] = formatDuration(view.resetMs);
+}
+
+/** OpenAI's rate-limit headers (`x-ratelimit-*-requests`, `x-ratelimit-*-tokens`), which its SDKs and many clients read. */
+export function rateHeaders(views: Views): Record<string, string> {
+  const headers: Record<string, string> = {};
+  setHeaders(headers, 'requests', views.requests);
+  setHeaders(headers, 'tokens', views.tokens);
+  return headers;
 }
 
 function describeRate(rate: NonNullable<Limit['rate']>): string {
@@ -28,30 +34,43 @@ function describeRate(rate: NonNullable<Limit['rate']>): string {
   return rate.burst === rate.amount ? per : `${per}, burst ${rate.burst}`;
 }
 
+function describeTokens(tokens: NonNullable<Limit['tokens']>, counted: CountTokens): string {
+  const what = counted === 'total' ? 'tokens' : `${counted} tokens`;
+  return `${tokens.amount} ${what} per ${tokens.unit}`;
+}
+
 export interface Rejection {
   /** `consumer 'demo'` or `unauthenticated requests`. */
   who: string;
   /** Set when the limit is the one of this model. */
   model: string | undefined;
-  reason: 'rate' | 'concurrency';
+  reason: 'rate' | 'concurrency' | 'tokens';
   limit: Limit;
   retryAfterMs: number | undefined;
-  view: RateView | undefined;
+  views: Views;
+  /** Which tokens a budget counts (for the message). */
+  counted: CountTokens;
 }
 
 /**
  * The 429 in the client's protocol (OpenAI `rate_limit_error`, V2/TF Serving `{"error"}`).
+ * A spent token budget answers like a request rate, with its own code and the wait until the
+ * budget is above zero again.
  * `Retry-After` is whole seconds, rounded up so a client that obeys it finds a token;
  * `retry-after-ms` is the precise wait, which the OpenAI SDKs prefer.
  */
 export function rejection(ctx: BaseContext, r: Rejection): Respond {
   const where = r.model === undefined ? r.who : `${r.who} on model '${r.model}'`;
-  const headers: Record<string, string> = r.view ? rateHeaders(r.view) : {};
-  if (r.reason === 'rate') {
+  const headers = rateHeaders(r.views);
+  if (r.reason === 'rate' || r.reason === 'tokens') {
     const waitMs = Math.max(1, Math.ceil(r.retryAfterMs ?? 1_000));
     const seconds = Math.ceil(waitMs / 1_000);
     headers['retry-after'] = String(seconds);
     headers['retry-after-ms'] = String(waitMs);
+    if (r.reason === 'tokens') {
+      const tokens = r.limit.tokens as NonNullable<Limit['tokens']>;
+      return ctx.fail(429, `Token limit reached for ${where} (${describeTokens(tokens, r.counted)}); retry in ${seconds} s`, { code: 'token_rate_limit_exceeded', headers });
+    }
     const rate = r.limit.rate as NonNullable<Limit['rate']>;
     return ctx.fail(429, `Rate limit reached for ${where} (${describeRate(rate)}); retry in ${seconds} s`, { code: 'rate_limit_exceeded', headers });
   }

@@ -2,13 +2,15 @@ import type { Limit } from './options.js';
 
 /** What one key (a consumer, a consumer on a model, an anonymous client) has used. */
 interface KeyState {
-  /** Tokens in the bucket as of `at`. */
-  tokens: number;
+  /** Request tokens in the bucket as of `at`; undefined while the key had no request rate (a full bucket). */
+  tokens: number | undefined;
+  /** OpenAI tokens left in the budget as of `at`, below 0 after big answers; undefined: a full budget. */
+  budget: number | undefined;
   /** Clock time (ms) of the last refill. */
   at: number;
   /** Requests of this key admitted and not yet ended. */
   inflight: number;
-  /** When the bucket is full again: from then on, with nothing in flight, the state equals a new one. */
+  /** When the bucket and the budget are full again: from then on, with nothing in flight, the state equals a new one. */
   fullAt: number;
 }
 
@@ -18,13 +20,19 @@ export interface Scope {
   readonly limit: Limit;
 }
 
-/** The bucket of the first rate-limited scope, as OpenAI's `x-ratelimit-*-requests` headers describe it. */
+/** A bucket as OpenAI's `x-ratelimit-*` headers describe it. */
 export interface RateView {
-  /** Bucket size: requests allowed before the limit bites. */
+  /** Bucket size: requests (or tokens) allowed before the limit bites. */
   readonly limit: number;
   readonly remaining: number;
   /** Milliseconds until the bucket is full again. */
   readonly resetMs: number;
+}
+
+/** The first scope's request bucket and the first scope's token budget that apply, if any. */
+export interface Views {
+  readonly requests: RateView | undefined;
+  readonly tokens: RateView | undefined;
 }
 
 /** Taken by an admitted request; give it back with `release` when the request ends. */
@@ -34,17 +42,17 @@ export interface Lease {
 }
 
 export type Admission =
-  | { readonly ok: true; readonly lease: Lease; readonly view: RateView | undefined }
+  | { readonly ok: true; readonly lease: Lease; readonly views: Views }
   | {
       readonly ok: false;
-      readonly reason: 'rate' | 'concurrency';
+      readonly reason: 'rate' | 'concurrency' | 'tokens';
       /** Index of the scope that refused. */
       readonly scope: number;
       /** Its key. */
       readonly key: string;
-      /** For `rate`: when the refusing bucket has a whole token again. */
+      /** For `rate` and `tokens`: when the refusing bucket has a whole token again. */
       readonly retryAfterMs: number | undefined;
-      readonly view: RateView | undefined;
+      readonly views: Views;
     };
 
 /** Entries looked at per admission to find idle ones: more than one admission can add (two scopes). */
@@ -70,29 +78,48 @@ export class KeyStore {
 
   /**
    * Admits a request against every scope, or none: a request refused by one scope takes
-   * nothing from the others. Synchronous, so no other request interleaves.
+   * nothing from the others. Token budgets are checked only when `tokens` is set (requests
+   * that can spend tokens): they are charged later, with `charge`. Synchronous, so no other
+   * request interleaves.
    */
-  admit(scopes: readonly Scope[], now: number): Admission {
+  admit(scopes: readonly Scope[], now: number, tokens = false): Admission {
     this.sweep(now);
     const states = scopes.map((s) => this.refilled(s, now));
+    const views = () => viewsOf(scopes, states, tokens);
     for (const [i, scope] of scopes.entries()) {
       const state = states[i] as KeyState;
-      const { maxConcurrent, rate } = scope.limit;
+      const { maxConcurrent, rate, tokens: budget } = scope.limit;
       if (maxConcurrent !== undefined && state.inflight >= maxConcurrent) {
-        return { ok: false, reason: 'concurrency', scope: i, key: scope.key, retryAfterMs: undefined, view: view(scopes, states) };
+        return { ok: false, reason: 'concurrency', scope: i, key: scope.key, retryAfterMs: undefined, views: views() };
       }
-      if (rate && state.tokens < 1) {
-        return { ok: false, reason: 'rate', scope: i, key: scope.key, retryAfterMs: (1 - state.tokens) / rate.perMs, view: view(scopes, states) };
+      if (rate && (state.tokens as number) < 1) {
+        return { ok: false, reason: 'rate', scope: i, key: scope.key, retryAfterMs: (1 - (state.tokens as number)) / rate.perMs, views: views() };
+      }
+      if (tokens && budget && (state.budget as number) < 1) {
+        return { ok: false, reason: 'tokens', scope: i, key: scope.key, retryAfterMs: (1 - (state.budget as number)) / budget.perMs, views: views() };
       }
     }
     for (const [i, scope] of scopes.entries()) {
       const state = states[i] as KeyState;
-      const rate = scope.limit.rate;
-      if (rate) state.tokens -= 1;
+      if (scope.limit.rate) state.tokens = (state.tokens as number) - 1;
       state.inflight += 1;
-      state.fullAt = rate ? now + (rate.burst - state.tokens) / rate.perMs : now;
+      state.fullAt = fullAt(state, scope.limit, now);
     }
-    return { ok: true, lease: { states, released: false }, view: view(scopes, states) };
+    return { ok: true, lease: { states, released: false }, views: views() };
+  }
+
+  /**
+   * Takes `amount` tokens from the budget of every scope that has one, below zero if need be:
+   * an answer's tokens are known only once it is done. By key, not by the admission's states:
+   * a key idle since its answer's headers may have been swept (and starts full again).
+   */
+  charge(scopes: readonly Scope[], amount: number, now: number): void {
+    for (const scope of scopes) {
+      if (!scope.limit.tokens) continue;
+      const state = this.refilled(scope, now);
+      state.budget = (state.budget as number) - amount;
+      state.fullAt = fullAt(state, scope.limit, now);
+    }
   }
 
   /** Idempotent. The states stay valid after a config reload: the lease holds them, not their keys. */
@@ -138,19 +165,22 @@ export class KeyStore {
     return this.states.get(key)?.inflight ?? 0;
   }
 
-  /** The key's state with the tokens earned since its last use; a new key starts with a full bucket. */
+  /**
+   * The key's state with the tokens earned since its last use. A new key starts with a full
+   * bucket and budget; so does a limit a reload added to a key that had none.
+   */
   private refilled(scope: Scope, now: number): KeyState {
-    const rate = scope.limit.rate;
+    const { rate, tokens } = scope.limit;
     let state = this.states.get(scope.key);
     if (!state) {
-      state = { tokens: rate?.burst ?? 0, at: now, inflight: 0, fullAt: now };
+      state = { tokens: rate?.burst, budget: tokens?.amount, at: now, inflight: 0, fullAt: now };
       this.states.set(scope.key, state);
       return state;
     }
-    if (rate) {
-      // The burst may have shrunk in a reload: never hold more than the current bucket size.
-      state.tokens = Math.min(rate.burst, state.tokens + Math.max(0, now - state.at) * rate.perMs);
-    }
+    const elapsed = Math.max(0, now - state.at);
+    // The bucket may have shrunk in a reload: never hold more than the current size.
+    if (rate) state.tokens = Math.min(rate.burst, (state.tokens ?? rate.burst) + elapsed * rate.perMs);
+    if (tokens) state.budget = Math.min(tokens.amount, (state.budget ?? tokens.amount) + elapsed * tokens.perMs);
     state.at = now;
     return state;
   }
@@ -176,10 +206,25 @@ export class KeyStore {
   }
 }
 
-function view(scopes: readonly Scope[], states: readonly KeyState[]): RateView | undefined {
-  const i = scopes.findIndex((s) => s.limit.rate !== undefined);
-  if (i === -1) return undefined;
-  const rate = (scopes[i] as Scope).limit.rate as NonNullable<Limit['rate']>;
-  const tokens = (states[i] as KeyState).tokens;
-  return { limit: rate.burst, remaining: Math.max(0, Math.floor(tokens)), resetMs: Math.max(0, (rate.burst - tokens) / rate.perMs) };
+/** When both the request bucket and the token budget of `limit` are full again. */
+function fullAt(state: KeyState, limit: Limit, now: number): number {
+  const { rate, tokens } = limit;
+  const bucket = rate ? (rate.burst - (state.tokens ?? rate.burst)) / rate.perMs : 0;
+  const budget = tokens ? (tokens.amount - (state.budget ?? tokens.amount)) / tokens.perMs : 0;
+  return now + Math.max(0, bucket, budget);
+}
+
+function rateView(size: number, left: number, perMs: number): RateView {
+  return { limit: size, remaining: Math.max(0, Math.floor(left)), resetMs: Math.max(0, (size - left) / perMs) };
+}
+
+function viewsOf(scopes: readonly Scope[], states: readonly KeyState[], tokens: boolean): Views {
+  const r = scopes.findIndex((s) => s.limit.rate !== undefined);
+  const t = tokens ? scopes.findIndex((s) => s.limit.tokens !== undefined) : -1;
+  const rate = scopes[r]?.limit.rate;
+  const budget = scopes[t]?.limit.tokens;
+  return {
+    requests: rate && rateView(rate.burst, (states[r] as KeyState).tokens ?? rate.burst, rate.perMs),
+    tokens: budget && rateView(budget.amount, (states[t] as KeyState).budget ?? budget.amount, budget.perMs),
+  };
 }
