@@ -1,6 +1,7 @@
 // Per-consumer limits through the real Envoy: a burst beyond the rate gets 429 in each client
 // protocol with Retry-After, other consumers go on, the rejection is counted and logged; a
-// concurrency limit refuses the extra request while slow ones run and admits again after.
+// concurrency limit refuses the extra request while slow ones run and admits again after; a
+// token budget is charged each answer's usage and refuses once spent.
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { hashKey } from '../../plugins/api-key-auth/keys.js';
@@ -8,7 +9,7 @@ import { baseConfig, demoStats, extProcLog, postJson, useStack } from '../harnes
 import { eventually, setFault } from '../harness/faults.js';
 import { currentConfig, reloads } from '../harness/traffic.js';
 
-const consumers = ['rate-openai', 'rate-v2', 'rate-tf', 'rate-sdk', 'rate-reload', 'other', 'slowpoke', 'streamer'];
+const consumers = ['rate-openai', 'rate-v2', 'rate-tf', 'rate-sdk', 'rate-reload', 'other', 'slowpoke', 'streamer', 'budget-a', 'budget-b'];
 const stack = useStack(
   baseConfig({
     plugins: [
@@ -19,9 +20,11 @@ const stack = useStack(
         name: 'limits',
         options: {
           // 3 requests, then one every 20 s: nothing refills while this file runs.
-          consumers: { 'rate-*': { requestsPerMinute: 3 }, slowpoke: { maxConcurrent: 2 }, streamer: { maxConcurrent: 1 } },
+          // 20 tokens, then one every 3 s: a few short completions spend it.
+          consumers: { 'rate-*': { requestsPerMinute: 3 }, slowpoke: { maxConcurrent: 2 }, streamer: { maxConcurrent: 1 }, 'budget-*': { tokensPerMinute: 20 } },
         },
       },
+      { type: 'openai-usage', name: 'usage', options: { forceStreamUsage: true } },
     ],
   }),
 );
@@ -108,6 +111,96 @@ describe('rate limits per consumer', () => {
     const limited = err as InstanceType<typeof OpenAI.RateLimitError>;
     expect(limited).toMatchObject({ status: 429, code: 'rate_limit_exceeded', type: 'rate_limit_error' });
     expect(limited.headers?.get('retry-after-ms')).toMatch(/^\d+$/);
+  });
+});
+
+describe('token budgets per consumer', () => {
+  const BUDGET = 20;
+  /** The remaining-tokens header, which may be one ahead of `expected` if 3 s passed (one token refilled). */
+  const expectRemaining = (res: Response, expected: number) => {
+    const remaining = Number(res.headers.get('x-ratelimit-remaining-tokens'));
+    expect(remaining).toBeGreaterThanOrEqual(Math.max(0, expected));
+    expect(remaining).toBeLessThanOrEqual(Math.max(0, expected) + 1);
+  };
+
+  it('charges each completion its usage, then answers 429 in the OpenAI shape; the model sees nothing after it, other consumers go on', async () => {
+    const url = `${stack().url}/v1/chat/completions`;
+    const before = await limitRejections();
+    let left = BUDGET;
+    let refused: { res: Response; body: unknown } | undefined;
+    for (let i = 0; i < 10 && refused === undefined; i++) {
+      const res = await postJson(url, chat, key('budget-a'));
+      const body = (await res.json()) as { usage: { total_tokens: number } };
+      if (res.status === 429) {
+        refused = { res, body };
+        break;
+      }
+      expect(res.status).toBe(200);
+      // What was left when it was admitted: its own usage is charged once the answer is done.
+      expect(res.headers.get('x-ratelimit-limit-tokens')).toBe(String(BUDGET));
+      expectRemaining(res, left);
+      left -= body.usage.total_tokens;
+    }
+    // Admitted while a token was left, refused the first time none was.
+    expect(left).toBeLessThan(1);
+    expect(left).toBeGreaterThan(-BUDGET);
+    const { res, body } = refused as { res: Response; body: unknown };
+    expect(body).toEqual({
+      error: {
+        message: expect.stringMatching(/^Token limit reached for consumer 'budget-a' \(20 tokens per minute\); retry in \d+ s$/),
+        type: 'rate_limit_error',
+        param: null,
+        code: 'token_rate_limit_exceeded',
+      },
+    });
+    // 20 a minute is one token every 3 s: the budget is back above zero after (1 - left) of them.
+    const waitMs = Number(res.headers.get('retry-after-ms'));
+    expect(waitMs).toBeGreaterThan((1 - left - 1) * 3_000);
+    expect(waitMs).toBeLessThanOrEqual((1 - left) * 3_000);
+    expect(res.headers.get('retry-after')).toBe(String(Math.ceil(waitMs / 1_000)));
+    expect(res.headers.get('x-ratelimit-limit-tokens')).toBe('20');
+    expect(res.headers.get('x-ratelimit-remaining-tokens')).toBe('0');
+    expect(res.headers.get('x-ratelimit-reset-tokens')).toMatch(/^(1m)?[\d.]+s$/);
+
+    // The model server saw no refused request, from curl-like clients or from the OpenAI SDK.
+    const model = demo('tinylm@v1');
+    const seen = (await demoStats(model)).requests;
+    const client = new OpenAI({ baseURL: `${stack().url}/v1`, apiKey: 'budget-a-key', maxRetries: 0 });
+    const err = await client.chat.completions.create({ model: 'tinylm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    const limited = err as InstanceType<typeof OpenAI.RateLimitError>;
+    expect(limited).toMatchObject({ status: 429, code: 'token_rate_limit_exceeded', type: 'rate_limit_error' });
+    expect(limited.headers?.get('x-ratelimit-limit-tokens')).toBe('20');
+    expect((await demoStats(model)).requests).toBe(seen);
+    await eventually('both refusals in gateway_rejections_total{reason="limits"}', async () => (await limitRejections()) === before + 2, 5_000, 50);
+
+    // Another consumer with the same limits has its own budget.
+    const other = await postJson(url, chat, key('budget-b'));
+    expect(other.status).toBe(200);
+    expect(other.headers.get('x-ratelimit-remaining-tokens')).toBe('20');
+    await other.arrayBuffer();
+  });
+
+  it('charges a stream whose client did not ask for usage: openai-usage asks for it and hides it', async () => {
+    const client = new OpenAI({ baseURL: `${stack().url}/v1`, apiKey: 'budget-b-key', maxRetries: 0 });
+    const ask = { model: 'tinylm', messages: [{ role: 'user' as const, content: 'the rabbit' }], max_tokens: 4 };
+    const first = await client.chat.completions.create(ask).withResponse();
+    const used = first.data.usage?.total_tokens as number;
+    const left = Number(first.response.headers.get('x-ratelimit-remaining-tokens')) - used;
+
+    const stream = await client.chat.completions.create({ ...ask, stream: true });
+    let pieces = 0;
+    for await (const chunk of stream) {
+      expect(chunk.usage ?? undefined).toBeUndefined(); // the usage chunk never reaches this client
+      if (chunk.choices[0]?.delta.content) pieces++;
+    }
+    expect(pieces).toBeGreaterThan(0);
+    // tinylm counts the prompt in words ('the rabbit': 2) and sends one word per chunk.
+    const next = await client.chat.completions.create(ask).withResponse();
+    expectRemaining(next.response, left - 2 - pieces);
   });
 });
 
