@@ -122,7 +122,8 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
         if (scopes.length === 0) return undefined;
         const result = store.admit(scopes, now(), spendsTokens(ctx));
         if (result.ok) return keep(ctx, scopes, result.lease, result.views);
-        if (result.reason === 'rate' || options.waitForSlotMs === 0) return refuse(ctx, who, model, scopes, result);
+        // Only a concurrency limit frees up soon enough to wait for; a rate or budget refuses at once.
+        if (result.reason !== 'concurrency' || options.waitForSlotMs === 0) return refuse(ctx, who, model, scopes, result);
         return (async () => {
           await store.waitForSlot(result.key, options.waitForSlotMs, ctx.signal);
           // The request ended while it waited (client gone, hook timed out): its end hook has run,

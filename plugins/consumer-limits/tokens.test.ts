@@ -120,7 +120,9 @@ describe('consumer-limits: token budgets', () => {
     });
     const reached = () => new Promise<void>((r) => (atGate = r));
     const plugin = createConsumerLimits({ type: 'test/tokens-early' });
-    const gw = await gateway({ plugin, options: { default: { tokensPerMinute: 100 } } }, { after: [{ plugin: gate, timeoutMs: 5_000 }] });
+    // A long slot wait (beyond the hook's 200 ms timeout) would turn a wait into a 500: a spent
+    // budget must refuse at once, even with the consumer's stream still in flight.
+    const gw = await gateway({ plugin, options: { default: { tokensPerMinute: 100 }, waitForSlotMs: 1_000 } }, { after: [{ plugin: gate, timeoutMs: 5_000 }] });
 
     for (const [id, upstream] of [
       ['alice', answer(50, 60)],
