@@ -5,6 +5,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfigFile } from '../../ext-proc/config/load.js';
@@ -152,6 +153,26 @@ describe('docker-compose.yml', () => {
       expect(existsSync(join(REPO_ROOT, script)), script).toBe(true);
       expect(copied.some((c) => script === c || (c.endsWith('/') && script.startsWith(c))), `${script} is copied into the image`).toBe(true);
     }
+  });
+
+  it('the image holds every source file its entry scripts import, and their packages are runtime dependencies', async () => {
+    const copied = [...readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8').matchAll(/^COPY\s+(\S+)\s+\S+$/gm)].map((m) => m[1] as string);
+    const inImage = (file: string) => copied.some((c) => file === c || (c.endsWith('/') && file.startsWith(c)));
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const scripts = Object.values(services).flatMap((s) => (s.build !== undefined ? (s.command ?? []).filter((a) => a.endsWith('.ts')) : []));
+    // esbuild follows the imports the way Node will at run time; packages stay external.
+    const { metafile } = await build({ entryPoints: scripts, bundle: true, write: false, metafile: true, platform: 'node', format: 'esm', packages: 'external', outdir: 'out', absWorkingDir: REPO_ROOT, logLevel: 'silent' });
+    const local = Object.keys(metafile.inputs);
+    expect(local.length).toBeGreaterThan(20);
+    for (const file of local) expect(inImage(file), `${file} is copied into the image`).toBe(true);
+    const packages = new Set(
+      Object.values(metafile.outputs)
+        .flatMap((o) => o.imports)
+        .filter((i) => i.external && !i.path.startsWith('node:'))
+        .map((i) => (i.path.startsWith('@') ? i.path.split('/').slice(0, 2).join('/') : (i.path.split('/')[0] as string))),
+    );
+    expect(packages.size).toBeGreaterThan(3);
+    for (const name of packages) expect(Object.keys(pkg.dependencies), `${name} is installed by npm ci --omit=dev`).toContain(name);
   });
 
   it('publishes the listener, the admin and the ext-proc metrics ports', () => {
