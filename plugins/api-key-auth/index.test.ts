@@ -25,6 +25,42 @@ describe('KeyTable', () => {
   });
 });
 
+describe('api keys with an expiry', () => {
+  const soon = new Date(Date.now() + 365 * 86_400_000).toISOString();
+  const gone = '2020-01-01';
+  let gw: TestGateway;
+  afterAll(() => gw?.close());
+
+  it('accepts a key until it expires, then answers 401 expired_api_key; the other keys carry on', async () => {
+    gw = await createTestGateway({
+      plugins: [
+        {
+          plugin: 'api-key-auth',
+          options: { consumers: [{ id: 'team', keys: [{ hash: hashKey('old-key'), expires: gone }, { hash: hashKey('new-key'), expires: soon }, hashKey('forever-key')] }] },
+        },
+        'model-router',
+      ],
+      models: exampleModels,
+    });
+    // Configured expired keys are named (by consumer, never the key) when the config loads.
+    expect(gw.logs.find((l) => l.msg === 'api keys past their expiry are configured; they are refused')).toMatchObject({ consumers: ['team'], keys: 1 });
+    const old = await gw.request(infer({ authorization: 'Bearer old-key' }));
+    expect(old.status).toBe(401);
+    expect(old.json()).toEqual({ error: 'The API key has expired', code: 'expired_api_key' });
+    expect(old.headers['www-authenticate']).toContain('error="invalid_token"');
+    expect(old.upstream).toBeUndefined();
+    expect(old.logs.find((l) => l.msg === 'expired api key rejected')).toMatchObject({ consumer: 'team', expiredAt: '2020-01-01T00:00:00.000Z' });
+    expect(JSON.stringify(old.logs)).not.toContain('old-key');
+    for (const key of ['new-key', 'forever-key']) expect((await gw.request(infer({ 'x-api-key': key }))).status).toBe(200);
+  });
+
+  it('refuses an expiry that is not an ISO date, naming the field', async () => {
+    await expect(
+      createTestGateway({ plugins: [{ plugin: 'api-key-auth', options: { consumers: [{ id: 'team', keys: [{ hash: hashKey('k'), expires: 'next tuesday' }] }] } }] }),
+    ).rejects.toThrow(/options\.consumers\[0\]\.keys\[0\]\.expires: expires must be an ISO 8601 date/);
+  });
+});
+
 describe('api-key-auth', () => {
   let gw: TestGateway;
   const open = async (options: Record<string, unknown> = {}) => {

@@ -5,6 +5,8 @@ import { KEY_HASH, KeyTable } from './keys.js';
 /** Longer "keys" are not keys; refusing them early keeps hashing cheap. */
 const MAX_KEY_LENGTH = 1024;
 
+const KeyHash = z.string().regex(KEY_HASH, 'store keys hashed: "sha256:<64 hex digits>" (see scripts/hash-key.ts)');
+
 const Options = z
   .object({
     consumers: z
@@ -12,8 +14,29 @@ const Options = z
         z
           .object({
             id: z.string().regex(CONSUMER_ID, 'consumer ids are letters, digits and . _ : @ / - (at most 128)'),
-            /** Hashes of this consumer's keys (`npm run hash-key`); several allow rotation. */
-            keys: z.array(z.string().regex(KEY_HASH, 'store keys hashed: "sha256:<64 hex digits>" (see scripts/hash-key.ts)')).min(1),
+            /**
+             * Hashes of this consumer's keys (`npm run hash-key`); several allow rotation. A key
+             * may carry an expiry: `{ hash, expires: 2027-01-31T00:00:00Z }`; after it, a 401.
+             */
+            keys: z
+              .array(
+                // A bare string is a hash without an expiry.
+                z.preprocess(
+                  (k) => (typeof k === 'string' ? { hash: k } : k),
+                  z
+                    .object({
+                      hash: KeyHash,
+                      /** ISO 8601: `2027-01-31T00:00:00Z`, or a date (`2027-01-31`, midnight UTC). */
+                      expires: z
+                        .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'expires must be an ISO 8601 date or date-time, e.g. 2027-01-31 or 2027-01-31T00:00:00Z' })
+                        .transform((d) => Date.parse(d))
+                        .optional(),
+                    })
+                    .strict()
+                    .transform(({ hash, expires }) => ({ hash, expiresAt: expires })),
+                ),
+              )
+              .min(1),
           })
           .strict(),
       )
@@ -34,7 +57,7 @@ const Options = z
     for (const [i, c] of o.consumers.entries()) {
       if (ids.has(c.id)) ctx.addIssue({ code: 'custom', path: ['consumers', i, 'id'], message: `duplicate consumer id "${c.id}"` });
       ids.add(c.id);
-      for (const [j, k] of c.keys.entries()) {
+      for (const [j, { hash: k }] of c.keys.entries()) {
         const owner = hashes.get(k);
         if (owner !== undefined) ctx.addIssue({ code: 'custom', path: ['consumers', i, 'keys', j], message: `key already belongs to "${owner}"` });
         hashes.set(k, c.id);
@@ -53,6 +76,8 @@ export default definePlugin({
   setup(options, host) {
     const table = new KeyTable(options.consumers);
     host.log.info({ consumers: options.consumers.length, keys: table.size }, 'api keys loaded');
+    const expired = table.expired(Date.now());
+    if (expired.length > 0) host.log.warn({ consumers: [...new Set(expired)], keys: expired.length }, 'api keys past their expiry are configured; they are refused');
 
     return {
       requestHeaders(ctx) {
@@ -71,11 +96,16 @@ export default definePlugin({
           }
           return unauthorized(ctx, 'missing_api_key', 'An API key is required: send "Authorization: Bearer <key>" or "x-api-key: <key>"');
         }
-        const consumer = key.length === 0 || key.length > MAX_KEY_LENGTH ? undefined : table.lookup(key);
-        if (consumer === undefined) {
+        const match = key.length === 0 || key.length > MAX_KEY_LENGTH ? undefined : table.match(key);
+        if (match === undefined) {
           ctx.log.info({ via: headerKey !== undefined ? 'x-api-key' : 'authorization' }, 'api key rejected');
           return unauthorized(ctx, 'invalid_api_key', 'Invalid API key', 'invalid_token');
         }
+        if (match.expiresAt !== undefined && match.expiresAt <= Date.now()) {
+          ctx.log.info({ consumer: match.consumer, expiredAt: new Date(match.expiresAt).toISOString() }, 'expired api key rejected');
+          return unauthorized(ctx, 'expired_api_key', 'The API key has expired', 'invalid_token');
+        }
+        const consumer = match.consumer;
         authenticate(ctx, consumer, options.forwardCredentials);
         ctx.log.debug({ consumer }, 'api key accepted');
       },

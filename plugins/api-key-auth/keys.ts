@@ -9,10 +9,23 @@ export function hashKey(key: string, algorithm: HashAlgorithm = 'sha256'): strin
   return `${algorithm}:${createHash(algorithm).update(key, 'utf8').digest('hex')}`;
 }
 
+/** A stored key: its hash, and optionally when it stops being accepted (epoch ms). */
+export interface StoredKey {
+  hash: string;
+  expiresAt?: number;
+}
+
 interface Entry {
   algorithm: HashAlgorithm;
   digest: Buffer;
   consumer: string;
+  expiresAt: number | undefined;
+}
+
+/** Who a presented key belongs to, and until when it is good. */
+export interface KeyMatch {
+  consumer: string;
+  expiresAt: number | undefined;
 }
 
 /**
@@ -23,11 +36,12 @@ interface Entry {
 export class KeyTable {
   private readonly entries: Entry[];
 
-  constructor(consumers: readonly { id: string; keys: readonly string[] }[]) {
+  constructor(consumers: readonly { id: string; keys: readonly (string | StoredKey)[] }[]) {
     this.entries = consumers.flatMap(({ id, keys }) =>
       keys.map((k) => {
-        const [algorithm, hex] = k.split(':') as [HashAlgorithm, string];
-        return { algorithm, digest: Buffer.from(hex, 'hex'), consumer: id };
+        const { hash, expiresAt } = typeof k === 'string' ? { hash: k, expiresAt: undefined } : k;
+        const [algorithm, hex] = hash.split(':') as [HashAlgorithm, string];
+        return { algorithm, digest: Buffer.from(hex, 'hex'), consumer: id, expiresAt };
       }),
     );
   }
@@ -38,12 +52,22 @@ export class KeyTable {
 
   /** The consumer id the key belongs to, or undefined. */
   lookup(key: string): string | undefined {
+    return this.match(key)?.consumer;
+  }
+
+  /** The key's consumer and expiry, or undefined when no stored key matches. */
+  match(key: string): KeyMatch | undefined {
     const digests: Partial<Record<HashAlgorithm, Buffer>> = {};
-    let found: string | undefined;
+    let found: KeyMatch | undefined;
     for (const e of this.entries) {
       const presented = (digests[e.algorithm] ??= createHash(e.algorithm).update(key, 'utf8').digest());
-      if (timingSafeEqual(presented, e.digest) && found === undefined) found = e.consumer;
+      if (timingSafeEqual(presented, e.digest) && found === undefined) found = { consumer: e.consumer, expiresAt: e.expiresAt };
     }
     return found;
+  }
+
+  /** Keys past their expiry at `now`, by consumer: for a warning at load. */
+  expired(now: number): string[] {
+    return this.entries.filter((e) => e.expiresAt !== undefined && e.expiresAt <= now).map((e) => e.consumer);
   }
 }

@@ -40,6 +40,7 @@ const stack = useStack(
           consumers: [
             { id: 'team-a', keys: [hashKey('sk-alpha-7f3a')] },
             { id: 'team-b', keys: [hashKey('sk-bravo-91c2')] },
+            { id: 'team-c', keys: [{ hash: hashKey('sk-charlie-2019'), expires: '2020-01-01' }] },
           ],
         },
       },
@@ -156,6 +157,20 @@ describe('JWTs through Envoy (JWKS over HTTP)', () => {
     const res = await infer({ authorization: `Bearer ${await jwt({ key: rotated.privateKey as CryptoKey, kid: 'k2' })}` });
     expect(res.status).toBe(200);
     expect(jwksFetches).toBe(cached + 1);
+  });
+});
+
+describe('an expired API key through Envoy', () => {
+  it('gets a 401 expired_api_key in the client protocol, and no model server sees the request', async () => {
+    const before = await demoStats(demo('sentiment@v1'));
+    const res = await infer({ authorization: 'Bearer sk-charlie-2019' });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    expect(await res.json()).toEqual({ error: 'The API key has expired', code: 'expired_api_key' });
+    const chatRes = await postJson(`${stack().url}/v1/chat/completions`, chat, { 'x-api-key': 'sk-charlie-2019' });
+    expect(chatRes.status).toBe(401);
+    expect(await chatRes.json()).toMatchObject({ error: { code: 'expired_api_key', type: 'authentication_error' } });
+    expect((await demoStats(demo('sentiment@v1'))).requests).toBe(before.requests);
   });
 });
 
