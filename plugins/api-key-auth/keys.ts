@@ -61,7 +61,7 @@ export class KeyTable {
     let found: KeyMatch | undefined;
     for (const e of this.entries) {
       const presented = (digests[e.algorithm] ??= createHash(e.algorithm).update(key, 'utf8').digest());
-      if (timingSafeEqual(presented, e.digest) && found === undefined) found = { consumer: e.consumer, expiresAt: e.expiresAt };
+      if (timingSafeEqual(presented, e.digest) && found === undefined) found = e;
     }
     return found;
   }

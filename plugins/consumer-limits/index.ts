@@ -111,7 +111,7 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
        */
       const charge = (ctx: BaseContext): void => {
         const state = requests.get(ctx.vars);
-        if (state === undefined || !('lease' in state) || state.budgets === undefined || ctx.vars.usage === undefined) return;
+        if (!isAdmitted(state) || state.budgets === undefined || ctx.vars.usage === undefined) return;
         const amount = counted(ctx.vars.usage, options.countTokens);
         if (amount > 0) store.charge(state.budgets, amount, now());
         state.budgets = undefined;
@@ -140,7 +140,7 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
           // Only to charge tokens: openai-usage reads the same body, so this adds no round trip.
           responseBody: (response, _request, vars) => {
             const state = requests.get(vars);
-            return response.status === 200 && state !== undefined && 'lease' in state && state.budgets !== undefined;
+            return response.status === 200 && isAdmitted(state) && state.budgets !== undefined;
           },
         },
 
@@ -171,7 +171,7 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
         responseHeaders(ctx) {
           // Response headers reach the ext-proc on every request it saw: this adds no round trip.
           const state = requests.get(ctx.vars);
-          if (state === undefined || !('lease' in state)) return;
+          if (!isAdmitted(state)) return;
           // A whole answer is done with the model. Releasing now, before the client can see it,
           // means its next request finds the slot free; a stream holds its slot until it ends.
           if (!ctx.response.streaming) store.release(state.lease);
@@ -193,7 +193,7 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
           if (state === undefined) return;
           charge(ctx); // a stream cut after its usage chunk, or one without [DONE]
           requests.delete(ctx.vars);
-          if ('lease' in state) store.release(state.lease);
+          if (isAdmitted(state)) store.release(state.lease);
         },
 
         close() {
@@ -221,6 +221,10 @@ function counted(usage: TokenUsage, which: CountTokens): number {
 
 function isPending(state: Pending | Admitted | undefined): state is Pending {
   return state !== undefined && 'deferred' in state;
+}
+
+function isAdmitted(state: Pending | Admitted | undefined): state is Admitted {
+  return state !== undefined && 'lease' in state;
 }
 
 function misplaced(): Error {

@@ -5,10 +5,9 @@ import {
   checkJsonContentType,
   checkMethod,
   checkObjectBody,
-  describeIssue,
+  failFirstIssue,
   type BodyWording,
   plainForbiddenKey,
-  plainMessage,
 } from '../shared/contract.js';
 import { MetadataOptions } from '../shared/metadata.js';
 import { SignatureKey, signatureSource } from '../shared/signature.js';
@@ -70,10 +69,7 @@ export default definePlugin({
         if (!checked.ok) return checked.respond;
         const body = checked.body;
         const parsed = InferRequest.safeParse(body);
-        if (!parsed.success) {
-          const issue = describeIssue(parsed.error.issues[0] as z.core.$ZodIssue, body);
-          return ctx.fail(400, plainMessage(issue), { code: issue.code, param: issue.param });
-        }
+        if (!parsed.success) return failFirstIssue(ctx, parsed.error, body);
         const request = parsed.data;
         const names = new Set<string>();
         for (const [i, input] of request.inputs.entries()) {

@@ -154,3 +154,9 @@ export function plainForbiddenKey(path: string): string {
 export function plainMessage(report: IssueReport): string {
   return report.param ? `${report.param}: ${report.detail}` : `request body: ${report.detail}`;
 }
+
+/** A 400 naming the first issue of a failed parse, in the V2 / TF Serving wording. */
+export function failFirstIssue(ctx: BaseContext, error: z.ZodError, root: unknown): Respond {
+  const issue = describeIssue(error.issues[0] as z.core.$ZodIssue, root);
+  return ctx.fail(400, plainMessage(issue), { code: issue.code, param: issue.param });
+}

@@ -56,8 +56,8 @@ export default definePlugin({
       let changed = false;
       choices.forEach((choice: Choice, position) => {
         const index = typeof choice.index === 'number' ? choice.index : position;
-        const state = held.get(index) ?? { held: '', before: '' };
-        held.set(index, state);
+        let state = held.get(index);
+        if (state === undefined) held.set(index, (state = { held: '', before: '' }));
         // Chat streams carry text in delta.content, completions streams in text.
         const isChat = choice.delta !== undefined && typeof choice.text !== 'string';
         const piece = isChat ? choice.delta?.content : choice.text;

@@ -5,10 +5,9 @@ import {
   checkJsonContentType,
   checkMethod,
   checkObjectBody,
-  describeIssue,
+  failFirstIssue,
   type BodyWording,
   plainForbiddenKey,
-  plainMessage,
 } from '../shared/contract.js';
 import { MetadataOptions } from '../shared/metadata.js';
 import { SignatureKey, signatureSource } from '../shared/signature.js';
@@ -70,10 +69,7 @@ export default definePlugin({
         const body = checked.body;
         const schema = action === 'predict' ? PredictRequest : ExamplesRequest;
         const parsed = schema.safeParse(body);
-        if (!parsed.success) {
-          const issue = describeIssue(parsed.error.issues[0] as z.core.$ZodIssue, body);
-          return ctx.fail(400, plainMessage(issue), { code: issue.code, param: issue.param });
-        }
+        if (!parsed.success) return failFirstIssue(ctx, parsed.error, body);
         const model = ctx.route.model;
         const signature = action === 'predict' && model !== undefined ? signatures.get(model, ctx.route.version) : undefined;
         if (signature && model !== undefined) {
