@@ -11,6 +11,10 @@ import { envoyVersion, resolveEnvoyBin, REPO_ROOT } from '../envoy-bin.js';
 /** How often Envoy flushes its access logs (docker-compose.yml passes the same). */
 export const ENVOY_LOG_FLUSH_MS = 1000;
 import { freePort, httpOk, spawnChild, waitFor, type Child } from './processes.js';
+import { startRedis, type RedisHandle } from './redis.js';
+
+/** The environment variable through which the stack hands its redis-server's URL to the ext-procs (`redis.urlEnv`). */
+export const STACK_REDIS_URL_ENV = 'GATEWAY_REDIS_URL';
 
 export interface StackOptions {
   /** Gateway config file, or an object (tests build their own). */
@@ -32,6 +36,11 @@ export interface StackOptions {
    * CDS/RDS), so config edits that add or remove versions apply without restarting Envoy.
    */
   envoyXds?: boolean;
+  /**
+   * Start a redis-server (loopback, free port, no persistence) before the ext-procs, which
+   * find its URL in $GATEWAY_REDIS_URL (`consumer-limits` options: `redis: { urlEnv: GATEWAY_REDIS_URL }`).
+   */
+  redis?: boolean;
 }
 
 export interface ExtProcHandle {
@@ -53,6 +62,8 @@ export interface Stack {
   readonly demos: Map<string, { child: Child; url: string }[]>;
   readonly envoy: Child;
   readonly envoyVersion: string;
+  /** The stack's redis-server, when `redis` was asked for. */
+  readonly redis: RedisHandle | undefined;
   /** Rewrites the effective config file (and sends SIGHUP unless told not to). */
   writeConfig(config: GatewayConfigInput, opts?: { signal?: boolean }): Promise<void>;
   startExtProc(index: number): Promise<ExtProcHandle>;
@@ -109,8 +120,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     typeof opts.config === 'string' ? (parseYamlInput(await readFile(opts.config, 'utf8')) as GatewayConfigInput) : structuredClone(opts.config);
   const children: Child[] = [];
   const demos = new Map<string, { child: Child; url: string }[]>();
+  let redis: RedisHandle | undefined;
   const stopAll = async () => {
     await Promise.allSettled([...children].reverse().map((c) => c.stop()));
+    // Last: ext-procs stopping may still give slots back. Its current child (a test may have restarted it).
+    await redis?.stop();
   };
 
   try {
@@ -133,6 +147,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         }
       }
     }
+    if (opts.redis) redis = await startRedis(workDir, echo);
     const replicas = opts.extProcReplicas ?? 1;
     input.envoy ??= {};
     input.extProc ??= {};
@@ -167,6 +182,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         logFile: join(workDir, `ext-proc-${index}.log`),
         cwd: REPO_ROOT,
         echo,
+        ...(redis && { env: { [STACK_REDIS_URL_ENV]: redis.url } }),
       });
       children.push(child);
       await waitFor(`ext-proc ${index} readiness (log: ${child.logFile})`, async () => {
@@ -217,6 +233,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       demos,
       envoy,
       envoyVersion: version,
+      redis,
       startExtProc,
       async restartDemo(key, index) {
         const current = demos.get(key)?.[index];
