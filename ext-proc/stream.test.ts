@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { definePlugin, PluginError, z, type EndContext, type PluginHooks } from '../plugins/sdk/index.js';
 import { createTestGateway, exampleModels, type TestPlugin } from '../plugins/sdk/testing.js';
-import { CLUSTER_HEADER, StreamProcessor } from './stream.js';
+import { StreamProcessor } from './stream.js';
+import { CLUSTER_HEADER } from '../plugins/sdk/wire.js';
 import { createLogger } from './logger.js';
 import { parseConfigText } from './config/load.js';
 import { createRegistry } from './registry.js';
