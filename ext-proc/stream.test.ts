@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { definePlugin, PluginError, z, type EndContext, type PluginHooks } from '../plugins/sdk/index.js';
 import { createTestGateway, exampleModels, type TestPlugin } from '../plugins/sdk/testing.js';
 import { CLUSTER_HEADER, StreamProcessor } from './stream.js';
+import { PhaseOrderError } from './phase-order.js';
 import { createLogger } from './logger.js';
 import { parseConfigText } from './config/load.js';
 import { createRegistry } from './registry.js';
@@ -43,12 +44,10 @@ describe('every message gets the answer of its own kind', () => {
     expect(streamed.modes.responseBody).toBe('STREAMED');
   });
 
-  it('for trailers, and refuses a message without a phase', async () => {
+  it('refuses trailers the filter does not send (trailer mode SKIP) and a message without a phase', async () => {
     const processor = new StreamProcessor(await emptyRuntime(), createLogger('silent'));
-    const req = await processor.handle({ request: { $case: 'requestTrailers', value: { trailers: { headers: [] } } }, attributes: {}, observabilityMode: false });
-    expect(req.response?.$case).toBe('requestTrailers');
-    const res = await processor.handle({ request: { $case: 'responseTrailers', value: { trailers: { headers: [] } } }, attributes: {}, observabilityMode: false });
-    expect(res.response?.$case).toBe('responseTrailers');
+    const trailers = { request: { $case: 'requestTrailers' as const, value: { trailers: { headers: [] } } }, attributes: {}, observabilityMode: false };
+    await expect(processor.handle(trailers)).rejects.toThrow(PhaseOrderError);
     await expect(processor.handle({ request: undefined, attributes: {}, observabilityMode: false })).rejects.toThrow(/phase/);
   });
 });

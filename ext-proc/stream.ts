@@ -17,6 +17,7 @@ import { applyRouteHints, finishRouting, noteServedVersion } from './pipeline/ro
 import { SseParser } from './pipeline/sse.js';
 import { runChunkHooks, transformStreamedChunk, type StreamedHost } from './pipeline/streamed.js';
 import { loggableHeaders } from './logger.js';
+import { PhaseOrder } from './phase-order.js';
 import type { Runtime } from './runtime.js';
 
 export { CLUSTER_HEADER, INTERNAL_REQUEST_HEADERS, SHADOW_HEADER, UPSTREAM_VERSION_HEADER } from './pipeline/gateway-headers.js';
@@ -62,6 +63,7 @@ export class StreamProcessor implements ContextSource, StreamedHost {
   /** The exchange reached its last message (or we answered it ourselves). */
   complete = false;
   private logger: Logger | undefined;
+  private readonly order = new PhaseOrder();
 
   constructor(
     readonly runtime: Runtime,
@@ -78,6 +80,8 @@ export class StreamProcessor implements ContextSource, StreamedHost {
   }
 
   async handle(msg: ProcessingRequest): Promise<ProcessingResponse> {
+    // Before anything runs: a message out of Envoy's order never reaches a hook.
+    this.order.accept(msg);
     const t0 = performance.now();
     const r = msg.request;
     let out: ProcessingResponse;
@@ -108,6 +112,7 @@ export class StreamProcessor implements ContextSource, StreamedHost {
       default:
         throw new Error('ProcessingRequest without a known phase');
     }
+    this.order.answered(r.$case, out);
     const dt = performance.now() - t0;
     this.processingMs += dt;
     if (phase) this.observer.phase?.(phase, dt);
