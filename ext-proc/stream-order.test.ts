@@ -31,6 +31,21 @@ const recorder = definePlugin({
   },
 });
 
+/** Holds requests carrying `x-slow` at request headers until the test opens the gate. */
+let openGate: () => void = () => {};
+let atGate: () => void = () => {};
+const slow = definePlugin({
+  type: 'test/order-slow',
+  options: z.object({}),
+  setup: () => ({
+    requestHeaders: (ctx) => {
+      if (!ctx.request.headers.has('x-slow')) return;
+      atGate();
+      return new Promise<void>((r) => (openGate = r));
+    },
+  }),
+});
+
 let server: ExtProcServer;
 let client: ExternalProcessorClient;
 
@@ -40,12 +55,13 @@ beforeAll(async () => {
       plugins: [
         { type: 'api-key-auth', options: { consumers: [{ id: 'alice', keys: [hashKey('alice-key')] }] } },
         { type: 'model-router' },
+        { type: 'test/order-slow', timeoutMs: 5_000 },
         { type: 'test/order-limits', options: { default: { maxConcurrent: 2 }, waitForSlotMs: 0 } },
         { type: 'test/order-recorder' },
       ],
       models: { sentiment: { protocol: 'kserve-v2', versions: { v1: { endpoints: ['127.0.0.1:1'] } } } },
     },
-    { plugins: [limits, recorder] },
+    { plugins: [limits, recorder, slow] },
   );
   server = await startExtProcServer({
     host: '127.0.0.1',
@@ -160,6 +176,22 @@ describe('messages out of Envoy order end the stream with FAILED_PRECONDITION', 
     expect(played).toEqual({ answers: ['requestHeaders'], error: grpc.status.FAILED_PRECONDITION });
     await settled();
     expect(hooksOf('no-body')).toEqual(['requestHeaders', 'end']);
+    expect(store?.totalInflight()).toBe(0);
+  });
+
+  it('a stream cancelled while an earlier hook waits: no later hook runs after end, no slot is taken', async () => {
+    // Before: end ran at once (nothing to free), then the waiting phase went on and the limits
+    // admitted the request, taking a slot no end would give back.
+    const reached = new Promise<void>((r) => (atGate = r));
+    const call = client.process();
+    call.on('error', () => {}); // CANCELLED, expected
+    call.write(msg.requestHeaders({ ':method': 'POST', ':path': '/v2/models/sentiment/infer', 'x-api-key': 'alice-key', 'x-request-id': 'cut', 'x-slow': '1' }));
+    await reached;
+    call.cancel();
+    await settled();
+    openGate();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(hooksOf('cut')).toEqual(['end']);
     expect(store?.totalInflight()).toBe(0);
   });
 });

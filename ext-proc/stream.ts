@@ -64,6 +64,8 @@ export class StreamProcessor implements ContextSource, StreamedHost {
   complete = false;
   private logger: Logger | undefined;
   private readonly order = new PhaseOrder();
+  /** The message being handled, if any: `end` waits for it. */
+  private running: Promise<unknown> | undefined;
 
   constructor(
     readonly runtime: Runtime,
@@ -79,7 +81,17 @@ export class StreamProcessor implements ContextSource, StreamedHost {
     return this.logger;
   }
 
-  async handle(msg: ProcessingRequest): Promise<ProcessingResponse> {
+  /**
+   * Handles one message. The server calls it for one message at a time; `end` waits for the
+   * one running, so no hook of this request runs after its `end` hooks.
+   */
+  handle(msg: ProcessingRequest): Promise<ProcessingResponse> {
+    const work = this.dispatch(msg);
+    this.running = work;
+    return work;
+  }
+
+  private async dispatch(msg: ProcessingRequest): Promise<ProcessingResponse> {
     // Before anything runs: a message out of Envoy's order never reaches a hook.
     this.order.accept(msg);
     const t0 = performance.now();
@@ -251,6 +263,9 @@ export class StreamProcessor implements ContextSource, StreamedHost {
     const skip = hook === 'requestBody' ? this.skipRequestBody : hook.startsWith('response') && hook !== 'responseHeaders' ? this.skipResponseBody : undefined;
     // The chain can grow while it runs (the model's plugins join once a plugin names the model).
     for (let i = 0; i < this.chain.length; i++) {
+      // The stream ended (cancelled, refused, cut) while this phase ran: no hook starts after it,
+      // or one could take a resource (a limits slot) that the `end` hooks already gave back.
+      if (this.ended) break;
       const plugin = this.chain[i] as PluginInstance;
       if (this.lateJoiners.includes(plugin)) {
         this.lateJoiners = this.lateJoiners.filter((p) => p !== plugin);
@@ -310,6 +325,8 @@ export class StreamProcessor implements ContextSource, StreamedHost {
     this.ended = true;
     this.outcome.cancelled = cancelled;
     this.abortController?.abort();
+    // The hook running now (bounded by its plugin's timeout, cut short by the signal) finishes first.
+    await this.running?.catch(() => undefined);
     const elapsedMs = performance.now() - this.startedAt;
     if (this.request) {
       const endCtx: EndContext = Object.assign(baseContext(this, 'end'), {
