@@ -45,7 +45,9 @@ export function consumersView(config: GatewayConfig, history: readonly Snapshot[
   const seconds = Math.max((now.at - from.at) / 1000, 1e-9);
   const requests = increaseBy(from, now, 'gateway_requests_total', {}, 'consumer');
   const tokens = increaseBy(minuteAgo, now, 'gateway_tokens_total', {}, 'consumer');
-  const ids = [...new Set([...configuredConsumers(config), ...[...requests.keys()].filter((id) => id !== '')])].sort();
+  // '' is requests no auth plugin identified (refused keys among them): listed once there are any.
+  const seen = [...requests].filter(([id, n]) => id !== '' || n > 0).map(([id]) => id);
+  const ids = [...new Set([...configuredConsumers(config), ...seen])].sort();
   const policies = limitPolicies(config);
   return ids.map((id) => {
     const own = policies?.forConsumer(id).own;

@@ -134,7 +134,7 @@ function renderConsumers(s) {
           return h(
             'tr',
             { dataset: { consumer: c.id } },
-            h('th', { scope: 'row' }, c.id),
+            h('th', { scope: 'row' }, c.id === '' ? h('span', { class: 'hint', title: 'requests no auth plugin identified' }, '(no consumer)') : c.id),
             h('td', { class: 'num' }, rate(c.requestsPerSecond)),
             h('td', { class: 'num' }, Math.round(c.requests)),
             h('td', { class: rejections.length ? 'bad' : '' }, rejections.length ? rejections.map(([r, n]) => `${r} ${Math.round(n)}`).join(' · ') : '–'),
@@ -162,7 +162,7 @@ function renderErrors(s) {
       h(
         'tbody',
         {},
-        s.errors.slice(0, 20).map((e) =>
+        s.errors.slice(0, 12).map((e) =>
           h(
             'tr',
             {},

@@ -48,7 +48,7 @@ export function splitBar(shares, order, { kind }) {
       h(
         'span',
         { class: 'share', style: { width: `${share * 100}%`, background: COLORS[i % COLORS.length] }, title: `${version}: ${pct(share)}`, dataset: { version, share: String(share) } },
-        share >= 0.08 ? `${version} ${pct(share)}` : '',
+        share >= 0.08 ? h('b', {}, `${version} ${pct(share)}`) : '',
       ),
     );
   }
