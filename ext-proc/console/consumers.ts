@@ -50,7 +50,7 @@ export function consumersView(config: GatewayConfig, history: readonly Snapshot[
   const ids = [...new Set([...configuredConsumers(config), ...seen])].sort();
   const policies = limitPolicies(config);
   return ids.map((id) => {
-    const own = policies?.forConsumer(id).own;
+    const own = (id === '' ? policies?.anonymous : policies?.forConsumer(id))?.own;
     const n = requests.get(id) ?? 0;
     return {
       id,
