@@ -159,6 +159,8 @@ describe('the console in a browser, on the e2e stack under traffic', () => {
     // Let the charts gather a few more points after the changes.
     await page.waitForFunction(() => document.querySelectorAll('.spark polyline').length > 8, { timeout: 20_000 });
     await page.screenshot({ path: `${ARTIFACTS}/console.png`, fullPage: true });
+    // The top of the page, the size docs/console.png is taken at.
+    await page.screenshot({ path: `${ARTIFACTS}/console-top.png`, clip: { x: 0, y: 0, width: 1280, height: 1000 } });
     expect(existsSync(`${ARTIFACTS}/console.png`)).toBe(true);
   });
 });
