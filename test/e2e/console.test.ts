@@ -155,6 +155,14 @@ describe('the console in a browser, on the e2e stack under traffic', () => {
     pageProblems.length = 0;
   });
 
+  it("shows an endpoint Envoy's health checks failed", async () => {
+    // The shadow candidate: its loss changes what clients get not at all.
+    await stack().demos.get('tinylm@v2')?.[0]?.child.stop();
+    await page.waitForSelector('[data-model="tinylm"] tr[data-version="v2"] .endpoint.down', { timeout: 30_000 });
+    const health = await page.$eval('[data-model="tinylm"] tr[data-version="v2"] .endpoint', (e) => (e as HTMLElement).dataset.health);
+    expect(health).toMatch(/failed_active_hc|outlier_ejected/);
+  });
+
   it('keeps a screenshot', async () => {
     // Let the charts gather a few more points after the changes.
     await page.waitForFunction(() => document.querySelectorAll('.spark polyline').length > 8, { timeout: 20_000 });
