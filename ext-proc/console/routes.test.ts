@@ -10,7 +10,10 @@ import { ConsoleSchema, type ConsoleConfig } from './schema.js';
 let server: StatusServer | undefined;
 afterEach(async () => server?.close());
 
-async function start(settings: Partial<ConsoleConfig>, boundHost = '127.0.0.1') {
+const logged: string[] = [];
+const log = pino({ level: 'trace' }, { write: (line: string) => void logged.push(line) });
+
+async function start(settings: Partial<ConsoleConfig>, boundHost = '127.0.0.1', state: () => Promise<unknown> = async () => ({ models: [] })) {
   const calls: unknown[] = [];
   const actions = {
     weights: async (model: string, weights: Record<string, number>) => {
@@ -22,9 +25,9 @@ async function start(settings: Partial<ConsoleConfig>, boundHost = '127.0.0.1') 
   server = await startStatusServer({
     host: '127.0.0.1',
     port: 0,
-    log: pino({ level: 'silent' }),
+    log,
     ready: () => true,
-    routes: consoleRoutes({ boundHost, settings: () => full, state: async () => ({ models: [] }), actions }),
+    routes: consoleRoutes({ boundHost, settings: () => full, state, actions }),
   });
   return { base: `http://127.0.0.1:${server.port}`, calls };
 }
@@ -51,6 +54,17 @@ describe('console routes', () => {
     const basic = `Basic ${Buffer.from('x:admin-key').toString('base64')}`;
     expect((await fetch(`${base}/`, { headers: { authorization: basic } })).status).toBe(200);
     expect((await fetch(`${base}/console/api/state`, { headers: { authorization: 'Bearer admin-key' } })).status).toBe(200);
+  });
+
+  it('never logs an admin key, presented right or wrong, even when a route fails', async () => {
+    const { base } = await start({ adminKeys: [hashKey('admin-key')] }, '0.0.0.0', async () => {
+      throw new Error('state failed');
+    });
+    await fetch(`${base}/`, { headers: { authorization: 'Bearer wrong-admin-key' } });
+    const failed = await fetch(`${base}/console/api/state`, { headers: { authorization: 'Bearer admin-key' } });
+    expect(failed.status).toBe(500);
+    expect(logged.join('')).toContain('status route failed');
+    expect(logged.join('')).not.toMatch(/admin-key/);
   });
 
   it('bound beyond loopback without keys: closed', async () => {

@@ -155,6 +155,24 @@ describe('the console in a browser, on the e2e stack under traffic', () => {
     pageProblems.length = 0;
   });
 
+  it('an action points an alias, and a rollback undoes it', async () => {
+    const form = '[data-action="alias"][data-model="sentiment"]';
+    const canary = () => call(`${stack().url}/v2/models/sentiment/versions/canary/infer`, v2Input(), auth);
+    expect(servedBy(await canary())).toBe('v2');
+    await page.select(`${form} select[name="alias"]`, 'canary');
+    await page.select(`${form} select[name="version"]`, 'v1');
+    await page.click(`${form} button[type="submit"]`);
+    await page.waitForFunction(() => document.querySelector('#action-result')?.textContent?.includes('sentiment:canary: applied'));
+    await page.waitForSelector('[data-model="sentiment"] [data-alias="canary"][data-target="v1"]');
+    expect(servedBy(await canary())).toBe('v1');
+
+    await page.waitForSelector('[data-action="rollback"] button:not([disabled])');
+    await page.click('[data-action="rollback"] button');
+    await page.waitForFunction(() => document.querySelector('#action-result')?.textContent?.includes('rollback: applied'));
+    expect(servedBy(await canary())).toBe('v2');
+    expect(pageProblems).toEqual([]);
+  });
+
   it("shows an endpoint Envoy's health checks failed", async () => {
     // The shadow candidate: its loss changes what clients get not at all.
     await stack().demos.get('tinylm@v2')?.[0]?.child.stop();
