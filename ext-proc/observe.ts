@@ -61,7 +61,7 @@ export function metricsObserver(m: Metrics): Required<RequestObserver> {
       }
       const { status, answeredBy, errorCode } = r.outcome;
       if (answeredBy !== undefined && status !== undefined && status >= 400) {
-        m.rejections.inc({ reason: rejectionReason(status, errorCode), code: errorCode ?? `http_${status}`, model });
+        m.rejections.inc({ reason: rejectionReason(status, errorCode), code: errorCode ?? `http_${status}`, model, consumer });
       }
       const usage = r.vars.usage;
       if (usage) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConsoleSchema } from '../console/schema.js';
 import { ExtProcHealthCheckSchema, LimitsSchema, LoadBalancingSchema, OutlierDetectionSchema, RetriesSchema } from './resilience.js';
 
 /** Names end up in Envoy cluster and stat names: no dots (Envoy's stat tag regexes split on them). */
@@ -205,6 +206,8 @@ export const GatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The operator's console on the ext-proc's HTTP port (docs/observability.md#console). */
+    console: ConsoleSchema,
     /** Directories or npm packages that provide extra plugin types. */
     pluginSources: z.array(z.string().min(1)).default([]),
     /** The global chain, run for every request, in order. */
