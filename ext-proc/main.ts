@@ -2,6 +2,7 @@ import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { builtinPlugins } from '../plugins/index.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
+import { RecentTraffic } from './config/recent-traffic.js';
 import { ConfigReloader } from './config/reload.js';
 import { warnAboutRestartOnlyChanges } from './config/restart-only.js';
 import { startStatusServer } from './http-status.js';
@@ -61,13 +62,14 @@ async function main(): Promise<void> {
   metrics.configLastReloadSuccessful.set(1);
   metrics.configLastReloadSuccessTimestamp.setToCurrentTime();
 
+  const recentTraffic = new RecentTraffic();
   const grpcServer = await startExtProcServer({
     host: args.host ?? config.extProc.host,
     port: args.port !== undefined ? Number(args.port) : config.extProc.port,
     maxMessageBytes: config.envoy.maxRequestBytes,
     log,
     runtime: () => runtime,
-    observer: combineObservers(metricsObserver(metrics), config.logging.accessLog ? { finished: accessLogger(log) } : {}),
+    observer: combineObservers(metricsObserver(metrics), recentTraffic.observer(), config.logging.accessLog ? { finished: accessLogger(log) } : {}),
   });
   const status = await startStatusServer({
     host: args['http-host'] ?? config.extProc.http.host,
@@ -120,6 +122,7 @@ async function main(): Promise<void> {
       registry = nextRegistry;
       await xds?.commit(nextRuntime.config);
       warnAboutRestartOnlyChanges(previous.config, nextRuntime.config, log, { envoyDynamic: xds !== undefined });
+      recentTraffic.warnAboutRemovals(previous.config, nextRuntime.config, log);
       logLevel.configChanged(nextRuntime.config.logging.level);
       metrics.configInfo.reset();
       metrics.configInfo.set({ hash: nextRuntime.hash }, 1);
