@@ -2,6 +2,7 @@ import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { builtinPlugins } from '../plugins/index.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
+import { RecentTraffic } from './config/recent-traffic.js';
 import { ConfigReloader } from './config/reload.js';
 import { createConsole } from './console/index.js';
 import { warnAboutRestartOnlyChanges } from './config/restart-only.js';
@@ -75,13 +76,14 @@ async function main(): Promise<void> {
     reload: () => reloader.trigger('signal'),
   });
 
+  const recentTraffic = new RecentTraffic();
   const grpcServer = await startExtProcServer({
     host: args.host ?? config.extProc.host,
     port: args.port !== undefined ? Number(args.port) : config.extProc.port,
     maxMessageBytes: config.envoy.maxRequestBytes,
     log,
     runtime: () => runtime,
-    observer: combineObservers(metricsObserver(metrics), gatewayConsole.observer, config.logging.accessLog ? { finished: accessLogger(log) } : {}),
+    observer: combineObservers(metricsObserver(metrics), gatewayConsole.observer, recentTraffic.observer(), config.logging.accessLog ? { finished: accessLogger(log) } : {}),
   });
   const status = await startStatusServer({
     host: httpHost,
@@ -136,6 +138,7 @@ async function main(): Promise<void> {
       registry = nextRegistry;
       await xds?.commit(nextRuntime.config);
       warnAboutRestartOnlyChanges(previous.config, nextRuntime.config, log, { envoyDynamic: xds !== undefined });
+      recentTraffic.warnAboutRemovals(previous.config, nextRuntime.config, log);
       logLevel.configChanged(nextRuntime.config.logging.level);
       metrics.configInfo.reset();
       metrics.configInfo.set({ hash: nextRuntime.hash }, 1);
