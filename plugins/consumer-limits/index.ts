@@ -1,5 +1,5 @@
 import { parseTarget } from '../model-router/paths.js';
-import type { TokenUsage } from '../openai-usage/index.js';
+import type { TokenUsage } from '../sdk/index.js';
 import { definePlugin, type BaseContext, type PluginDef, type RequestVars, type Respond } from '../sdk/index.js';
 import { jsonObjectOrUndefined } from '../shared/json-body.js';
 import { CarryOver } from './carry-over.js';
@@ -7,6 +7,7 @@ import { Options, Policies, type CountTokens, type Policy } from './options.js';
 import { rateHeaders, rejection } from './responses.js';
 import type { Admission, Lease, LimitStore, Scope, Views } from './limit-store.js';
 import { openStore, storeIdentity } from './open-store.js';
+import { KeyStore } from './store.js';
 import { usageSourceProblem } from './usage-source.js';
 
 /** Who a request counts against: a consumer, or an anonymous key. */
@@ -36,6 +37,8 @@ export interface ConsumerLimitsFactoryOptions {
   wallNow?: () => number;
   /** Plugin type; the built-in is `consumer-limits` (tests register copies under another type). */
   type?: string;
+  /** Called with each instance's in-process store when it is set up: tests and the fuzzer count slots in flight. */
+  onStore?: (store: Pick<KeyStore, 'totalInflight'>) => void;
 }
 
 const ANONYMOUS_HEADER_VALUE = /^[\x21-\x7e]{1,128}$/;
@@ -60,7 +63,10 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
       // A reload that changes where the state lives (memory, or another Redis) starts a new store.
       const claim = carried.claim(`${host.name}\0${storeIdentity(options)}`, host.models, () => openStore(options, host));
       const store = claim.value;
-      if ('maxKeys' in store) store.maxKeys = options.maxKeys;
+      if (store instanceof KeyStore) {
+        store.maxKeys = options.maxKeys;
+        factory.onStore?.(store);
+      }
       if (!claim.shared) {
         host.log.warn({ plugin: host.name }, 'another consumer-limits instance has this name in the config; this one starts from zero on every reload (give it its own name)');
       }
@@ -106,6 +112,10 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
 
       /** Remembers the admission for the request's later hooks (headers, release, charge). */
       const keep = (ctx: BaseContext, scopes: readonly Scope[], lease: Lease, views: Views): undefined => {
+        // One lease per request: the core never admits twice (phase order), but a lease
+        // overwritten here would never be given back.
+        const held = requests.get(ctx.vars);
+        if (isAdmitted(held)) store.release(held.lease);
         const budgets = spendsTokens(ctx) ? scopes.filter((s) => s.limit.tokens !== undefined || s.limit.quotas?.some((q) => q.what === 'tokens')) : [];
         requests.set(ctx.vars, { lease, views, budgets: budgets.length > 0 ? budgets : undefined });
         return undefined;
