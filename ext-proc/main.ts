@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     maxMessageBytes: config.envoy.maxRequestBytes,
     log,
     runtime: () => runtime,
+    limits: config.extProc.limits,
     observer: combineObservers(metricsObserver(metrics), config.logging.accessLog ? { finished: accessLogger(log) } : {}),
   });
   const status = await startStatusServer({
