@@ -87,8 +87,8 @@ export function createMetrics() {
     }),
     rejections: new Counter({
       name: 'gateway_rejections_total',
-      help: 'Requests the gateway answered itself with an error, by reason (auth, validation, limits, routing, error) and stable error code',
-      labelNames: ['reason', 'code', 'model'] as const,
+      help: 'Requests the gateway answered itself with an error, by reason (auth, validation, limits, routing, error), stable error code, model and consumer',
+      labelNames: ['reason', 'code', 'model', 'consumer'] as const,
       registers,
     }),
     pluginErrors: new Counter({

@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import type { RequestOutcome, RequestVars } from '../plugins/sdk/types.js';
-import type {} from '../plugins/openai-usage/index.js'; // ctx.vars.usage
 import type { Metrics } from './metrics.js';
-import type { RequestObserver, RequestSummary } from './stream.js';
+import type { RequestObserver, RequestSummary } from './pipeline/observer.js';
 
 /**
  * The consumer a request was identified as (`ctx.vars.consumer.id`, set by an auth plugin),
@@ -62,7 +61,7 @@ export function metricsObserver(m: Metrics): Required<RequestObserver> {
       }
       const { status, answeredBy, errorCode } = r.outcome;
       if (answeredBy !== undefined && status !== undefined && status >= 400) {
-        m.rejections.inc({ reason: rejectionReason(status, errorCode), code: errorCode ?? `http_${status}`, model });
+        m.rejections.inc({ reason: rejectionReason(status, errorCode), code: errorCode ?? `http_${status}`, model, consumer });
       }
       const usage = r.vars.usage;
       if (usage) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { msg } from '../test/harness/drive-processor.js';
+import { msg } from '../test/harness/hostile-messages.js';
 import { BodyMode, modeOverride } from './envoy-messages.js';
 import type { ProcessingRequest, ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import { ProcessingMode_HeaderSendMode as HeaderMode } from './gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';

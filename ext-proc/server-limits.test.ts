@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin, z } from '../plugins/sdk/index.js';
-import { msg, testRuntime } from '../test/harness/drive-processor.js';
+import { msg, testRuntime } from '../test/harness/hostile-messages.js';
 import { ExternalProcessorClient, type ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import { createLogger } from './logger.js';
 import { SseParser } from './pipeline/sse.js';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../plugins/api-key-auth/keys.js';
 import { createConsumerLimits } from '../plugins/consumer-limits/index.js';
 import { definePlugin, z } from '../plugins/sdk/index.js';
-import { msg, testRuntime } from '../test/harness/drive-processor.js';
+import { msg, testRuntime } from '../test/harness/hostile-messages.js';
 import { ExternalProcessorClient, type ProcessingRequest, type ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import { createLogger } from './logger.js';
 import { startExtProcServer, type ExtProcServer } from './server.js';

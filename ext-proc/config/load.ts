@@ -34,6 +34,8 @@ export interface LoadedConfig {
   /** sha256 of the file's bytes: shows which config is active. */
   hash: string;
   path: string;
+  /** The file's text: what a rollback writes back (the console keeps the previous one). */
+  text?: string;
 }
 
 export function parseConfigText(text: string, source = 'config'): GatewayConfig {
@@ -53,5 +55,5 @@ export async function loadConfigFile(path: string): Promise<LoadedConfig> {
   } catch (err) {
     throw new ConfigError(`${path}: cannot read config: ${(err as Error).message}`);
   }
-  return { config: parseConfigText(text, path), hash: createHash('sha256').update(text).digest('hex'), path };
+  return { config: parseConfigText(text, path), hash: createHash('sha256').update(text).digest('hex'), path, text };
 }

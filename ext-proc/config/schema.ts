@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConsoleSchema } from '../console/schema.js';
 import { DEFAULT_STREAM_LIMITS } from '../pipeline/request-guard.js';
 import { ExtProcHealthCheckSchema, LimitsSchema, LoadBalancingSchema, OutlierDetectionSchema, RetriesSchema } from './resilience.js';
 
@@ -222,6 +223,8 @@ export const GatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The operator's console on the ext-proc's HTTP port (docs/observability.md#console). */
+    console: ConsoleSchema,
     /** Directories or npm packages that provide extra plugin types. */
     pluginSources: z.array(z.string().min(1)).default([]),
     /** The global chain, run for every request, in order. */
