@@ -1,5 +1,7 @@
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { KeyTable } from '../plugins/api-key-auth/keys.js';
+import { configuredLimits } from '../plugins/consumer-limits/budgets.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { ConfigReloader } from './config/reload.js';
@@ -73,6 +75,8 @@ async function main(): Promise<void> {
     config: () => runtime.config,
     initial: { hash: runtime.hash, text: loaded.text ?? '' },
     reload: () => reloader.trigger('signal'),
+    adminKeyTable: (hashes) => new KeyTable([{ id: 'admin', keys: hashes }]),
+    readLimits: configuredLimits,
   });
 
   const grpcServer = await startExtProcServer({
