@@ -4,6 +4,7 @@ import { KeyTable } from '../plugins/api-key-auth/keys.js';
 import { configuredLimits } from '../plugins/consumer-limits/budgets.js';
 import { builtinPlugins } from '../plugins/index.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
+import { RecentTraffic } from './config/recent-traffic.js';
 import { ConfigReloader } from './config/reload.js';
 import { createConsole } from './console/index.js';
 import { warnAboutRestartOnlyChanges } from './config/restart-only.js';
@@ -79,13 +80,14 @@ async function main(): Promise<void> {
     readLimits: configuredLimits,
   });
 
+  const recentTraffic = new RecentTraffic();
   const grpcServer = await startExtProcServer({
     host: args.host ?? config.extProc.host,
     port: args.port !== undefined ? Number(args.port) : config.extProc.port,
     maxMessageBytes: config.envoy.maxRequestBytes,
     log,
     runtime: () => runtime,
-    observer: combineObservers(metricsObserver(metrics), gatewayConsole.observer, config.logging.accessLog ? { finished: accessLogger(log) } : {}),
+    observer: combineObservers(metricsObserver(metrics), gatewayConsole.observer, recentTraffic.observer(), config.logging.accessLog ? { finished: accessLogger(log) } : {}),
   });
   const status = await startStatusServer({
     host: httpHost,
@@ -140,6 +142,7 @@ async function main(): Promise<void> {
       registry = nextRegistry;
       await xds?.commit(nextRuntime.config);
       warnAboutRestartOnlyChanges(previous.config, nextRuntime.config, log, { envoyDynamic: xds !== undefined });
+      recentTraffic.warnAboutRemovals(previous.config, nextRuntime.config, log);
       logLevel.configChanged(nextRuntime.config.logging.level);
       metrics.configInfo.reset();
       metrics.configInfo.set({ hash: nextRuntime.hash }, 1);

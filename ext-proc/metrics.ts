@@ -97,6 +97,12 @@ export function createMetrics() {
       labelNames: ['plugin', 'hook', 'kind'] as const,
       registers,
     }),
+    streamsAborted: new Counter({
+      name: 'gateway_ext_proc_streams_aborted_total',
+      help: 'ext_proc streams the ext-proc ended itself with a gRPC error, by reason (out_of_order: a message Envoy would not send then; idle_timeout: no message for extProc.streamIdleTimeoutMs; internal: a bug)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     tokens: new Counter({
       name: 'gateway_tokens_total',
       help: 'OpenAI token usage reported by model servers (type: prompt, completion), by model, version and consumer',
