@@ -1,8 +1,7 @@
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { KeyTable } from '../plugins/api-key-auth/keys.js';
-import { configuredLimits } from '../plugins/consumer-limits/budgets.js';
 import { builtinPlugins } from '../plugins/index.js';
+import { describeConsumerLimits } from '../plugins/consumer-limits/describe.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { RecentTraffic } from './config/recent-traffic.js';
 import { ConfigReloader } from './config/reload.js';
@@ -76,8 +75,7 @@ async function main(): Promise<void> {
     config: () => runtime.config,
     initial: { hash: runtime.hash, text: loaded.text ?? '' },
     reload: () => reloader.trigger('signal'),
-    adminKeyTable: (hashes) => new KeyTable([{ id: 'admin', keys: hashes }]),
-    readLimits: configuredLimits,
+    consumerLimits: describeConsumerLimits,
   });
 
   const recentTraffic = new RecentTraffic();

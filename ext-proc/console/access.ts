@@ -1,14 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-
-/** The configured admin keys: how many, and whether a presented key is one (in constant time). */
-export interface AdminKeys {
-  readonly size: number;
-  match(key: string): unknown;
-}
-
-/** Builds the admin-key check from stored hashes (main.ts passes api-key-auth's KeyTable). */
-export type AdminKeyTable = (hashes: readonly string[]) => AdminKeys;
+import { KeyTable } from '../../plugins/sdk/keys.js';
 
 /** Whether a bind address only takes connections from this machine. */
 export function isLoopbackHost(host: string): boolean {
@@ -48,10 +40,10 @@ export type AccessDecision =
  * loopback, and only under a loopback host name, so a web page whose domain resolves to
  * 127.0.0.1 (DNS rebinding) cannot read it from the operator's browser.
  */
-export function decideAccess(req: Pick<IncomingMessage, 'headers'>, boundHost: string, adminKeys: AdminKeys): AccessDecision {
-  if (adminKeys.size > 0) {
+export function decideAccess(req: Pick<IncomingMessage, 'headers'>, boundHost: string, adminKeys: readonly string[]): AccessDecision {
+  if (adminKeys.length > 0) {
     const key = presentedKey(req.headers.authorization);
-    if (key !== undefined && adminKeys.match(key)) return { ok: true };
+    if (key !== undefined && new KeyTable([{ id: 'admin', keys: adminKeys }]).match(key)) return { ok: true };
     return { ok: false, status: 401, error: 'the console needs an admin key (console.adminKeys)', challenge: true };
   }
   if (!isLoopbackHost(boundHost)) {

@@ -16,7 +16,6 @@ export interface ConsumerView {
   tokenBudget?: { amount: number; unit: string };
 }
 
-
 /** Consumers the config names: `api-key-auth` (and other auth plugins') `consumers[].id` and exact `consumer-limits` keys. */
 function configuredConsumers(config: GatewayConfig): string[] {
   const ids: string[] = [];
@@ -31,16 +30,15 @@ function configuredConsumers(config: GatewayConfig): string[] {
   return ids;
 }
 
-/** A consumer's own limits as configured (the built-in `consumer-limits` plugin knows them). */
-export interface ConfiguredLimits {
-  requestLimit?: { amount: number; unit: string };
-  tokenBudget?: { amount: number; unit: string };
-}
+/**
+ * A consumer's own configured limits, from the config's limits plugin. Injected by main.ts
+ * (which alone wires built-in plugins), so the core reads no plugin's options itself.
+ */
+export type ConsumerLimitsLookup = (
+  plugins: GatewayConfig['plugins'],
+) => ((consumer: string) => { requestLimit?: { amount: number; unit: string }; tokenBudget?: { amount: number; unit: string } }) | undefined;
 
-/** Reads a config's plugin chain into a consumer → limits lookup; undefined when it sets none. */
-export type LimitsReader = (chain: GatewayConfig['plugins']) => ((consumer: string) => ConfiguredLimits) | undefined;
-
-export function consumersView(config: GatewayConfig, history: readonly Snapshot[], readLimits?: LimitsReader): ConsumerView[] {
+export function consumersView(config: GatewayConfig, history: readonly Snapshot[], limitsLookup?: ConsumerLimitsLookup): ConsumerView[] {
   const now = history.at(-1) as Snapshot;
   const from = windowStart(history, now, STATS_WINDOW_MS);
   const minuteAgo = windowStart(history, now, 60_000);
@@ -50,7 +48,7 @@ export function consumersView(config: GatewayConfig, history: readonly Snapshot[
   // '' is requests no auth plugin identified (refused keys among them): listed once there are any.
   const seen = [...requests].filter(([id, n]) => id !== '' || n > 0).map(([id]) => id);
   const ids = [...new Set([...configuredConsumers(config), ...seen])].sort();
-  const limitsOf = readLimits?.(config.plugins);
+  const limitsOf = limitsLookup?.(config.plugins);
   return ids.map((id) => {
     const n = requests.get(id) ?? 0;
     return {

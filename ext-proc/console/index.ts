@@ -5,8 +5,7 @@ import type { HttpRoute } from '../http-status.js';
 import type { RequestObserver } from '../pipeline/observer.js';
 import { ConfigActions } from './actions.js';
 import { ConfigStatus } from './config-status.js';
-import type { AdminKeyTable } from './access.js';
-import { consumersView, type LimitsReader } from './consumers.js';
+import { consumersView, type ConsumerLimitsLookup } from './consumers.js';
 import { EnvoyClusters } from './envoy-clusters.js';
 import { RecentErrors } from './recent-errors.js';
 import { consoleRoutes } from './routes.js';
@@ -27,10 +26,8 @@ export interface ConsoleOptions {
   initial: { hash: string; text: string };
   /** The gateway's normal reload (SIGHUP's), resolving when it is done. */
   reload(): Promise<void>;
-  /** Checks admin keys against their stored hashes (api-key-auth's KeyTable). */
-  adminKeyTable: AdminKeyTable;
-  /** Reads consumers' configured limits from the chain (consumer-limits); without it the console shows none. */
-  readLimits?: LimitsReader;
+  /** Each consumer's configured limits, for the consumers table (main.ts passes consumer-limits'). */
+  consumerLimits?: ConsumerLimitsLookup;
 }
 
 export interface Console {
@@ -80,13 +77,13 @@ export function createConsole(opts: ConsoleOptions): Console {
       },
       totals: totals(history),
       models: modelsView(config, history, envoyView.clusters),
-      consumers: consumersView(config, history, opts.readLimits),
+      consumers: consumersView(config, history, opts.consumerLimits),
       errors: errors.list(),
     };
   };
 
   return {
-    routes: consoleRoutes({ boundHost: opts.boundHost, settings, state, actions, adminKeyTable: opts.adminKeyTable }),
+    routes: consoleRoutes({ boundHost: opts.boundHost, settings, state, actions }),
     observer: errors.observer,
     configLoaded(loaded, source) {
       status.loaded({ hash: loaded.hash, text: loaded.text ?? '' }, source);

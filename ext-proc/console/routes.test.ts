@@ -1,7 +1,7 @@
 // The console over HTTP on the status server: who gets the page, the state and the actions.
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { hashKey, KeyTable } from '../../plugins/api-key-auth/keys.js';
+import { hashKey } from '../../plugins/sdk/keys.js';
 import { startStatusServer, type StatusServer } from '../http-status.js';
 import type { ConfigActions } from './actions.js';
 import { consoleRoutes } from './routes.js';
@@ -27,7 +27,7 @@ async function start(settings: Partial<ConsoleConfig>, boundHost = '127.0.0.1', 
     port: 0,
     log,
     ready: () => true,
-    routes: consoleRoutes({ boundHost, settings: () => full, state, actions, adminKeyTable: (keys) => new KeyTable([{ id: 'admin', keys }]) }),
+    routes: consoleRoutes({ boundHost, settings: () => full, state, actions }),
   });
   return { base: `http://127.0.0.1:${server.port}`, calls };
 }

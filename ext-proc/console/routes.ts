@@ -4,7 +4,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { HttpRoute } from '../http-status.js';
-import { decideAccess, sameOriginWrite, type AdminKeys, type AdminKeyTable } from './access.js';
+import { decideAccess, sameOriginWrite } from './access.js';
 import type { ActionResult, ConfigActions } from './actions.js';
 import type { ConsoleConfig } from './schema.js';
 
@@ -51,23 +51,16 @@ export interface RouteDeps {
   settings(): ConsoleConfig;
   state(): Promise<unknown>;
   actions: ConfigActions;
-  adminKeyTable: AdminKeyTable;
 }
 
 /** The console's routes for the status server: the page, its assets, its state and its actions. */
 export function consoleRoutes(deps: RouteDeps): Record<string, HttpRoute> {
-  // Rebuilt only when a reload brings another list of hashes.
-  let keys: { hashes: readonly string[]; table: AdminKeys } | undefined;
-  const adminKeys = (hashes: readonly string[]) => {
-    if (keys?.hashes !== hashes) keys = { hashes, table: deps.adminKeyTable(hashes) };
-    return keys.table;
-  };
   const guard =
     (handler: HttpRoute): HttpRoute =>
     async (req, res) => {
       const settings = deps.settings();
       if (!settings.enabled) return json(res, 404, { error: 'the console is disabled (console.enabled: false)' });
-      const access = decideAccess(req, deps.boundHost, adminKeys(settings.adminKeys));
+      const access = decideAccess(req, deps.boundHost, settings.adminKeys);
       if (!access.ok) {
         return json(res, access.status, { error: access.error }, access.challenge ? { 'www-authenticate': 'Basic realm="gateway console", charset="UTF-8"' } : {});
       }

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-
-/** The stored-key format of `api-key-auth` (its KEY_HASH; a unit test keeps the two equal). */
-export const ADMIN_KEY_HASH = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
+import { KEY_HASH } from '../../plugins/sdk/keys.js';
 
 /** `console:` in the gateway config. See docs/observability.md#console. */
 export const ConsoleSchema = z
@@ -12,7 +10,7 @@ export const ConsoleSchema = z
      * Admin keys, stored hashed like consumer keys (`npm run hash-key -- <key>`). Required to
      * open the console when the HTTP port is bound beyond loopback; once set, always required.
      */
-    adminKeys: z.array(z.string().regex(ADMIN_KEY_HASH, 'a key hash: sha256:<64 hex> or sha512:<128 hex> (npm run hash-key)')).default([]),
+    adminKeys: z.array(z.string().regex(KEY_HASH, 'a key hash: sha256:<64 hex> or sha512:<128 hex> (npm run hash-key)')).default([]),
     /** Let the console edit the config file (weights, aliases, rollback). Off by default. */
     actions: z.boolean().default(false),
     /** How often the console remembers the metrics; its charts have one point per sample. */
