@@ -85,6 +85,7 @@ async function main(): Promise<void> {
     maxMessageBytes: config.envoy.maxRequestBytes,
     log,
     runtime: () => runtime,
+    limits: config.extProc.limits,
     observer: combineObservers(metricsObserver(metrics), gatewayConsole.observer, recentTraffic.observer(), config.logging.accessLog ? { finished: accessLogger(log) } : {}),
   });
   const status = await startStatusServer({
