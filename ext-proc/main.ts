@@ -1,6 +1,7 @@
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { builtinPlugins } from '../plugins/index.js';
+import { describeConsumerLimits } from '../plugins/consumer-limits/describe.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { RecentTraffic } from './config/recent-traffic.js';
 import { ConfigReloader } from './config/reload.js';
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
     config: () => runtime.config,
     initial: { hash: runtime.hash, text: loaded.text ?? '' },
     reload: () => reloader.trigger('signal'),
+    consumerLimits: describeConsumerLimits,
   });
 
   const recentTraffic = new RecentTraffic();
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
     maxMessageBytes: config.envoy.maxRequestBytes,
     log,
     runtime: () => runtime,
+    limits: config.extProc.limits,
     observer: combineObservers(metricsObserver(metrics), gatewayConsole.observer, recentTraffic.observer(), config.logging.accessLog ? { finished: accessLogger(log) } : {}),
   });
   const status = await startStatusServer({
