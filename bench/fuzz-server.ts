@@ -58,4 +58,6 @@ process.on('message', (m: { type: 'stats' | 'gc' | 'stop' }) => {
   };
   process.send?.(stats);
 });
+// The run was stopped (Ctrl-C, a killed parent): don't outlive it.
+process.on('disconnect', () => process.exit(0));
 process.send?.({ port: server.port });

@@ -20,6 +20,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '13' },
     'hang-ms': { type: 'string', default: '15000' },
     distinct: { type: 'string', default: '20000' },
+    /** Stop after this long even if --messages were not sent (0: no limit); the summary says so. */
+    'max-minutes': { type: 'string', default: '0' },
     'report-seconds': { type: 'string', default: '10' },
   },
 });
@@ -72,8 +74,14 @@ const report = setInterval(() => {
   });
 }, Number(values['report-seconds']) * 1000);
 
+// Ctrl-C or --max-minutes: stop sending, finish the streams in flight, print the summary.
+let stopped = false;
+process.once('SIGINT', () => (stopped = true));
+const maxMs = Number(values['max-minutes']) * 60_000;
+if (maxMs > 0) setTimeout(() => (stopped = true), maxMs).unref();
+
 async function worker(): Promise<void> {
-  while (tally.sent < target) {
+  while (tally.sent < target && !stopped) {
     const exchange = nextExchange();
     const played = await play(client, exchange, { hangMs });
     tally.streams++;
@@ -108,7 +116,7 @@ after = await stats('gc');
 
 const violations = tally.violations + after.violations.length;
 console.log(`
-summary (${elapsed.toFixed(0)} s, ${Math.round(tally.sent / elapsed).toLocaleString('en')} messages/s)
+summary (${elapsed.toFixed(0)} s, ${Math.round(tally.sent / elapsed).toLocaleString('en')} messages/s${stopped ? `; stopped before the target of ${target.toLocaleString('en')}` : ''})
   streams            ${tally.streams.toLocaleString('en')}
   messages sent      ${tally.sent.toLocaleString('en')}
   answers            ${tally.answers.toLocaleString('en')} (immediate responses: ${tally.immediate.toLocaleString('en')})
