@@ -1,7 +1,9 @@
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { builtinPlugins } from '../plugins/index.js';
+import { describeConsumerLimits } from '../plugins/consumer-limits/describe.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
+import { RecentTraffic } from './config/recent-traffic.js';
 import { ConfigReloader } from './config/reload.js';
 import { createConsole } from './console/index.js';
 import { warnAboutRestartOnlyChanges } from './config/restart-only.js';
@@ -9,6 +11,7 @@ import { startStatusServer } from './http-status.js';
 import { createLogger, stdoutDestination } from './logger.js';
 import { LogLevelControl } from './log-level.js';
 import { createMetrics } from './metrics.js';
+import { pluginRegistry } from './plugin-metrics.js';
 import { accessLogger, combineObservers, metricsObserver } from './observe.js';
 import { XdsPublisher } from './envoy-xds.js';
 import { parseHostMap, withHostMap } from './config/host-map.js';
@@ -73,8 +76,10 @@ async function main(): Promise<void> {
     config: () => runtime.config,
     initial: { hash: runtime.hash, text: loaded.text ?? '' },
     reload: () => reloader.trigger('signal'),
+    consumerLimits: describeConsumerLimits,
   });
 
+  const recentTraffic = new RecentTraffic();
   const grpcServer = await startExtProcServer({
     host: args.host ?? config.extProc.host,
     port: args.port !== undefined ? Number(args.port) : config.extProc.port,
@@ -82,7 +87,7 @@ async function main(): Promise<void> {
     log,
     runtime: () => runtime,
     limits: config.extProc.limits,
-    observer: combineObservers(metricsObserver(metrics), gatewayConsole.observer, config.logging.accessLog ? { finished: accessLogger(log) } : {}),
+    observer: combineObservers(metricsObserver(metrics), gatewayConsole.observer, recentTraffic.observer(), config.logging.accessLog ? { finished: accessLogger(log) } : {}),
   });
   const status = await startStatusServer({
     host: httpHost,
@@ -91,7 +96,8 @@ async function main(): Promise<void> {
     ready: () => !draining,
     routes: {
       'GET /metrics': async (_req, res) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+        const text = (await metrics.registry.metrics()) + (await pluginRegistry.metrics());
+        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
       },
       ...logLevel.routes(),
       ...gatewayConsole.routes,
@@ -137,6 +143,7 @@ async function main(): Promise<void> {
       registry = nextRegistry;
       await xds?.commit(nextRuntime.config);
       warnAboutRestartOnlyChanges(previous.config, nextRuntime.config, log, { envoyDynamic: xds !== undefined });
+      recentTraffic.warnAboutRemovals(previous.config, nextRuntime.config, log);
       logLevel.configChanged(nextRuntime.config.logging.level);
       metrics.configInfo.reset();
       metrics.configInfo.set({ hash: nextRuntime.hash }, 1);

@@ -159,6 +159,15 @@ export const GatewayConfigSchema = z
         extProcAddress: z.string().optional(),
         /** Envoy's gRPC health checks of the ext-proc replicas. */
         extProcHealthCheck: ExtProcHealthCheckSchema.prefault({}),
+        /** Responses compressed by Envoy (gzip, br) for clients that accept it; request bodies are always decompressed. */
+        compression: z
+          .object({
+            responses: z.boolean().default(true),
+            /** Smaller responses are sent as they are (compressing them costs more than it saves). */
+            minResponseBytes: z.number().int().min(0).default(1024),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

@@ -5,7 +5,7 @@
 // a hostile peer (messages duplicated, dropped, swapped, inserted; streams cancelled).
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
-import { hashKey } from '../../plugins/api-key-auth/keys.js';
+import { hashKey } from '../../plugins/sdk/keys.js';
 import { createConsumerLimits } from '../../plugins/consumer-limits/index.js';
 import { definePlugin, z, type RequestVars } from '../../plugins/sdk/index.js';
 import type { GatewayConfigInput } from '../../ext-proc/config/schema.js';
