@@ -72,6 +72,7 @@ try {
 const ext = s.extProcs[0];
 process.stdout.write(`
 Inference gateway is up (Envoy ${s.envoyVersion}).
+  Console                   http://127.0.0.1:${ext?.httpPort}/   (models, splits, health, traffic, errors: docs/observability.md#console)
   Gateway (Envoy listener)  ${s.url}
   Envoy admin               ${s.adminUrl}   (stats: ${s.adminUrl}/stats/prometheus)
   ext-proc gRPC             ${s.extProcs.map((e) => `127.0.0.1:${e.grpcPort}`).join('  ')}

@@ -34,6 +34,8 @@ export interface LoadedConfig {
   /** sha256 of the file's bytes: shows which config is active. */
   hash: string;
   path: string;
+  /** The file's text: what a rollback writes back (the console keeps the previous one). */
+  text?: string;
 }
 
 export function parseConfigText(text: string, source = 'config'): GatewayConfig {
@@ -56,7 +58,7 @@ export async function readConfigText(path: string): Promise<string> {
 
 /** Parses config text read from `path` (the hash identifies these exact bytes). */
 export function loadConfigText(text: string, path: string): LoadedConfig {
-  return { config: parseConfigText(text, path), hash: createHash('sha256').update(text).digest('hex'), path };
+  return { config: parseConfigText(text, path), hash: createHash('sha256').update(text).digest('hex'), path, text };
 }
 
 export async function loadConfigFile(path: string): Promise<LoadedConfig> {

@@ -13,7 +13,8 @@ export interface ReloaderOptions {
   currentHash(): string;
   /** Builds and swaps in the new config; throws to refuse it (the old one stays). */
   apply(loaded: LoadedConfig, source: ReloadSource): Promise<void>;
-  onResult?(result: ReloadResult, source: ReloadSource): void;
+  /** `error` says why a reload was refused (the validation message). */
+  onResult?(result: ReloadResult, source: ReloadSource, error?: string): void;
   /** Quiet time after the last file event before reading: editors write in several steps. */
   debounceMs?: number;
   /** A file read that fails right after an event is retried this often before it counts as refused. */
@@ -155,7 +156,7 @@ export class ConfigReloader {
       { source, path: this.opts.path, configHash: this.opts.currentHash(), err: message, invalid: err instanceof ConfigError },
       `config reload refused; keeping the last good config: ${message.replaceAll('\n', '; ')}`,
     );
-    this.opts.onResult?.('failure', source);
+    this.opts.onResult?.('failure', source, message);
   }
 
   close(): void {
