@@ -5,7 +5,7 @@
 // instance admits (counted, logged), the fail-closed one answers 503 in the client's
 // protocol, and both go back to Redis by themselves once it is back.
 import { describe, expect, it } from 'vitest';
-import { hashKey } from '../../plugins/api-key-auth/keys.js';
+import { hashKey } from '../../plugins/sdk/keys.js';
 import { STACK_REDIS_URL_ENV } from '../../scripts/stack/index.js';
 import { baseConfig, extProcLog, postJson, useStack } from '../harness/e2e.js';
 import { eventually } from '../harness/faults.js';
