@@ -28,7 +28,6 @@ const EG_BODY_MODE: Partial<Record<BodyMode, string>> = {
   [BodyMode.BUFFERED]: 'Buffered',
   [BodyMode.STREAMED]: 'Streamed',
   [BodyMode.BUFFERED_PARTIAL]: 'BufferedPartial',
-  [BodyMode.FULL_DUPLEX_STREAMED]: 'FullDuplexStreamed',
 };
 
 /**
