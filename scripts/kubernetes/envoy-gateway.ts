@@ -5,9 +5,7 @@
 import { clusterName, type GatewayConfig } from '../../ext-proc/config/schema.js';
 import { FILTER_BODY_MODES, FILTER_RESPONSE_HEADER_MODE } from '../../ext-proc/envoy-messages.js';
 import { ProcessingMode_BodySendMode as BodyMode, ProcessingMode_HeaderSendMode as HeaderMode } from '../../ext-proc/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
-import { CLUSTER_HEADER, INTERNAL_REQUEST_HEADERS } from '../../ext-proc/stream.js';
-import { EXT_PROC_SERVICE } from '../../ext-proc/server.js';
-import { NO_MODEL_SELECTED } from '../../envoy/render.js';
+import { CLUSTER_HEADER, EXT_PROC_SERVICE, INTERNAL_REQUEST_HEADERS, NO_MODEL_SELECTED } from '../../plugins/sdk/wire.js';
 
 type Json = Record<string, unknown>;
 
