@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { GatewayConfig } from '../../ext-proc/config/schema.js';
-import { INTERNAL_REQUEST_HEADERS } from '../../ext-proc/stream.js';
+import { INTERNAL_REQUEST_HEADERS } from '../../plugins/sdk/wire.js';
 import { loadConfigFile } from '../../ext-proc/config/load.js';
 import { parseHostMap, withHostMap } from '../../ext-proc/config/host-map.js';
 import { KUBERNETES_RUNTIME_DIR, KUBERNETES_XDS_DIR, kubernetesRender } from '../../envoy/kubernetes.js';
