@@ -11,6 +11,7 @@ import { startStatusServer } from './http-status.js';
 import { createLogger, stdoutDestination } from './logger.js';
 import { LogLevelControl } from './log-level.js';
 import { createMetrics } from './metrics.js';
+import { pluginRegistry } from './plugin-metrics.js';
 import { accessLogger, combineObservers, metricsObserver } from './observe.js';
 import { XdsPublisher } from './envoy-xds.js';
 import { parseHostMap, withHostMap } from './config/host-map.js';
@@ -95,7 +96,8 @@ async function main(): Promise<void> {
     ready: () => !draining,
     routes: {
       'GET /metrics': async (_req, res) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+        const text = (await metrics.registry.metrics()) + (await pluginRegistry.metrics());
+        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
       },
       ...logLevel.routes(),
       ...gatewayConsole.routes,
