@@ -11,6 +11,7 @@ import type { GatewayConfig } from '../../ext-proc/config/schema.js';
 import { KUBERNETES_RUNTIME_DIR, KUBERNETES_XDS_DIR, kubernetesRender } from '../../envoy/kubernetes.js';
 import { CDS_FILE, renderEnvoyYaml, SHADOW_RUNTIME_KEY } from '../../envoy/render.js';
 import { demoLaunches } from '../../scripts/demo-models.js';
+import { builtinPlugins } from '../../plugins/index.js';
 import { REPO_ROOT } from '../../scripts/envoy-bin.js';
 import { GATEWAY_CONFIG_FILE, renderKubernetesFiles } from '../../scripts/render-kubernetes.js';
 import { find, INSTALL_HINT, KUBERNETES_DIR, kustomizeBuild, toolPath, type K8sObject } from '../../scripts/kubernetes/tools.js';
@@ -85,6 +86,18 @@ describe.skipIf(!haveKustomize)(`deploy/kubernetes as kustomize renders it${have
       configs.set(dir, (await loadConfigFile(join(KUBERNETES_DIR, dir === 'overlays/demo' ? 'base' : dir, GATEWAY_CONFIG_FILE))).config);
       // What the Pod mounts is that file, byte for byte.
       expect(cm.data['gateway.yaml']).toBe(readFileSync(join(KUBERNETES_DIR, dir === 'overlays/demo' ? 'base' : dir, GATEWAY_CONFIG_FILE), 'utf8'));
+    }
+  });
+
+  it.each(overlays)('%s: every plugin instance of its gateway config has valid options (what the ext-proc checks at start)', (dir) => {
+    const config = configs.get(dir) as GatewayConfig;
+    const instances = [...config.plugins, ...Object.values(config.models).flatMap((m) => m.plugins ?? [])];
+    expect(instances.length).toBeGreaterThan(2);
+    for (const inst of instances) {
+      const def = builtinPlugins.find((d) => d.type === inst.type);
+      expect(def, inst.type).toBeDefined();
+      const parsed = def?.options.safeParse(inst.options ?? {});
+      expect(parsed?.success, `${inst.type}: ${JSON.stringify(parsed?.error?.issues)}`).toBe(true);
     }
   });
 
@@ -210,8 +223,14 @@ describe.skipIf(!haveKustomize)(`deploy/kubernetes as kustomize renders it${have
     expect((extProc as Container & { image: string }).image).toBe('registry.example.com/inference-gateway/ext-proc:0.1.0');
     expect((deployment.spec as unknown as { replicas: number }).replicas).toBe(3);
     const redis = find<Service>(objects, 'Service', 'redis');
-    expect(redis.spec.ports[0]?.port).toBe(6379);
     find<Deployment>(objects, 'Deployment', 'redis');
+    // The limits are counted in that Redis, reached by its Service name in the Pods' namespace.
+    const limits = configs.get('overlays/production')?.plugins.find((p) => p.type === 'consumer-limits');
+    const options = limits?.options as { store?: string; redis?: { url?: string } } | undefined;
+    expect(options?.store).toBe('redis');
+    const url = new URL(options?.redis?.url as string);
+    expect(url.hostname).toBe(redis.metadata.name);
+    expect(Number(url.port)).toBe(redis.spec.ports[0]?.port);
     // Model endpoints are Services (KServe predictors), not the demo servers.
     for (const m of Object.values(configs.get('overlays/production')?.models ?? {})) {
       for (const v of Object.values(m.versions)) for (const e of v.endpoints) expect(e).toMatch(/-predictor\.[a-z-]+\.svc\.cluster\.local:\d+$/);
