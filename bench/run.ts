@@ -20,10 +20,12 @@ import { buildFloor, ensureH2load, ensureVegeta, vegetaVersion } from './tools.j
 const { values: opt } = parseArgs({
   options: {
     targets: { type: 'string', default: TARGET_KINDS.join(',') },
-    rounds: { type: 'string', default: '3' },
-    /** Seconds of each measured phase (saturation, fixed rate, half saturation). */
-    duration: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '2' },
+    /** Default 3 (1 with --smoke). */
+    rounds: { type: 'string' },
+    /** Seconds of each measured phase (saturation, fixed rate, half saturation); default 10 (2 with --smoke). */
+    duration: { type: 'string' },
+    /** Seconds of closed-loop warm-up before each target's measurements; default 2 (1 with --smoke). */
+    warmup: { type: 'string' },
     connections: { type: 'string', default: '16' },
     /** Open loop: most connections vegeta may open (requests beyond wait, and the wait counts). */
     'open-loop-connections': { type: 'string', default: '128' },
@@ -50,14 +52,14 @@ const { values: opt } = parseArgs({
 const log = (s: string) => process.stdout.write(`${s}\n`);
 const workDir = resolve(REPO_ROOT, opt.out as string);
 const settings: Settings = {
-  durationS: opt.smoke ? 2 : Number(opt.duration),
-  warmupS: opt.smoke ? 1 : Number(opt.warmup),
+  durationS: Number(opt.duration ?? (opt.smoke ? 2 : 10)),
+  warmupS: Number(opt.warmup ?? (opt.smoke ? 1 : 2)),
   connections: Number(opt.connections),
   fixedRate: Number(opt.rate),
   openLoopConnections: Number(opt['open-loop-connections']),
   workDir,
 };
-const rounds = opt.smoke ? 1 : Number(opt.rounds);
+const rounds = Number(opt.rounds ?? (opt.smoke ? 1 : 3));
 const kinds = (opt.targets as string).split(',').filter(Boolean) as TargetKind[];
 const unknown = kinds.filter((k) => !TARGET_KINDS.includes(k));
 if (unknown.length) throw new Error(`unknown target(s) ${unknown.join(', ')}; known: ${TARGET_KINDS.join(', ')}`);
