@@ -1,5 +1,5 @@
 import type { GatewayConfig } from '../ext-proc/config/schema.js';
-import { GATEWAY_REPLY_DETAILS_PREFIX } from '../ext-proc/envoy-messages.js';
+import { GATEWAY_REPLY_DETAILS_PREFIX } from '../plugins/sdk/wire.js';
 
 // Envoy's own answers (no healthy instance, overload, timeout, body too large, ext-proc down…)
 // are plain text by default. These mappers rewrite them as JSON in the client's protocol, with

@@ -1,8 +1,7 @@
 import { stringify } from 'yaml';
 import { clusterName, fallbackClusterName, type GatewayConfig, type ModelConfig, type VersionConfig } from '../ext-proc/config/schema.js';
-import { CLUSTER_HEADER, INTERNAL_REQUEST_HEADERS, SHADOW_HEADER, UPSTREAM_VERSION_HEADER } from '../ext-proc/stream.js';
-import { EXT_PROC_SERVICE } from '../ext-proc/server.js';
-import { FILTER_BODY_MODES, FILTER_RESPONSE_HEADER_MODE } from '../ext-proc/envoy-messages.js';
+import { CLUSTER_HEADER, EXT_PROC_SERVICE, INTERNAL_REQUEST_HEADERS, NO_MODEL_SELECTED, SHADOW_HEADER, UPSTREAM_VERSION_HEADER } from '../plugins/sdk/wire.js';
+import { FILTER_BODY_MODES, FILTER_RESPONSE_HEADER_MODE } from '../ext-proc/filter-modes.js';
 import {
   processingMode_BodySendModeToJSON as bodyModeName,
   processingMode_HeaderSendModeToJSON as headerModeName,
@@ -216,10 +215,6 @@ function fallbackCluster(model: string, version: string, fallback: string): Json
   };
 }
 
-/** Envoy's own answer when the ext-proc chose no model (no cluster header set). */
-const NO_MODEL_MESSAGE = 'no model selected for this request';
-/** Envoy's answer when no route matched a model; `body` is what a non-OpenAI client receives (less code and request_id). */
-export const NO_MODEL_SELECTED = { status: 404, message: NO_MODEL_MESSAGE, body: JSON.stringify({ error: NO_MODEL_MESSAGE }) } as const;
 
 function noRouteReply(): Json {
   return {

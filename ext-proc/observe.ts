@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import type { RequestOutcome, RequestVars } from '../plugins/sdk/types.js';
-import type {} from '../plugins/openai-usage/index.js'; // ctx.vars.usage
 import type { Metrics } from './metrics.js';
-import type { RequestObserver, RequestSummary } from './stream.js';
+import type { RequestObserver, RequestSummary } from './pipeline/observer.js';
 
 /**
  * The consumer a request was identified as (`ctx.vars.consumer.id`, set by an auth plugin),

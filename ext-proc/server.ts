@@ -9,7 +9,7 @@ import {
 import { StreamProcessor, type RequestObserver } from './stream.js';
 import type { Runtime } from './runtime.js';
 
-export const EXT_PROC_SERVICE = 'envoy.service.ext_proc.v3.ExternalProcessor';
+import { EXT_PROC_SERVICE } from '../plugins/sdk/wire.js';
 
 export interface ExtProcServerOptions {
   host: string;

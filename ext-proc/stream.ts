@@ -9,7 +9,7 @@ import { BodyBuffer } from './pipeline/body.js';
 import { chooseResponseBodyMode, needsRequestBody } from './pipeline/body-modes.js';
 import { appliesTo, type HookName, type PluginInstance } from './pipeline/chain.js';
 import { baseContext, headersContext, withBody, type ContextSource } from './pipeline/context.js';
-import { INTERNAL_REQUEST_HEADERS, UPSTREAM_VERSION_HEADER } from './pipeline/gateway-headers.js';
+import { INTERNAL_REQUEST_HEADERS, UPSTREAM_VERSION_HEADER } from '../plugins/sdk/wire.js';
 import { invokeHook, runEndHooks } from './pipeline/hooks.js';
 import type { RequestObserver } from './pipeline/observer.js';
 import { failResponse, stopResponse, type Stop } from './pipeline/respond.js';
@@ -19,7 +19,6 @@ import { runChunkHooks, transformStreamedChunk, type StreamedHost } from './pipe
 import { loggableHeaders } from './logger.js';
 import type { Runtime } from './runtime.js';
 
-export { CLUSTER_HEADER, INTERNAL_REQUEST_HEADERS, SHADOW_HEADER, UPSTREAM_VERSION_HEADER } from './pipeline/gateway-headers.js';
 export type { RequestObserver, RequestSummary } from './pipeline/observer.js';
 export { respondFrom } from './pipeline/respond.js';
 export type { PluginHooks } from '../plugins/sdk/types.js';

@@ -1,5 +1,5 @@
 import { parseTarget } from '../model-router/paths.js';
-import type { TokenUsage } from '../openai-usage/index.js';
+import type { TokenUsage } from '../sdk/index.js';
 import { definePlugin, type BaseContext, type PluginDef, type RequestVars, type Respond } from '../sdk/index.js';
 import { jsonObjectOrUndefined } from '../shared/json-body.js';
 import { CarryOver } from './carry-over.js';

@@ -50,6 +50,14 @@ export type RouteUpdate = Omit<RouteHints, 'shadow' | 'fallback'> & { shadow?: s
 export interface RequestVars {
   /** The authenticated caller, set by an auth plugin; traffic policies can stick on its id. */
   consumer?: Consumer;
+  /** Tokens the model server reported (openai-usage sets it); the core counts them in metrics and the access log. */
+  usage?: TokenUsage;
+}
+
+/** Token counts of one response, as the model server reported them. */
+export interface TokenUsage {
+  prompt: number;
+  completion: number;
 }
 
 /** Who is calling. Auth plugins may add fields by augmenting this interface. */

@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { NO_MODEL_SELECTED } from '../envoy/render.js';
-import { HeaderValueOption_HeaderAppendAction as AppendAction } from './gen/envoy/config/core/v3/base.js';
+import { HeaderValueOption_HeaderAppendAction as AppendAction } from '../../ext-proc/gen/envoy/config/core/v3/base.js';
 import type {
   BodyMutation,
   CommonResponse,
   HeaderMutation,
   ProcessingRequest,
   ProcessingResponse,
-} from './gen/envoy/service/ext_proc/v3/external_processor.js';
-import { processingMode_BodySendModeToJSON } from './gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
-import { BodyMode, FILTER_BODY_MODES, FILTER_RESPONSE_HEADER_MODE } from './envoy-messages.js';
-import { ProcessingMode_HeaderSendMode } from './gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
-import { CLUSTER_HEADER, INTERNAL_REQUEST_HEADERS } from './stream.js';
+} from '../../ext-proc/gen/envoy/service/ext_proc/v3/external_processor.js';
+import { processingMode_BodySendModeToJSON } from '../../ext-proc/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
+import { BodyMode, FILTER_BODY_MODES, FILTER_RESPONSE_HEADER_MODE } from '../../ext-proc/envoy-messages.js';
+import { ProcessingMode_HeaderSendMode } from '../../ext-proc/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
+import { CLUSTER_HEADER, INTERNAL_REQUEST_HEADERS, NO_MODEL_SELECTED } from './wire.js';
 
 /**
  * An in-process imitation of Envoy's ext_proc filter as the gateway configures it, for tests
