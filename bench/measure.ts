@@ -1,5 +1,5 @@
 // One target in one round: warm up, then saturation (closed loop), then open loop at 200 req/s
-// and at half of this round's saturation, reading each gateway process's CPU from /proc and each
+// and at half of this round's saturation (each after a settling run at that rate), reading each gateway process's CPU from /proc and each
 // hop's connections from the Envoys' admin counters around every phase.
 import { join } from 'node:path';
 import { runSaturation, type LoadTarget, type SaturationResult } from './closed-loop.js';
@@ -87,9 +87,15 @@ export async function measureRound(r: Running, load: Omit<LoadTarget, 'url'>, up
   // Warm-up: JIT, connection pools, Envoy's first-use allocations; not measured.
   await runSaturation(tools.h2load, target, s.warmupS, s.connections);
   const sat = await costOf(r, upstreamAdmin, () => runSaturation(tools.h2load, target, s.durationS, s.connections));
-  const fixed = await costOf(r, upstreamAdmin, () => runOpenLoop(tools.vegeta, target, s.fixedRate, s.durationS, s.openLoopConnections, join(s.workDir, `vegeta-${tag}-fixed.bin`)));
+  const openLoop = async (rate: number, name: string) => {
+    // Settle at the new rate first: the phase before ends in a burst (saturation) whose
+    // aftermath (a major GC, a backlog, connections closing) is not this rate's latency.
+    await runOpenLoop(tools.vegeta, target, rate, s.warmupS, s.openLoopConnections, join(s.workDir, `vegeta-${tag}-${name}-settle.bin`));
+    return costOf(r, upstreamAdmin, () => runOpenLoop(tools.vegeta, target, rate, s.durationS, s.openLoopConnections, join(s.workDir, `vegeta-${tag}-${name}.bin`)));
+  };
+  const fixed = await openLoop(s.fixedRate, 'fixed');
   const halfRate = Math.max(1, Math.round(sat.result.rps / 2 / 10) * 10);
-  const half = await costOf(r, upstreamAdmin, () => runOpenLoop(tools.vegeta, target, halfRate, s.durationS, s.openLoopConnections, join(s.workDir, `vegeta-${tag}-half.bin`)));
+  const half = await openLoop(halfRate, 'half');
   return {
     saturation: { ...sat.result, cost: sat.cost },
     fixed: { ...fixed.result, cost: fixed.cost },
