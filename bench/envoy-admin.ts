@@ -47,3 +47,30 @@ export function clusterDelta(before: Map<string, number>, after: Map<string, num
     requests: get(after, 'upstream_rq_total') - get(before, 'upstream_rq_total'),
   };
 }
+
+/**
+ * Polls one counter every `everyMs` until stopped and returns the epoch ms of each poll that saw
+ * it rise (once per unit of rise): when Envoy opened new ext_proc connections, to ±everyMs.
+ */
+export function watchCounter(adminPort: number, name: string, everyMs: number): { stop(): Promise<number[]> } {
+  const rises: number[] = [];
+  let last: number | undefined;
+  let running = true;
+  const url = `http://127.0.0.1:${adminPort}/stats?filter=${encodeURIComponent(`^${name.replace(/\./g, '\\.')}$`)}`;
+  const loop = (async () => {
+    while (running) {
+      const v = parseCounters(await (await fetch(url)).text().catch(() => '')).get(name);
+      const now = Date.now();
+      if (v !== undefined && last !== undefined) for (let i = last; i < v; i++) rises.push(now);
+      if (v !== undefined) last = v;
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return rises;
+    },
+  };
+}

@@ -3,7 +3,7 @@
 // hop's connections from the Envoys' admin counters around every phase.
 import { join } from 'node:path';
 import { runSaturation, type LoadTarget, type SaturationResult } from './closed-loop.js';
-import { clusterDelta, downstreamDelta, readCounters, type HopCounts } from './envoy-admin.js';
+import { clusterDelta, downstreamDelta, readCounters, watchCounter, type HopCounts } from './envoy-admin.js';
 import { gcDelta, loopDelay, scrape, type GcWindow, type LoopDelay } from './ext-proc-metrics.js';
 import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
 import { treeCpuMs, treePeakRss } from './proc-cpu.js';
@@ -44,10 +44,13 @@ export interface PhaseCost {
   loop?: LoopDelay;
 }
 
+/** An open-loop phase, with when Envoy opened ext_proc connections during it (epoch ms, ±50 ms). */
+export type OpenLoopPhase = OpenLoopResult & { cost: PhaseCost; extProcConnectsAt: number[] };
+
 export interface RoundResult {
   saturation: SaturationResult & { cost: PhaseCost };
-  fixed: OpenLoopResult & { cost: PhaseCost };
-  half: OpenLoopResult & { cost: PhaseCost };
+  fixed: OpenLoopPhase;
+  half: OpenLoopPhase;
   /** Peak RSS of the ext-proc process(es), bytes. */
   extProcPeakRss: number[];
 }
@@ -91,7 +94,11 @@ export async function measureRound(r: Running, load: Omit<LoadTarget, 'url'>, up
     // Settle at the new rate first: the phase before ends in a burst (saturation) whose
     // aftermath (a major GC, a backlog, connections closing) is not this rate's latency.
     await runOpenLoop(tools.vegeta, target, rate, s.warmupS, s.openLoopConnections, join(s.workDir, `vegeta-${tag}-${name}-settle.bin`));
-    return costOf(r, upstreamAdmin, () => runOpenLoop(tools.vegeta, target, rate, s.durationS, s.openLoopConnections, join(s.workDir, `vegeta-${tag}-${name}.bin`)));
+    // When Envoy opens ext_proc connections (its rotation), to lay against the slow requests.
+    const watch = r.extProcCluster ? watchCounter(r.envoyAdmin, `cluster.${r.extProcCluster}.upstream_cx_total`, 50) : undefined;
+    const measured = await costOf(r, upstreamAdmin, () => runOpenLoop(tools.vegeta, target, rate, s.durationS, s.openLoopConnections, join(s.workDir, `vegeta-${tag}-${name}.bin`)));
+    const extProcConnectsAt = (await watch?.stop()) ?? [];
+    return { ...measured, result: { ...measured.result, extProcConnectsAt } };
   };
   const fixed = await openLoop(s.fixedRate, 'fixed');
   const halfRate = Math.max(1, Math.round(sat.result.rps / 2 / 10) * 10);

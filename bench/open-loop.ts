@@ -22,6 +22,34 @@ export interface OpenLoopResult {
   failed: number;
   /** What went wrong, counted: "HTTP 503", or vegeta's error text. Empty when all were 2xx. */
   problems: Record<string, number>;
+  /** The requests at or above p99, grouped into episodes: a few long ones mean stalls. */
+  tailEpisodes: Episode[];
+}
+
+/** Slow requests sent close together (each within EPISODE_GAP_MS of the last). */
+export interface Episode {
+  /** Epoch ms when the first of them was sent. */
+  startMs: number;
+  /** Epoch ms when the last of them was sent. */
+  endMs: number;
+  requests: number;
+  worstMs: number;
+}
+
+export const EPISODE_GAP_MS = 100;
+
+/** Groups slow requests (send time, latency; in send order) into episodes. */
+export function episodes(slow: readonly { atMs: number; latencyMs: number }[]): Episode[] {
+  const out: Episode[] = [];
+  for (const s of slow) {
+    const last = out.at(-1);
+    if (last && s.atMs - last.endMs <= EPISODE_GAP_MS) {
+      last.endMs = s.atMs;
+      last.requests++;
+      last.worstMs = Math.max(last.worstMs, s.latencyMs);
+    } else out.push({ startMs: s.atMs, endMs: s.atMs, requests: 1, worstMs: s.latencyMs });
+  }
+  return out;
 }
 
 /** One line of `vegeta encode -to json`. */
@@ -44,6 +72,11 @@ export function summarizeHits(jsonLines: string, rate: number): OpenLoopResult {
     .map((h) => h.latency / 1e6)
     .sort((a, b) => a - b);
   const starts = hits.map((h) => Date.parse(h.timestamp)).sort((a, b) => a - b);
+  const p99 = percentile(ok, 0.99);
+  const slow = hits
+    .filter((h) => h.code >= 200 && h.code < 300 && h.latency / 1e6 >= p99)
+    .map((h) => ({ atMs: Date.parse(h.timestamp), latencyMs: h.latency / 1e6 }))
+    .sort((a, b) => a.atMs - b.atMs);
   const spanS = starts.length > 1 ? ((starts.at(-1) as number) - (starts[0] as number)) / 1000 : 0;
   return {
     rate,
@@ -51,12 +84,13 @@ export function summarizeHits(jsonLines: string, rate: number): OpenLoopResult {
     // n requests at a steady rate span n-1 intervals.
     achievedRate: spanS > 0 ? (hits.length - 1) / spanS : 0,
     p50Ms: percentile(ok, 0.5),
-    p99Ms: percentile(ok, 0.99),
+    p99Ms: p99,
     p999Ms: percentile(ok, 0.999),
     maxMs: ok.at(-1) ?? NaN,
     non2xx: hits.filter((h) => h.code !== 0 && (h.code < 200 || h.code >= 300)).length,
     failed: hits.filter((h) => h.code === 0).length,
     problems: countProblems(hits),
+    tailEpisodes: episodes(slow),
   };
 }
 

@@ -1,6 +1,7 @@
 // The run's report: markdown tables ready for docs/performance.md. Pure functions over the
 // measured rounds (unit-tested in test/unit/bench-report.test.ts).
 import type { PhaseCost, RoundResult } from './measure.js';
+import type { Episode } from './open-loop.js';
 import { ratios, summarize, type Summary } from './stats.js';
 import type { TargetKind } from './targets.js';
 
@@ -129,21 +130,35 @@ export function connectionsTable(ts: TargetResult[]): string {
   );
 }
 
+/**
+ * Tail episodes that an ext_proc connection opened during or within `nearMs` of (the poll that
+ * timestamps connections runs every 50 ms).
+ */
+export function episodesNearConnects(episodes: readonly Episode[], connectsAt: readonly number[], nearMs = 100): number {
+  return episodes.filter((e) => connectsAt.some((t) => t >= e.startMs - nearMs && t <= e.endMs + nearMs)).length;
+}
+
 /** What our ext-proc did at the fixed rate: the tail's suspects, per round. */
 export function tailTable(ts: TargetResult[], fixedRate: number, durationS: number): string {
   return table(
-    ['target', `p99 @ ${fixedRate}/s (ms)`, 'GC pauses / s', 'GC ms / s', 'GC pauses ≥ 10 ms', 'event-loop delay p99 / max (ms)', 'ext_proc connections opened'],
+    ['target', `p99 @ ${fixedRate}/s (ms)`, 'requests ≥ p99: episodes', 'longest episode (requests)', 'ext_proc connections opened', 'episodes at a connection opening', 'GC pauses / s', 'GC ms / s', 'GC pauses ≥ 10 ms', 'event-loop delay p99 / max (ms)'],
     ts
-      .filter((t) => t.kind !== 'plain' && t.kind !== 'floor')
-      .map((t) => [
-        t.title,
-        fig(t, (r) => r.fixed.p99Ms),
-        fig(t, (r) => (r.fixed.cost.gc?.count ?? NaN) / durationS),
-        fig(t, (r) => (r.fixed.cost.gc?.totalMs ?? NaN) / durationS),
-        fig(t, (r) => r.fixed.cost.gc?.over10ms ?? NaN),
-        `${fig(t, (r) => r.fixed.cost.loop?.p99Ms ?? NaN)} / ${fig(t, (r) => r.fixed.cost.loop?.maxMs ?? NaN)}`,
-        fig(t, (r) => r.fixed.cost.extProc?.connections ?? NaN),
-      ]),
+      .filter((t) => t.kind !== 'plain')
+      .map((t) => {
+        const ours = t.kind !== 'floor';
+        return [
+          t.title,
+          fig(t, (r) => r.fixed.p99Ms),
+          fig(t, (r) => r.fixed.tailEpisodes.length),
+          fig(t, (r) => Math.max(0, ...r.fixed.tailEpisodes.map((e) => e.requests))),
+          fig(t, (r) => r.fixed.cost.extProc?.connections ?? NaN),
+          fig(t, (r) => episodesNearConnects(r.fixed.tailEpisodes, r.fixed.extProcConnectsAt)),
+          ours ? fig(t, (r) => (r.fixed.cost.gc?.count ?? NaN) / durationS) : '–',
+          ours ? fig(t, (r) => (r.fixed.cost.gc?.totalMs ?? NaN) / durationS) : '–',
+          ours ? fig(t, (r) => r.fixed.cost.gc?.over10ms ?? NaN) : '–',
+          ours ? `${fig(t, (r) => r.fixed.cost.loop?.p99Ms ?? NaN)} / ${fig(t, (r) => r.fixed.cost.loop?.maxMs ?? NaN)}` : '–',
+        ];
+      }),
   );
 }
 
@@ -214,7 +229,7 @@ export function renderReport(info: RunInfo, ts: TargetResult[], durationS: numbe
     '',
     connectionsTable(ts),
     '',
-    `### The tail at ${info.fixedRate} req/s: our ext-proc's GC, event loop and ext_proc connections`,
+    `### The tail at ${info.fixedRate} req/s: stalls, ext_proc connection rotation, our ext-proc's GC and event loop`,
     '',
     tailTable(ts, info.fixedRate, durationS),
     '',

@@ -1,8 +1,7 @@
 // The bench report's formatting and verdicts, from hand-made rounds (no load is generated).
 import { describe, expect, it } from 'vitest';
-import type { PhaseCost, RoundResult } from '../../bench/measure.js';
-import type { OpenLoopResult } from '../../bench/open-loop.js';
-import { connectionsTable, floorTable, fmt, goalsTable, num, renderReport, throughputTable, type TargetResult } from '../../bench/report.js';
+import type { OpenLoopPhase, PhaseCost, RoundResult } from '../../bench/measure.js';
+import { connectionsTable, episodesNearConnects, floorTable, fmt, goalsTable, num, renderReport, throughputTable, type TargetResult } from '../../bench/report.js';
 import type { TargetKind } from '../../bench/targets.js';
 
 const cost = (envoyCpuUs: number, extProcCpuUs: number, requests = 1000): PhaseCost => ({
@@ -15,7 +14,7 @@ const cost = (envoyCpuUs: number, extProcCpuUs: number, requests = 1000): PhaseC
   gc: { count: 20, totalMs: 30, over10ms: 1 },
   loop: { p99Ms: 11, maxMs: 20 },
 });
-const open = (rate: number, p50Ms: number, p99Ms: number, c: PhaseCost, achievedRate = rate): OpenLoopResult & { cost: PhaseCost } => ({
+const open = (rate: number, p50Ms: number, p99Ms: number, c: PhaseCost, achievedRate = rate): OpenLoopPhase => ({
   rate,
   requests: rate * 10,
   achievedRate,
@@ -26,6 +25,8 @@ const open = (rate: number, p50Ms: number, p99Ms: number, c: PhaseCost, achieved
   non2xx: 0,
   failed: 0,
   problems: {},
+  tailEpisodes: [],
+  extProcConnectsAt: [],
   cost: c,
 });
 function round(rps: number, envoyUs: number, extUs: number, p50: number, p99: number, rssMb = 100): RoundResult {
@@ -97,5 +98,13 @@ describe('bench report', () => {
     expect(md).toContain('load average (1 / 5 / 15 min) before: 0.50 / 0.40 / 0.30; after: 1.50 / 0.60 / 0.35');
     expect(md).toContain('| body ⚠ generator fell behind |');
     expect(md).toContain('### Against the floor');
+  });
+
+  it('counts the tail episodes an ext_proc connection opened in or next to', () => {
+    const ep = (startMs: number, endMs: number) => ({ startMs, endMs, requests: 3, worstMs: 50 });
+    const eps = [ep(1000, 1040), ep(5000, 5000), ep(9000, 9300)];
+    // One connection 80 ms before the first episode, one in the middle of the third, one far from all.
+    expect(episodesNearConnects(eps, [920, 7000, 9150])).toBe(2);
+    expect(episodesNearConnects(eps, [])).toBe(0);
   });
 });

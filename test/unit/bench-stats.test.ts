@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseH2loadSummary } from '../../bench/closed-loop.js';
 import { clusterDelta, downstreamDelta, parseCounters } from '../../bench/envoy-admin.js';
 import { gcDelta, loopDelay, sumSeries } from '../../bench/ext-proc-metrics.js';
-import { summarizeHits } from '../../bench/open-loop.js';
+import { episodes, summarizeHits } from '../../bench/open-loop.js';
 import { parsePeakRss, parseProcStat, statCpuMs } from '../../bench/proc-cpu.js';
 import { median, percentile, ratios, summarize } from '../../bench/stats.js';
 
@@ -104,6 +104,30 @@ describe('vegeta results', () => {
     expect(r.problems).toEqual({ 'HTTP 503': 1, 'connection refused': 1 });
     // 1002 requests, one every 5 ms.
     expect(r.achievedRate).toBeCloseTo(200, 5);
+  });
+});
+
+describe('tail episodes', () => {
+  it('groups slow requests sent within 100 ms of each other', () => {
+    const slow = [
+      { atMs: 1000, latencyMs: 30 },
+      { atMs: 1050, latencyMs: 80 },
+      { atMs: 1150, latencyMs: 40 },
+      { atMs: 1400, latencyMs: 25 },
+    ];
+    expect(episodes(slow)).toEqual([
+      { startMs: 1000, endMs: 1150, requests: 3, worstMs: 80 },
+      { startMs: 1400, endMs: 1400, requests: 1, worstMs: 25 },
+    ]);
+    expect(episodes([])).toEqual([]);
+  });
+  it('are built from the requests at or above p99', () => {
+    // 100 fast answers and one stall of two slow ones, 5 ms apart.
+    const hit = (ms: number, at: number) => JSON.stringify({ code: 200, timestamp: new Date(Date.UTC(2026, 0, 1) + at).toISOString(), latency: ms * 1e6, error: '' });
+    const lines = [...Array.from({ length: 100 }, (_, i) => hit(1, i * 5)), hit(90, 500), hit(95, 505)].join('\n');
+    const r = summarizeHits(lines, 200);
+    expect(r.tailEpisodes).toHaveLength(1);
+    expect(r.tailEpisodes[0]?.requests).toBe(2);
   });
 });
 
