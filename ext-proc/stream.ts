@@ -17,6 +17,7 @@ import { applyRouteHints, finishRouting, noteServedVersion } from './pipeline/ro
 import { SseParser } from './pipeline/sse.js';
 import { runChunkHooks, transformStreamedChunk, type StreamedHost } from './pipeline/streamed.js';
 import { loggableHeaders } from './logger.js';
+import { PhaseOrder } from './phase-order.js';
 import type { Runtime } from './runtime.js';
 
 export type { RequestObserver, RequestSummary } from './pipeline/observer.js';
@@ -61,6 +62,9 @@ export class StreamProcessor implements ContextSource, StreamedHost {
   /** The exchange reached its last message (or we answered it ourselves). */
   complete = false;
   private logger: Logger | undefined;
+  private readonly order = new PhaseOrder();
+  /** The message being handled, if any: `end` waits for it. */
+  private running: Promise<unknown> | undefined;
 
   constructor(
     readonly runtime: Runtime,
@@ -76,7 +80,19 @@ export class StreamProcessor implements ContextSource, StreamedHost {
     return this.logger;
   }
 
-  async handle(msg: ProcessingRequest): Promise<ProcessingResponse> {
+  /**
+   * Handles one message. The server calls it for one message at a time; `end` waits for the
+   * one running, so no hook of this request runs after its `end` hooks.
+   */
+  handle(msg: ProcessingRequest): Promise<ProcessingResponse> {
+    const work = this.dispatch(msg);
+    this.running = work;
+    return work;
+  }
+
+  private async dispatch(msg: ProcessingRequest): Promise<ProcessingResponse> {
+    // Before anything runs: a message out of Envoy's order never reaches a hook.
+    this.order.accept(msg);
     const t0 = performance.now();
     const r = msg.request;
     let out: ProcessingResponse;
@@ -107,6 +123,7 @@ export class StreamProcessor implements ContextSource, StreamedHost {
       default:
         throw new Error('ProcessingRequest without a known phase');
     }
+    this.order.answered(r.$case, out);
     const dt = performance.now() - t0;
     this.processingMs += dt;
     if (phase) this.observer.phase?.(phase, dt);
@@ -245,6 +262,9 @@ export class StreamProcessor implements ContextSource, StreamedHost {
     const skip = hook === 'requestBody' ? this.skipRequestBody : hook.startsWith('response') && hook !== 'responseHeaders' ? this.skipResponseBody : undefined;
     // The chain can grow while it runs (the model's plugins join once a plugin names the model).
     for (let i = 0; i < this.chain.length; i++) {
+      // The stream ended (cancelled, refused, cut) while this phase ran: no hook starts after it,
+      // or one could take a resource (a limits slot) that the `end` hooks already gave back.
+      if (this.ended) break;
       const plugin = this.chain[i] as PluginInstance;
       if (this.lateJoiners.includes(plugin)) {
         this.lateJoiners = this.lateJoiners.filter((p) => p !== plugin);
@@ -304,6 +324,8 @@ export class StreamProcessor implements ContextSource, StreamedHost {
     this.ended = true;
     this.outcome.cancelled = cancelled;
     this.abortController?.abort();
+    // The hook running now (bounded by its plugin's timeout, cut short by the signal) finishes first.
+    await this.running?.catch(() => undefined);
     const elapsedMs = performance.now() - this.startedAt;
     if (this.request) {
       const endCtx: EndContext = Object.assign(baseContext(this, 'end'), {
