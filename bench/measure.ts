@@ -6,7 +6,7 @@ import { runSaturation, type LoadTarget, type SaturationResult } from './closed-
 import { clusterDelta, downstreamDelta, readCounters, watchCounter, type HopCounts } from './envoy-admin.js';
 import { gcDelta, loopDelay, scrape, type GcWindow, type LoopDelay } from './ext-proc-metrics.js';
 import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
-import { treeCpuMs, treePeakRss } from './proc-cpu.js';
+import { treeCpuMs, treePeakRss, treeRunQueueWaitMs } from './proc-cpu.js';
 import type { Running } from './targets.js';
 
 export interface Tools {
@@ -33,6 +33,9 @@ export interface PhaseCost {
   envoyCpuUs: number;
   /** Our ext-proc or the floor's; 0 for plain Envoy. */
   extProcCpuUs: number;
+  /** Time the process's threads waited for a CPU (run queue), per request: the machine's share of the latency. */
+  envoyRunQueueUs: number;
+  extProcRunQueueUs: number;
   /** client → gateway Envoy */
   client: HopCounts;
   /** gateway Envoy → upstream (counted by the upstream Envoy) */
@@ -62,7 +65,12 @@ async function costOf<T>(r: Running, upstreamAdmin: number, work: () => Promise<
     upstream: await readCounters(upstreamAdmin),
     metrics: r.metricsPort ? await scrape(r.metricsPort) : '',
   });
-  const cpu = async () => ({ envoyMs: await treeCpuMs(r.envoy.proc.pid), extProcMs: await treeCpuMs(r.extProc?.proc.pid) });
+  const cpu = async () => ({
+    envoyMs: await treeCpuMs(r.envoy.proc.pid),
+    extProcMs: await treeCpuMs(r.extProc?.proc.pid),
+    envoyWaitMs: await treeRunQueueWaitMs(r.envoy.proc.pid),
+    extProcWaitMs: await treeRunQueueWaitMs(r.extProc?.proc.pid),
+  });
   // Admin and /metrics reads sit outside the CPU window: their own cost is not the requests'.
   const before = { ...(await counters()), ...(await cpu()) };
   const result = await work();
@@ -76,6 +84,8 @@ async function costOf<T>(r: Running, upstreamAdmin: number, work: () => Promise<
       requests: client.requests,
       envoyCpuUs: perRequestUs(after.envoyMs - before.envoyMs),
       extProcCpuUs: r.extProc ? perRequestUs(after.extProcMs - before.extProcMs) : 0,
+      envoyRunQueueUs: perRequestUs(after.envoyWaitMs - before.envoyWaitMs),
+      extProcRunQueueUs: r.extProc ? perRequestUs(after.extProcWaitMs - before.extProcWaitMs) : 0,
       client,
       upstream: downstreamDelta(before.upstream, after.upstream),
       extProc: r.extProcCluster ? clusterDelta(before.gateway, after.gateway, r.extProcCluster) : undefined,

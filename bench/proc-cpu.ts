@@ -1,6 +1,6 @@
 // CPU time of a gateway process from /proc: utime + stime of the process and of every live
 // descendant (ext-proc workers), plus cutime + cstime (descendants already reaped), so a process
-// that forks keeps its children's work on its own bill.
+// that forks keeps its children's work on its own bill; and the time its threads waited for a CPU.
 import { readFile, readdir } from 'node:fs/promises';
 
 /** The fields of /proc/<pid>/stat the bench uses; times in clock ticks. */
@@ -67,6 +67,32 @@ export async function treeCpuMs(pid: number | undefined): Promise<number> {
     queue.push(...(await childrenOf(child)));
   }
   return total;
+}
+
+/**
+ * Time a thread spent runnable but waiting for a CPU, from /proc/<pid>/task/<tid>/schedstat
+ * ("<ns on CPU> <ns waiting on a run queue> <timeslices>"); undefined when unreadable.
+ */
+export function parseSchedstatWaitNs(text: string): number | undefined {
+  const wait = Number(text.trim().split(/\s+/)[1]);
+  return text.trim() && Number.isFinite(wait) ? wait : undefined;
+}
+
+/**
+ * Milliseconds the threads of a process and of its live descendants have spent waiting for a
+ * CPU so far (the kernel's schedstat): on a busy machine, where a request's time goes when it is
+ * not spent working. Threads that already exited are not counted.
+ */
+export async function treeRunQueueWaitMs(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0;
+  let ns = 0;
+  const queue = [pid];
+  for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
+    const tasks = await readdir(`/proc/${p}/task`).catch(() => [] as string[]);
+    for (const t of tasks) ns += parseSchedstatWaitNs(await readFile(`/proc/${p}/task/${t}/schedstat`, 'utf8').catch(() => '')) ?? 0;
+    queue.push(...(await childrenOf(p)));
+  }
+  return ns / 1e6;
 }
 
 /** Peak resident set size (VmHWM) of a live process, in bytes; 0 when unknown. */

@@ -3,7 +3,7 @@
 import type { PhaseCost, RoundResult } from './measure.js';
 import type { Episode } from './open-loop.js';
 import { ratios, summarize, type Summary } from './stats.js';
-import type { TargetKind } from './targets.js';
+import { isOurs, type TargetKind } from './targets.js';
 
 export interface TargetResult {
   key: string;
@@ -141,24 +141,24 @@ export function episodesNearConnects(episodes: readonly Episode[], connectsAt: r
 /** What our ext-proc did at the fixed rate: the tail's suspects, per round. */
 export function tailTable(ts: TargetResult[], fixedRate: number, durationS: number): string {
   return table(
-    ['target', `p99 @ ${fixedRate}/s (ms)`, 'requests ≥ p99: episodes', 'longest episode (requests)', 'ext_proc connections opened', 'episodes at a connection opening', 'GC pauses / s', 'GC ms / s', 'GC pauses ≥ 10 ms', 'event-loop delay p99 / max (ms)'],
-    ts
-      .filter((t) => t.kind !== 'plain')
-      .map((t) => {
-        const ours = t.kind !== 'floor';
-        return [
-          t.title,
-          fig(t, (r) => r.fixed.p99Ms),
-          fig(t, (r) => r.fixed.tailEpisodes.length),
-          fig(t, (r) => Math.max(0, ...r.fixed.tailEpisodes.map((e) => e.requests))),
-          fig(t, (r) => r.fixed.cost.extProc?.connections ?? NaN),
-          fig(t, (r) => episodesNearConnects(r.fixed.tailEpisodes, r.fixed.extProcConnectsAt)),
-          ours ? fig(t, (r) => (r.fixed.cost.gc?.count ?? NaN) / durationS) : '–',
-          ours ? fig(t, (r) => (r.fixed.cost.gc?.totalMs ?? NaN) / durationS) : '–',
-          ours ? fig(t, (r) => r.fixed.cost.gc?.over10ms ?? NaN) : '–',
-          ours ? `${fig(t, (r) => r.fixed.cost.loop?.p99Ms ?? NaN)} / ${fig(t, (r) => r.fixed.cost.loop?.maxMs ?? NaN)}` : '–',
-        ];
-      }),
+    ['target', `p99 @ ${fixedRate}/s (ms)`, 'waited for a CPU, µs/req: Envoy / ext-proc', 'requests ≥ p99: episodes', 'longest episode (requests)', 'ext_proc connections opened', 'episodes at a connection opening', 'GC pauses / s', 'GC ms / s', 'GC pauses ≥ 10 ms', 'event-loop delay p99 / max (ms)'],
+    ts.map((t) => {
+      const ours = isOurs(t.kind);
+      const plain = t.kind === 'plain';
+      return [
+        t.title,
+        fig(t, (r) => r.fixed.p99Ms),
+        `${fig(t, (r) => r.fixed.cost.envoyRunQueueUs)} / ${plain ? '–' : fig(t, (r) => r.fixed.cost.extProcRunQueueUs)}`,
+        fig(t, (r) => r.fixed.tailEpisodes.length),
+        fig(t, (r) => Math.max(0, ...r.fixed.tailEpisodes.map((e) => e.requests))),
+        plain ? '–' : fig(t, (r) => r.fixed.cost.extProc?.connections ?? NaN),
+        plain ? '–' : fig(t, (r) => episodesNearConnects(r.fixed.tailEpisodes, r.fixed.extProcConnectsAt)),
+        ours ? fig(t, (r) => (r.fixed.cost.gc?.count ?? NaN) / durationS) : '–',
+        ours ? fig(t, (r) => (r.fixed.cost.gc?.totalMs ?? NaN) / durationS) : '–',
+        ours ? fig(t, (r) => r.fixed.cost.gc?.over10ms ?? NaN) : '–',
+        ours ? `${fig(t, (r) => r.fixed.cost.loop?.p99Ms ?? NaN)} / ${fig(t, (r) => r.fixed.cost.loop?.maxMs ?? NaN)}` : '–',
+      ];
+    }),
   );
 }
 

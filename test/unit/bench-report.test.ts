@@ -8,6 +8,8 @@ const cost = (envoyCpuUs: number, extProcCpuUs: number, requests = 1000): PhaseC
   requests,
   envoyCpuUs,
   extProcCpuUs,
+  envoyRunQueueUs: 5,
+  extProcRunQueueUs: 7,
   client: { connections: 16, requests },
   upstream: { connections: 1, requests },
   extProc: { connections: 2, requests },

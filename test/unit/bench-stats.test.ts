@@ -5,7 +5,7 @@ import { parseH2loadSummary } from '../../bench/closed-loop.js';
 import { clusterDelta, downstreamDelta, parseCounters } from '../../bench/envoy-admin.js';
 import { gcDelta, loopDelay, sumSeries } from '../../bench/ext-proc-metrics.js';
 import { episodes, summarizeHits } from '../../bench/open-loop.js';
-import { parsePeakRss, parseProcStat, statCpuMs } from '../../bench/proc-cpu.js';
+import { parsePeakRss, parseProcStat, parseSchedstatWaitNs, statCpuMs } from '../../bench/proc-cpu.js';
 import { median, percentile, ratios, summarize } from '../../bench/stats.js';
 
 describe('percentile (nearest rank)', () => {
@@ -59,6 +59,10 @@ describe('/proc parsing', () => {
   it('rejects what is not a stat line', () => {
     expect(parseProcStat('')).toBeUndefined();
     expect(parseProcStat('12 (x) S')).toBeUndefined();
+  });
+  it('reads how long a thread waited for a CPU from its schedstat', () => {
+    expect(parseSchedstatWaitNs('383694032 1796819654 1169\n')).toBe(1796819654);
+    expect(parseSchedstatWaitNs('')).toBeUndefined();
   });
   it('reads the peak RSS from /proc/<pid>/status', () => {
     expect(parsePeakRss('Name:\tnode\nVmPeak:\t 999 kB\nVmHWM:\t  153600 kB\nVmRSS:\t 1 kB\n')).toBe(150 * 2 ** 20);
