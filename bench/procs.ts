@@ -2,8 +2,8 @@
 // going straight to files (no pipe through this process, which shares the same cores), and
 // readiness waits.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { cp, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -58,12 +58,16 @@ export async function waitHealthy(adminPort: number): Promise<void> {
 
 /**
  * The ext-proc as one esbuild bundle (dependencies left external), run by plain node: what a
- * build step would ship, without tsx's loader, name-keeping helpers and source maps.
+ * build step would ship, without tsx's loader, name-keeping helpers and source maps. Files the
+ * code finds beside itself (the console's static assets) are copied beside the bundle.
  */
 export async function bundleExtProc(workDir: string): Promise<string> {
   const { build } = await import('esbuild');
-  const outfile = join(workDir, 'ext-proc.bundle.mjs');
+  const dir = join(workDir, 'ext-proc-bundle');
+  const outfile = join(dir, 'ext-proc.mjs');
   await build({ entryPoints: [join(REPO_ROOT, 'ext-proc/main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'warning' });
+  const consoleAssets = join(REPO_ROOT, 'ext-proc/console/static');
+  if (existsSync(consoleAssets)) await cp(consoleAssets, join(dir, 'static'), { recursive: true });
   return outfile;
 }
 
