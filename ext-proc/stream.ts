@@ -18,6 +18,7 @@ import { SseParser } from './pipeline/sse.js';
 import { runChunkHooks, transformStreamedChunk, type StreamedHost } from './pipeline/streamed.js';
 import { loggableHeaders } from './logger.js';
 import { PhaseOrder } from './phase-order.js';
+import { DEFAULT_STREAM_LIMITS, headersOverLimit, refuseRequestHeaders, usableRequestId, type Refusal, type StreamLimits } from './pipeline/request-guard.js';
 import type { Runtime } from './runtime.js';
 
 export type { RequestObserver, RequestSummary } from './pipeline/observer.js';
@@ -70,6 +71,7 @@ export class StreamProcessor implements ContextSource, StreamedHost {
     readonly runtime: Runtime,
     readonly rootLog: Logger,
     readonly observer: RequestObserver = {},
+    private readonly limits: StreamLimits = DEFAULT_STREAM_LIMITS,
   ) {}
 
   /** The stream's logger, tagged with the request id once the request headers arrived. */
@@ -142,7 +144,7 @@ export class StreamProcessor implements ContextSource, StreamedHost {
     const pathname = q === -1 ? path : path.slice(0, q);
     const catalog = this.runtime.catalog;
     this.request = {
-      id: values.get('x-request-id') ?? randomUUID(),
+      id: usableRequestId(values.get('x-request-id')) ?? randomUUID(),
       method: values.get(':method') ?? 'GET',
       path,
       pathname,
@@ -151,6 +153,9 @@ export class StreamProcessor implements ContextSource, StreamedHost {
       headers: this.requestHeaders,
       protocol: detectProtocol(pathname, (name) => catalog.get(name)?.protocol),
     };
+    // Refused before any plugin sees it (and before the chain exists: no end hooks either).
+    const refusal = refuseRequestHeaders(msg, pathname, this.limits);
+    if (refusal) return this.refuse(refusal, 'request headers refused');
     this.chain = this.runtime.globalChain.filter((p) => appliesTo(p, this.request?.protocol));
     if (this.rootLog.isLevelEnabled('debug')) {
       this.log.debug({ protocol: this.request.protocol, headers: loggableHeaders(values) }, 'request headers');
@@ -191,6 +196,10 @@ export class StreamProcessor implements ContextSource, StreamedHost {
 
   private async onResponseHeaders(msg: HttpHeaders): Promise<ProcessingResponse> {
     this.responseHeadersAt = performance.now();
+    const over = headersOverLimit(msg, this.limits);
+    if (over !== undefined) {
+      return this.refuse({ status: 502, code: 'bad_upstream_response', message: `The model server's response headers are too large: ${over}` }, 'response headers refused');
+    }
     const values = headersToMap(msg);
     this.responseHeaders = new HeaderSet(values);
     noteServedVersion(this.route, this.responseHeaders, values.get(UPSTREAM_VERSION_HEADER));
@@ -211,7 +220,7 @@ export class StreamProcessor implements ContextSource, StreamedHost {
     }
     if (this.responseBodyMode === BodyMode.NONE) this.complete = true;
     if (this.responseBodyMode === BodyMode.STREAMED && response.streaming && this.chain.some((p) => p.hooks.responseEvent && !this.skipResponseBody.has(p))) {
-      this.sse = new SseParser();
+      this.sse = new SseParser(this.limits.maxSseEventBytes);
     }
     const changes = takeChanges(this.responseHeaders);
     return {
@@ -297,6 +306,12 @@ export class StreamProcessor implements ContextSource, StreamedHost {
     if (extra.length === 0) return;
     this.chain = [...this.chain, ...extra];
     if (this.phaseReached !== 'requestHeaders') this.lateJoiners = extra;
+  }
+
+  /** The core's own refusal of hostile input: the client's protocol, a log line, counted as a rejection by `gateway`. */
+  private refuse(refusal: Refusal, what: string): ProcessingResponse {
+    this.log.warn({ status: refusal.status, code: refusal.code, reason: refusal.message }, what);
+    return this.stop({ respond: this.fail(refusal.status, refusal.message, { code: refusal.code }), by: 'gateway' });
   }
 
   private stop(stop: Stop): ProcessingResponse {

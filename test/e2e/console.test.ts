@@ -123,7 +123,7 @@ describe('the console in a browser, on the e2e stack under traffic', () => {
     });
     await vi.waitFor(async () => expect(await observedShare('sentiment', 'v2')).toBeGreaterThan(0.5), { timeout: 60_000, interval: 500 });
     expect(pageProblems).toEqual([]);
-  });
+  }, 120_000);
 
   it('an action shifts the weights: written to the file, reloaded, and routing follows', async () => {
     const form = '[data-action="weights"][data-model="sentiment"]';
