@@ -1,6 +1,6 @@
 // The bench's targets: what each one runs and what request it is sent. Every target answers the
 // same upstream; "ours" targets run Envoy with the gateway's own rendered config and our ext-proc.
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { parseConfigText } from '../ext-proc/config/load.js';
@@ -8,11 +8,12 @@ import type { GatewayConfigInput } from '../ext-proc/config/schema.js';
 import { EXT_PROC_CLUSTER, renderEnvoyConfig } from '../envoy/render.js';
 import { REPO_ROOT } from '../scripts/envoy-bin.js';
 import { freePort } from '../scripts/stack/processes.js';
+import { startRedis, STACK_REDIS_URL_ENV, type RedisHandle } from '../scripts/stack/redis.js';
 import { body, floorEnvoy, FLOOR_CLUSTER, fullChainHeaders, plainEnvoy, withExtProcStreamsPerConnection } from './configs.js';
 import { startEnvoy, startExtProc, startFloor, waitHealthy, type Proc } from './procs.js';
 
-export type TargetKind = 'plain' | 'floor' | 'headers' | 'body' | 'full';
-export const TARGET_KINDS: readonly TargetKind[] = ['plain', 'floor', 'headers', 'body', 'full'];
+export type TargetKind = 'plain' | 'floor' | 'headers' | 'body' | 'full' | 'full-redis';
+export const TARGET_KINDS: readonly TargetKind[] = ['plain', 'floor', 'headers', 'body', 'full', 'full-redis'];
 
 const TITLES: Record<TargetKind, string> = {
   plain: 'plain Envoy',
@@ -20,6 +21,7 @@ const TITLES: Record<TargetKind, string> = {
   headers: 'ours, headers only',
   body: 'ours, buffered body + usage',
   full: 'ours, full example chain',
+  'full-redis': 'ours, full example chain + limits in Redis',
 };
 
 export interface Target {
@@ -47,6 +49,7 @@ export function targetList(kinds: readonly TargetKind[], transports: readonly st
     headers: { path: '/v2/models/bench/versions/v1/infer', body: body('v2', 'bench'), headers: json },
     body: { path: '/v1/chat/completions', body: openai, headers: json },
     full: { path: '/v1/chat/completions', body: body('openai', 'tinylm'), headers: { ...json, ...fullChainHeaders() } },
+    'full-redis': { path: '/v1/chat/completions', body: body('openai', 'tinylm'), headers: { ...json, ...fullChainHeaders() } },
   };
   return kinds.flatMap((kind): Target[] => {
     const base = { kind, ...request[kind] };
@@ -59,6 +62,7 @@ const endpoint = (port: number) => ({ endpoints: [`127.0.0.1:${port}`], healthCh
 
 /** The gateway config of an "ours" target (and of plain Envoy and the floor, which reuse its model cluster). */
 export async function gatewayConfig(kind: TargetKind, upstreamPort: number): Promise<GatewayConfigInput> {
+  if (kind === 'full-redis') return withLimitsInRedis(await gatewayConfig('full', upstreamPort));
   if (kind === 'full') {
     const example = parse(await readFile(join(REPO_ROOT, 'examples/gateway.yaml'), 'utf8')) as GatewayConfigInput;
     for (const m of Object.values(example.models)) for (const v of Object.values(m.versions)) Object.assign(v, endpoint(upstreamPort));
@@ -67,6 +71,22 @@ export async function gatewayConfig(kind: TargetKind, upstreamPort: number): Pro
   if (kind === 'headers') return { plugins: [{ type: 'model-router' }], models: { bench: { protocol: 'kserve-v2', versions: { v1: endpoint(upstreamPort) } } } };
   // Model from the buffered request body, token usage from the buffered response: the Go peer's work.
   return { plugins: [{ type: 'model-router' }, { type: 'openai-usage' }], models: { bench: { protocol: 'openai', versions: { v1: endpoint(upstreamPort) } } } };
+}
+
+/**
+ * The full chain with its `consumer-limits` instance in Redis (`store: redis`, a local
+ * redis-server started with the target): against `full`, what the shared store adds per request
+ * (one admission script and one pipelined release for the demo consumer; docs/limits.md).
+ * A generous wait and hook budget: the bench measures Redis, not the failure policy (503s
+ * `limits_store_unavailable` in the counts would say it was hit all the same).
+ */
+function withLimitsInRedis(config: GatewayConfigInput): GatewayConfigInput {
+  for (const p of config.plugins ?? []) {
+    if (p.type !== 'consumer-limits') continue;
+    p.options = { ...(p.options as object), store: 'redis', redis: { urlEnv: STACK_REDIS_URL_ENV, timeoutMs: 500, onFailure: 'closed' } };
+    p.timeoutMs = 900;
+  }
+  return config;
 }
 
 /** Everything a target needs from the run to start. */
@@ -112,10 +132,14 @@ export async function startTarget(t: Target, ctx: RunContext, round: number): Pr
   await writeFile(cfgFile, stringify(config));
   const rendered = renderEnvoyConfig(parseConfigText(stringify(config), cfgFile), { extProcAddresses: [`127.0.0.1:${grpc}`] });
   const started: Proc[] = [];
+  let redis: RedisHandle | undefined;
   const stop = async () => {
     await Promise.allSettled(started.reverse().map((p) => p.stop()));
+    await redis?.stop();
   };
   try {
+    // Not in the ext-proc's CPU column: redis-server's own CPU (a few µs per request on loopback).
+    if (t.kind === 'full-redis') redis = await startRedis(await mkdtemp(join(ctx.workDir, `redis-${name}-`)));
     let envoyConfig: object;
     let extProc: Proc | undefined;
     let extProcCluster: string | undefined;
@@ -135,7 +159,7 @@ export async function startTarget(t: Target, ctx: RunContext, round: number): Pr
         httpPort: http,
         bundle: ctx.bundle,
         nodeArgs: ctx.nodeArgs,
-        env: { ...ctx.extProcEnv, ...(t.transport ? { GATEWAY_EXT_PROC_TRANSPORT: t.transport } : {}) },
+        env: { ...ctx.extProcEnv, ...(t.transport ? { GATEWAY_EXT_PROC_TRANSPORT: t.transport } : {}), ...(redis ? { [STACK_REDIS_URL_ENV]: redis.url } : {}) },
       });
       started.push(extProc);
       extProcCluster = EXT_PROC_CLUSTER;

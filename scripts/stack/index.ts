@@ -12,10 +12,9 @@ import { envoyVersion, resolveEnvoyBin, REPO_ROOT } from '../envoy-bin.js';
 export const ENVOY_LOG_FLUSH_MS = 1000;
 import { freePort, httpOk, spawnChild, waitFor, waitReady, type Child } from './processes.js';
 import type { Supervised } from './supervisor.js';
-import { startRedis, type RedisHandle } from './redis.js';
+import { startRedis, STACK_REDIS_URL_ENV, type RedisHandle } from './redis.js';
 
-/** The environment variable through which the stack hands its redis-server's URL to the ext-procs (`redis.urlEnv`). */
-export const STACK_REDIS_URL_ENV = 'GATEWAY_REDIS_URL';
+export { STACK_REDIS_URL_ENV };
 
 export interface StackOptions {
   /** Gateway config file, or an object (tests build their own). */

@@ -2,6 +2,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, spawnChild, type Child } from './processes.js';
 
+/** The environment variable through which the stack (and the bench) hands its redis-server's URL to the ext-procs (`redis.urlEnv`). */
+export const STACK_REDIS_URL_ENV = 'GATEWAY_REDIS_URL';
+
 /** A redis-server of the test stack: loopback only, nothing written to disk. */
 export interface RedisHandle {
   readonly port: number;
