@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { windowOf } from './calendar.js';
 import { viewsOf, type Admission, type Lease, type LimitStore, type Scope, type Views } from './limit-store.js';
 import { admitArgs, chargeArgs, readAdmitAnswer, scopeKey, windowsAt } from './redis/args.js';
+import { ADMIT_SCRIPT, CHARGE_SCRIPT, RENEW_SCRIPT } from './redis/scripts.js';
 import type { StoreHealth } from './store-health.js';
 import type { RedisStoreOptions } from './store-options.js';
 
-const script = (name: string) => readFileSync(new URL(`./redis/${name}.lua`, import.meta.url), 'utf8');
-const SCRIPTS = { limitsAdmit: script('admit'), limitsCharge: script('charge'), limitsRenew: script('renew') };
+const SCRIPTS = { limitsAdmit: ADMIT_SCRIPT, limitsCharge: CHARGE_SCRIPT, limitsRenew: RENEW_SCRIPT };
 
 /** The scripts as ioredis commands (EVALSHA, with EVAL when Redis lost its script cache, e.g. after a restart). */
 interface LimitsCommands {

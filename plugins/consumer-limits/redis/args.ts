@@ -1,4 +1,4 @@
-// Keys and arguments of the Lua scripts (see admit.lua, charge.lua), and reading their answers.
+// Keys and arguments of the Lua scripts (see scripts.ts), and reading their answers.
 import { windowOf, type Period } from '../calendar.js';
 import type { Scope, Snapshot } from '../limit-store.js';
 import type { Quota } from '../options.js';
@@ -77,7 +77,7 @@ export interface AdmitAnswer {
   readonly snaps: Snapshot[];
 }
 
-/** The script's flat answer: 5 fields, then 6 per scope (see admit.lua). */
+/** The script's flat answer: 5 fields, then 6 per scope (see ADMIT_SCRIPT). */
 export function readAdmitAnswer(raw: unknown, scopes: readonly Scope[]): AdmitAnswer {
   if (!Array.isArray(raw) || raw.length !== 5 + 6 * scopes.length) throw new Error('unexpected answer from the admit script');
   const field = (i: number) => String(raw[i] ?? '');
