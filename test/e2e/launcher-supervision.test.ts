@@ -43,7 +43,7 @@ describe('the launcher with one ext-proc', () => {
   let l: Launcher;
   beforeAll(async () => {
     l = await startLauncher(config, { maxStartFailures: 3 });
-  });
+  }, 180_000);
   afterAll(async () => {
     await l?.stop();
   });
@@ -109,7 +109,7 @@ describe('the launcher with two ext-proc replicas', () => {
   let l: Launcher;
   beforeAll(async () => {
     l = await startLauncher(config, { replicas: 2 });
-  });
+  }, 180_000);
   afterAll(async () => {
     await l?.stop();
   });
@@ -142,5 +142,5 @@ describe('the launcher with two ext-proc replicas', () => {
     for (const s of lost) expect(isGatewayUnavailable(s), `${s.status} ${s.error ?? ''} ${s.body}`).toBe(true);
     expect(l.child.running()).toBe(true);
     expect(await l.output()).toMatch(/ext-proc-1 failed to start \(1 in a row\): ext-proc-1 exited \(signal SIGKILL\) before it was ready/);
-  });
+  }, 180_000);
 });
