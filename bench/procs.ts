@@ -1,8 +1,10 @@
-// Processes of a bench run: Envoy and ext-proc with their output going straight to files (no
-// pipe through this process, which shares the same two cores), readiness waits, peak RSS.
+// Processes of a bench run: Envoy, our ext-proc and the floor's Go ext_proc, with their output
+// going straight to files (no pipe through this process, which shares the same cores), and
+// readiness waits.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { cp, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { REPO_ROOT } from '../scripts/envoy-bin.js';
@@ -56,49 +58,58 @@ export async function waitHealthy(adminPort: number): Promise<void> {
 
 /**
  * The ext-proc as one esbuild bundle (dependencies left external), run by plain node: what a
- * build step would ship, without tsx's loader, name-keeping helpers and source maps.
+ * build step would ship, without tsx's loader, name-keeping helpers and source maps. Files the
+ * code finds beside itself (the console's static assets) are copied beside the bundle.
  */
 export async function bundleExtProc(workDir: string): Promise<string> {
   const { build } = await import('esbuild');
-  const outfile = join(workDir, 'ext-proc.bundle.mjs');
+  const dir = join(workDir, 'ext-proc-bundle');
+  const outfile = join(dir, 'ext-proc.mjs');
   await build({ entryPoints: [join(REPO_ROOT, 'ext-proc/main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'warning' });
+  const consoleAssets = join(REPO_ROOT, 'ext-proc/console/static');
+  if (existsSync(consoleAssets)) await cp(consoleAssets, join(dir, 'static'), { recursive: true });
   return outfile;
 }
 
-export async function startExtProc(
-  name: string,
-  configFile: string,
-  grpcPort: number,
-  httpPort: number,
-  workDir: string,
-  nodeArgs: string[] = [],
-  bundle?: string,
-): Promise<Proc> {
-  const entry = bundle ? [bundle] : ['--import', 'tsx', 'ext-proc/main.ts'];
-  const p = start(name, process.execPath, [...nodeArgs, ...entry, '--config', configFile, '--port', String(grpcPort), '--http-port', String(httpPort)], workDir, {
-    NODE_ENV: 'production',
-  });
+export interface ExtProcLaunch {
+  configFile: string;
+  grpcPort: number;
+  httpPort: number;
+  /** The esbuild bundle to run; undefined runs ext-proc/main.ts through tsx. */
+  bundle?: string;
+  nodeArgs?: string[];
+  /** Extra environment, e.g. GATEWAY_EXT_PROC_TRANSPORT or NODE_OPTIONS. */
+  env?: Record<string, string>;
+}
+
+export async function startExtProc(name: string, workDir: string, l: ExtProcLaunch): Promise<Proc> {
+  const entry = l.bundle ? [l.bundle] : ['--import', 'tsx', 'ext-proc/main.ts'];
+  const args = [...(l.nodeArgs ?? []), ...entry, '--config', l.configFile, '--port', String(l.grpcPort), '--http-port', String(l.httpPort)];
+  const p = start(name, process.execPath, args, workDir, { NODE_ENV: 'production', ...l.env });
   await waitFor(`${name} ready (log ${p.log})`, async () => {
     if (p.proc.exitCode !== null) throw new Error(`${name} exited; see ${p.log}`);
-    return httpOk(`http://127.0.0.1:${httpPort}/readyz`);
+    return httpOk(`http://127.0.0.1:${l.httpPort}/readyz`);
   });
   return p;
 }
 
-/** Peak resident set size (VmHWM) of a live process, in bytes. */
-export async function peakRss(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return 0;
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
-  return kb ? Number(kb) * 1024 : 0;
+/** The floor's no-op Go ext_proc; ready when it accepts TCP connections. */
+export async function startFloor(bin: string, port: number, workDir: string): Promise<Proc> {
+  const p = start('floor-ext-proc', bin, ['-addr', `127.0.0.1:${port}`], workDir);
+  await waitFor(`floor ext_proc ready (log ${p.log})`, async () => {
+    if (p.proc.exitCode !== null) throw new Error(`floor ext_proc exited; see ${p.log}`);
+    return tcpOpen(port);
+  });
+  return p;
 }
 
-/** CPU time (user + system) a process has used so far, in milliseconds. */
-export async function cpuMs(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return 0;
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  // Fields after the command name (which may contain spaces) start at ") ".
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
-  return Number.isFinite(ticks) ? ticks * 10 : 0; // CLK_TCK is 100 on Linux
+function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }
