@@ -3,9 +3,9 @@
 // readiness waits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { cp, writeFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { REPO_ROOT } from '../scripts/envoy-bin.js';
 import { httpOk, waitFor } from '../scripts/stack/processes.js';
@@ -59,16 +59,46 @@ export async function waitHealthy(adminPort: number): Promise<void> {
 /**
  * The ext-proc as one esbuild bundle (dependencies left external), run by plain node: what a
  * build step would ship, without tsx's loader, name-keeping helpers and source maps. Files the
- * code finds beside itself (the console's static assets) are copied beside the bundle.
+ * code finds beside itself (`new URL('./static/', import.meta.url)`: the console's assets, the
+ * Redis scripts) are copied beside the bundle, where the bundled code now looks for them.
  */
 export async function bundleExtProc(workDir: string): Promise<string> {
   const { build } = await import('esbuild');
   const dir = join(workDir, 'ext-proc-bundle');
   const outfile = join(dir, 'ext-proc.mjs');
-  await build({ entryPoints: [join(REPO_ROOT, 'ext-proc/main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'warning' });
-  const consoleAssets = join(REPO_ROOT, 'ext-proc/console/static');
-  if (existsSync(consoleAssets)) await cp(consoleAssets, join(dir, 'static'), { recursive: true });
+  const result = await build({
+    entryPoints: [join(REPO_ROOT, 'ext-proc/main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outfile,
+    absWorkingDir: REPO_ROOT,
+    metafile: true,
+    logLevel: 'warning',
+  });
+  for (const input of Object.keys(result.metafile.inputs)) {
+    const source = join(REPO_ROOT, input);
+    for (const asset of siblingAssets(await readFile(source, 'utf8'))) {
+      const from = join(dirname(source), asset);
+      if (existsSync(from)) await cp(from, join(dir, asset), { recursive: true });
+    }
+  }
   return outfile;
+}
+
+/**
+ * Paths a module reads relative to its own URL: `new URL('./static/', import.meta.url)` gives
+ * "static", `new URL(\`./redis/${name}.lua\`, …)` the directory before the substitution, "redis".
+ */
+export function siblingAssets(source: string): string[] {
+  const out = new Set<string>();
+  for (const m of source.matchAll(/new URL\(\s*[`'"]\.\/([^`'"$]*)/g)) {
+    const path = (m[1] as string).replace(/\/$/, '');
+    if (path) out.add(path);
+  }
+  return [...out];
 }
 
 export interface ExtProcLaunch {

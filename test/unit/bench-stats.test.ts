@@ -6,6 +6,7 @@ import { clusterDelta, downstreamDelta, parseCounters } from '../../bench/envoy-
 import { gcDelta, loopDelay, sumSeries } from '../../bench/ext-proc-metrics.js';
 import { episodes, summarizeHits } from '../../bench/open-loop.js';
 import { parsePeakRss, parseProcStat, parseSchedstatWaitNs, statCpuMs } from '../../bench/proc-cpu.js';
+import { siblingAssets } from '../../bench/procs.js';
 import { median, percentile, ratios, summarize } from '../../bench/stats.js';
 
 describe('percentile (nearest rank)', () => {
@@ -172,5 +173,16 @@ describe('ext-proc metrics', () => {
   it('reads the event-loop delay of the closing scrape', () => {
     expect(loopDelay(scrape(1, 0, 1, 0.012))).toEqual({ p99Ms: 12, maxMs: 50 });
     expect(loopDelay('').p99Ms).toBeNaN();
+  });
+});
+
+describe('the ext-proc bundle', () => {
+  it('finds the files a module reads beside itself, to copy them beside the bundle', () => {
+    const source = [
+      "const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));",
+      'const script = (name: string) => readFileSync(new URL(`./redis/${name}.lua`, import.meta.url));',
+      "const sdk = new URL('../plugins/sdk/index.ts', import.meta.url);",
+    ].join('\n');
+    expect(siblingAssets(source)).toEqual(['static', 'redis']);
   });
 });
