@@ -6,6 +6,7 @@
  */
 export { z } from 'zod';
 export { definePlugin } from './define.js';
-export { PluginError, GatewayErrorCodes } from './errors.js';
+export { PluginError, GatewayErrorCodes, gatewayError } from './errors.js';
+export { ERROR_CODES, categoryOf, isErrorCode, type ErrorCategory, type ErrorCode, type ErrorCodeInfo } from './error-codes.js';
 export { detectProtocol, errorBody } from './protocol.js';
 export type * from './types.js';
