@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { EndContext, ErrorDetails, RequestOutcome, Respond, RouteUpdate } from '../plugins/sdk/types.js';
 import { HeaderSet } from '../plugins/sdk/headers.js';
+import { parseTarget } from '../plugins/sdk/paths.js';
 import { detectProtocol } from '../plugins/sdk/protocol.js';
 import { INTERNAL_REQUEST_HEADERS, UPSTREAM_VERSION_HEADER } from '../plugins/sdk/wire.js';
 import type { HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
@@ -127,6 +128,7 @@ export class StreamProcessor {
     const q = path.indexOf('?');
     const pathname = q === -1 ? path : path.slice(0, q);
     const catalog = this.runtime.catalog;
+    const protocol = detectProtocol(pathname, (name) => catalog.get(name)?.protocol);
     const request = {
       id: values.get('x-request-id') ?? randomUUID(),
       method: values.get(':method') ?? 'GET',
@@ -135,7 +137,9 @@ export class StreamProcessor {
       authority: values.get(':authority') ?? '',
       hasBody: !msg.endOfStream,
       headers,
-      protocol: detectProtocol(pathname, (name) => catalog.get(name)?.protocol),
+      protocol,
+      // Parsed once here: routing and every plugin read it instead of re-parsing the path.
+      target: protocol === undefined ? undefined : parseTarget(protocol, pathname),
     };
     const state = new RequestState(request, headers, this.outcome);
     this.state = state;

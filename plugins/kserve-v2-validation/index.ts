@@ -1,4 +1,3 @@
-import { parseTarget } from '../model-router/paths.js';
 import { definePlugin, z, type RequestInfo } from '../sdk/index.js';
 import {
   checkContentLength,
@@ -30,7 +29,7 @@ const Options = z
   })
   .strict();
 
-const actionOf = (request: RequestInfo) => parseTarget('kserve-v2', request.pathname)?.action;
+const actionOf = (request: RequestInfo) => (request.protocol === 'kserve-v2' ? request.target?.action : undefined);
 
 /**
  * Checks KServe V2 requests: method per endpoint, content type, size, the infer body

@@ -9,4 +9,5 @@ export { definePlugin } from './define.js';
 export { PluginError, GatewayErrorCodes, gatewayError } from './errors.js';
 export { ERROR_CODES, categoryOf, isErrorCode, type ErrorCategory, type ErrorCode, type ErrorCodeInfo } from './error-codes.js';
 export { detectProtocol, errorBody } from './protocol.js';
+export { parseTarget, type PathTarget } from './paths.js';
 export type * from './types.js';

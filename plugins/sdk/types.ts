@@ -1,3 +1,4 @@
+import type { PathTarget } from './paths.js';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 
@@ -74,6 +75,8 @@ export interface RequestInfo {
   readonly path: string;
   /** `:path` without the query string. */
   readonly pathname: string;
+  /** What the path names (model, version, action), parsed once by the gateway; undefined when it is no endpoint of `protocol`. */
+  readonly target: PathTarget | undefined;
   readonly authority: string;
   readonly headers: ReadonlyHeaders;
   /** Detected from the path; undefined when the path belongs to no known protocol. */
