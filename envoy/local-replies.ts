@@ -78,6 +78,7 @@ function conditions(config: GatewayConfig): Condition[] {
       message: `The request body is larger than the gateway's limit of ${config.envoy.maxRequestBytes} bytes`,
       type: 'invalid_request_error',
     },
+    { filter: status(415), code: 'unsupported_content_encoding', type: 'invalid_request_error' },
     { filter: status(431), code: 'headers_too_large', message: 'The request headers are too large', type: 'invalid_request_error' },
     { filter: status(404), code: 'not_found', type: 'not_found_error' },
     { filter: status(429), code: 'rate_limited', message: 'Too many requests; retry later', type: 'rate_limit_error' },

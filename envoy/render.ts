@@ -7,6 +7,7 @@ import {
   processingMode_HeaderSendModeToJSON as headerModeName,
 } from '../ext-proc/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
 import { bodyModelFilter } from './body-model.js';
+import { compressorFilters, decompressorFilters, unsupportedEncodingRoute } from './compression.js';
 import { EXT_PROC_FILTER, FAIL_OPEN_ROUTE_PREFIX, failOpenAccessLog, failOpenRoutes, isFailOpen } from './fail-open.js';
 import { localReplyConfig } from './local-replies.js';
 import { clusterResilience, routeResilience, seconds } from './resilience.js';
@@ -227,7 +228,7 @@ function noRouteReply(): Json {
 
 /** Everything the models section turns into: one cluster and route per version, fallback pairs, the catch-all. */
 export function modelResources(config: GatewayConfig, opts: RenderOptions = {}): { clusters: Json[]; routeConfig: Json } {
-  const routes: Json[] = [];
+  const routes: Json[] = [unsupportedEncodingRoute()];
   const clusters: Json[] = [];
   for (const [model, m] of Object.entries(config.models)) {
     for (const [version, v] of Object.entries(m.versions)) {
@@ -398,6 +399,10 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
                           },
                         },
                       },
+                      // Encoder side runs in reverse: responses are compressed after the ext-proc read them.
+                      ...compressorFilters(config),
+                      // Request bodies are plain text from here on: for the plugins and the size limit.
+                      ...decompressorFilters(),
                       // Only with a fail-open OpenAI model: reads the body's model for its route.
                       ...[bodyModelFilter(config, (m) => isFailOpen(config, m))].filter((f) => f !== undefined),
                       extProcFilter,

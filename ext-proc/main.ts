@@ -2,7 +2,9 @@ import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { builtinPlugins } from '../plugins/index.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
+import { RecentTraffic } from './config/recent-traffic.js';
 import { ConfigReloader } from './config/reload.js';
+import { createConsole } from './console/index.js';
 import { warnAboutRestartOnlyChanges } from './config/restart-only.js';
 import { startStatusServer } from './http-status.js';
 import { createLogger, stdoutDestination } from './logger.js';
@@ -61,16 +63,30 @@ async function main(): Promise<void> {
   metrics.configLastReloadSuccessful.set(1);
   metrics.configLastReloadSuccessTimestamp.setToCurrentTime();
 
+  const httpHost = args['http-host'] ?? config.extProc.http.host;
+  const adminUrl = args['envoy-admin'] ?? `http://${config.envoy.admin.host}:${config.envoy.admin.port}`;
+  const gatewayConsole = createConsole({
+    metrics: () => metrics.registry.getMetricsAsJSON(),
+    log,
+    boundHost: httpHost,
+    envoyAdminUrl: adminUrl,
+    configPath,
+    config: () => runtime.config,
+    initial: { hash: runtime.hash, text: loaded.text ?? '' },
+    reload: () => reloader.trigger('signal'),
+  });
+
+  const recentTraffic = new RecentTraffic();
   const grpcServer = await startExtProcServer({
     host: args.host ?? config.extProc.host,
     port: args.port !== undefined ? Number(args.port) : config.extProc.port,
     maxMessageBytes: config.envoy.maxRequestBytes,
     log,
     runtime: () => runtime,
-    observer: combineObservers(metricsObserver(metrics), config.logging.accessLog ? { finished: accessLogger(log) } : {}),
+    observer: combineObservers(metricsObserver(metrics), gatewayConsole.observer, recentTraffic.observer(), config.logging.accessLog ? { finished: accessLogger(log) } : {}),
   });
   const status = await startStatusServer({
-    host: args['http-host'] ?? config.extProc.http.host,
+    host: httpHost,
     port: args['http-port'] !== undefined ? Number(args['http-port']) : config.extProc.http.port,
     log,
     ready: () => !draining,
@@ -79,6 +95,7 @@ async function main(): Promise<void> {
         res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
       },
       ...logLevel.routes(),
+      ...gatewayConsole.routes,
     },
   });
   log.info({ grpcPort: grpcServer.port, httpPort: status.port, config: configPath, configHash: runtime.hash }, 'ext-proc ready');
@@ -88,6 +105,7 @@ async function main(): Promise<void> {
     draining = true;
     log.info({ signal }, 'signal received');
     reloader.close();
+    gatewayConsole.close();
     await grpcServer.shutdown(config.extProc.shutdownGraceMs, config.extProc.shutdownDelayMs);
     await runtime.close();
     await status.close();
@@ -101,7 +119,7 @@ async function main(): Promise<void> {
     path: configPath,
     log,
     currentHash: () => runtime.hash,
-    apply: async (next) => {
+    apply: async (next, source) => {
       // New plugin sources load now; a module already loaded keeps its code (ESM modules are
       // cached for the life of the process), so editing a plugin's code still needs a restart.
       const nextRegistry = isDeepStrictEqual(next.config.pluginSources, runtime.config.pluginSources)
@@ -120,13 +138,16 @@ async function main(): Promise<void> {
       registry = nextRegistry;
       await xds?.commit(nextRuntime.config);
       warnAboutRestartOnlyChanges(previous.config, nextRuntime.config, log, { envoyDynamic: xds !== undefined });
+      recentTraffic.warnAboutRemovals(previous.config, nextRuntime.config, log);
       logLevel.configChanged(nextRuntime.config.logging.level);
       metrics.configInfo.reset();
       metrics.configInfo.set({ hash: nextRuntime.hash }, 1);
+      gatewayConsole.configLoaded(next, source);
       // Streams that started on the old runtime keep their plugins until they end.
       setTimeout(() => void previous.close(), config.extProc.shutdownGraceMs).unref();
     },
-    onResult: (result) => {
+    onResult: (result, source, error) => {
+      gatewayConsole.reloadResult(result, source, error);
       // The file is back to the config in force (e.g. a bad edit undone): nothing is pending.
       metrics.configLastReloadSuccessful.set(result === 'failure' ? 0 : 1);
       if (result === 'unchanged') return;

@@ -35,6 +35,9 @@ export function metricsObserver(m: Metrics): Required<RequestObserver> {
     pluginError(plugin, hook, kind) {
       m.pluginErrors.inc({ plugin, hook, kind });
     },
+    streamAborted(reason) {
+      m.streamsAborted.inc({ reason });
+    },
     finished(r) {
       const model = r.route.model ?? '';
       const version = r.route.version ?? '';
@@ -51,7 +54,7 @@ export function metricsObserver(m: Metrics): Required<RequestObserver> {
       }
       const { status, answeredBy, errorCode } = r.outcome;
       if (answeredBy !== undefined && status !== undefined && status >= 400) {
-        m.rejections.inc({ reason: rejectionReason(status, errorCode), code: errorCode ?? `http_${status}`, model });
+        m.rejections.inc({ reason: rejectionReason(status, errorCode), code: errorCode ?? `http_${status}`, model, consumer });
       }
       const usage = r.vars.usage;
       if (usage) {
@@ -104,9 +107,11 @@ export function combineObservers(...observers: RequestObserver[]): RequestObserv
   const phase = observers.flatMap((o) => (o.phase ? [o.phase.bind(o)] : []));
   const pluginError = observers.flatMap((o) => (o.pluginError ? [o.pluginError.bind(o)] : []));
   const finished = observers.flatMap((o) => (o.finished ? [o.finished.bind(o)] : []));
+  const streamAborted = observers.flatMap((o) => (o.streamAborted ? [o.streamAborted.bind(o)] : []));
   return {
     ...(phase.length > 0 && { phase: (p, ms) => phase.forEach((f) => f(p, ms)) }),
     ...(pluginError.length > 0 && { pluginError: (p, h, k) => pluginError.forEach((f) => f(p, h, k)) }),
     ...(finished.length > 0 && { finished: (r) => finished.forEach((f) => f(r)) }),
+    ...(streamAborted.length > 0 && { streamAborted: (reason) => streamAborted.forEach((f) => f(reason)) }),
   };
 }

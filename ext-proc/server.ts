@@ -6,6 +6,7 @@ import {
   type ProcessingRequest,
   type ProcessingResponse,
 } from './gen/envoy/service/ext_proc/v3/external_processor.js';
+import { PhaseOrderError } from './phase-order.js';
 import { StreamProcessor, type RequestObserver } from './stream.js';
 import type { Runtime } from './runtime.js';
 
@@ -114,9 +115,17 @@ function handleStream(call: Call, opts: ExtProcServerOptions, live: Set<Call>): 
         const out = await processor.handle(msg);
         if (!closed) call.write(out);
       } catch (err) {
-        // Unexpected: a bug, not a plugin error (those become responses). Envoy turns this into a 500.
-        processor.log.error({ err }, 'ext_proc stream failed');
-        if (!closed) call.emit('error', { code: grpc.status.INTERNAL, details: 'ext_proc internal error' });
+        if (err instanceof PhaseOrderError) {
+          // Not Envoy, or not the modes we asked for: refuse the stream before any hook runs out of order.
+          processor.log.warn({ err: err.message }, 'ext_proc message out of order; stream refused');
+          opts.observer?.streamAborted?.('out_of_order');
+          if (!closed) call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: `ext_proc message out of order: ${err.message}` });
+        } else {
+          // Unexpected: a bug, not a plugin error (those become responses). Envoy turns this into a 500.
+          processor.log.error({ err }, 'ext_proc stream failed');
+          opts.observer?.streamAborted?.('internal');
+          if (!closed) call.emit('error', { code: grpc.status.INTERNAL, details: 'ext_proc internal error' });
+        }
         finish();
       }
     });

@@ -3,6 +3,7 @@ import { definePlugin, PluginError, z, type EndContext, type PluginHooks } from 
 import { createTestGateway, exampleModels, type TestPlugin } from '../plugins/sdk/testing.js';
 import { StreamProcessor } from './stream.js';
 import { CLUSTER_HEADER } from '../plugins/sdk/wire.js';
+import { PhaseOrderError } from './phase-order.js';
 import { createLogger } from './logger.js';
 import { parseConfigText } from './config/load.js';
 import { createRegistry } from './registry.js';
@@ -44,9 +45,10 @@ describe('every message gets the answer of its own kind', () => {
     expect(streamed.modes.responseBody).toBe('STREAMED');
   });
 
-  // Trailers are never sent: the filter's trailer modes are SKIP (envoy/render.ts).
-  it('refuses a message without a phase', async () => {
+  it('refuses trailers the filter does not send (trailer mode SKIP) and a message without a phase', async () => {
     const processor = new StreamProcessor(await emptyRuntime(), createLogger('silent'));
+    const trailers = { request: { $case: 'requestTrailers' as const, value: { trailers: { headers: [] } } }, attributes: {}, observabilityMode: false };
+    await expect(processor.handle(trailers)).rejects.toThrow(PhaseOrderError);
     await expect(processor.handle({ request: undefined, attributes: {}, observabilityMode: false })).rejects.toThrow(/phase/);
   });
 });

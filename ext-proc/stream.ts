@@ -8,6 +8,7 @@ import { INTERNAL_REQUEST_HEADERS, UPSTREAM_VERSION_HEADER } from '../plugins/sd
 import type { HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import { BodyMode, common, FILTER_BODY_MODES, headersToMap, modeOverride } from './envoy-messages.js';
 import { loggableHeaders } from './logger.js';
+import { PhaseOrder } from './phase-order.js';
 import { BodyBuffer } from './pipeline/body.js';
 import type { HookName } from './pipeline/chain.js';
 import { ChainRunner } from './pipeline/chain-runner.js';
@@ -48,6 +49,9 @@ export class StreamProcessor {
   private ended = false;
   private completed = false;
   private logger: Logger | undefined;
+  private readonly order = new PhaseOrder();
+  /** The message being handled, if any: `end` waits for it. */
+  private running: Promise<unknown> | undefined;
 
   constructor(
     private readonly runtime: Runtime,
@@ -68,7 +72,19 @@ export class StreamProcessor {
     return this.logger;
   }
 
-  async handle(msg: ProcessingRequest): Promise<ProcessingResponse> {
+  /**
+   * Handles one message. The server calls it for one message at a time; `end` waits for the
+   * one running, so no hook of this request runs after its `end` hooks.
+   */
+  handle(msg: ProcessingRequest): Promise<ProcessingResponse> {
+    const work = this.dispatch(msg);
+    this.running = work;
+    return work;
+  }
+
+  private async dispatch(msg: ProcessingRequest): Promise<ProcessingResponse> {
+    // Before anything runs: a message out of Envoy's order never reaches a hook.
+    this.order.accept(msg);
     const t0 = performance.now();
     const r = msg.request;
     let out: ProcessingResponse;
@@ -99,6 +115,7 @@ export class StreamProcessor {
       default:
         throw new Error('ProcessingRequest without a known phase');
     }
+    this.order.answered(r.$case, out);
     const dt = performance.now() - t0;
     this.processingMs += dt;
     if (phase) this.observer.phase?.(phase, dt);
@@ -269,8 +286,11 @@ export class StreamProcessor {
   async end(cancelled: boolean): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    this.runner?.close();
     this.outcome.cancelled = cancelled;
     this.abortController?.abort();
+    // The hook running now (bounded by its plugin's timeout, cut short by the signal) finishes first.
+    await this.running?.catch(() => undefined);
     const elapsedMs = performance.now() - this.startedAt;
     const { state, runner, source } = this;
     if (state && runner && source) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConsoleSchema } from '../console/schema.js';
 import { ExtProcHealthCheckSchema, LimitsSchema, LoadBalancingSchema, OutlierDetectionSchema, RetriesSchema } from './resilience.js';
 
 /** Names end up in Envoy cluster and stat names: no dots (Envoy's stat tag regexes split on them). */
@@ -157,6 +158,15 @@ export const GatewayConfigSchema = z
         extProcAddress: z.string().optional(),
         /** Envoy's gRPC health checks of the ext-proc replicas. */
         extProcHealthCheck: ExtProcHealthCheckSchema.prefault({}),
+        /** Responses compressed by Envoy (gzip, br) for clients that accept it; request bodies are always decompressed. */
+        compression: z
+          .object({
+            responses: z.boolean().default(true),
+            /** Smaller responses are sent as they are (compressing them costs more than it saves). */
+            minResponseBytes: z.number().int().min(0).default(1024),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -205,6 +215,8 @@ export const GatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The operator's console on the ext-proc's HTTP port (docs/observability.md#console). */
+    console: ConsoleSchema,
     /** Directories or npm packages that provide extra plugin types. */
     pluginSources: z.array(z.string().min(1)).default([]),
     /** The global chain, run for every request, in order. */

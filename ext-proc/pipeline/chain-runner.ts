@@ -30,6 +30,7 @@ export class ChainRunner implements HookHost {
   private phaseReached: HookName = 'requestHeaders';
   private skipRequestBody: ReadonlySet<PluginInstance> = new Set();
   private skipResponseBody: ReadonlySet<PluginInstance> = new Set();
+  private closed = false;
 
   constructor(
     private readonly runtime: Runtime,
@@ -68,6 +69,9 @@ export class ChainRunner implements HookHost {
     const skip = hook === 'requestBody' ? this.skipRequestBody : hook.startsWith('response') && hook !== 'responseHeaders' ? this.skipResponseBody : undefined;
     // The chain can grow while it runs (the model's plugins join once a plugin names the model).
     for (let i = 0; i < this.chain.length; i++) {
+      // The stream ended (cancelled, refused, cut) while this phase ran: no hook starts after it,
+      // or one could take a resource (a limits slot) that the `end` hooks already gave back.
+      if (this.closed) break;
       const plugin = this.chain[i] as PluginInstance;
       if (this.lateJoiners.includes(plugin)) {
         this.lateJoiners = this.lateJoiners.filter((p) => p !== plugin);
@@ -83,6 +87,11 @@ export class ChainRunner implements HookHost {
       if (opts.until?.()) break;
     }
     return undefined;
+  }
+
+  /** The stream ended: hooks of the phase still running are not started any more (end hooks still run). */
+  close(): void {
+    this.closed = true;
   }
 
   /** Once the model is known its own chain runs after the global one. */

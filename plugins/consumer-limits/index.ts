@@ -32,6 +32,8 @@ export interface ConsumerLimitsFactoryOptions {
   now?: () => number;
   /** Plugin type; the built-in is `consumer-limits` (tests register copies under another type). */
   type?: string;
+  /** Called with each instance's store when it is set up: tests and the fuzzer count slots in flight. */
+  onStore?: (store: Pick<KeyStore, 'totalInflight'>) => void;
 }
 
 const ANONYMOUS_HEADER_VALUE = /^[\x21-\x7e]{1,128}$/;
@@ -55,6 +57,7 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
       const claim = carried.claim(host.name, host.models, () => new KeyStore(options.maxKeys));
       const store = claim.value;
       store.maxKeys = options.maxKeys;
+      factory.onStore?.(store);
       if (!claim.shared) {
         host.log.warn({ plugin: host.name }, 'another consumer-limits instance has this name in the config; this one starts from zero on every reload (give it its own name)');
       }
@@ -98,6 +101,10 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
 
       /** Remembers the admission for the request's later hooks (headers, release, charge). */
       const keep = (ctx: BaseContext, scopes: readonly Scope[], lease: Lease, views: Views): undefined => {
+        // One lease per request: the core never admits twice (phase order), but a lease
+        // overwritten here would never be given back.
+        const held = requests.get(ctx.vars);
+        if (isAdmitted(held)) store.release(held.lease);
         const budgets = spendsTokens(ctx) ? scopes.filter((s) => s.limit.tokens !== undefined) : [];
         requests.set(ctx.vars, { lease, views, budgets: budgets.length > 0 ? budgets : undefined });
         return undefined;

@@ -122,6 +122,13 @@ export class KeyStore {
     }
   }
 
+  /** Requests admitted and not yet released, over every key: zero whenever nothing is in flight. */
+  totalInflight(): number {
+    let n = 0;
+    for (const s of this.states.values()) n += s.inflight;
+    return n;
+  }
+
   /** Idempotent. The states stay valid after a config reload: the lease holds them, not their keys. */
   release(lease: Lease): void {
     if (lease.released) return;

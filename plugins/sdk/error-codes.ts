@@ -69,6 +69,7 @@ export const ERROR_CODES = {
   no_healthy_upstream: code(503, 'error', 'Envoy', 'no healthy, un-ejected instance of the model', true),
   upstream_timeout: code(504, 'error', 'Envoy', 'timeoutMs (or the last per-try timeout) ran out', true),
   upstream_unavailable: code(503, 'error', 'Envoy', 'the model failed before answering and retries did not help', true),
+  unsupported_content_encoding: code(415, 'validation', 'Envoy', 'the request body uses a content-encoding the gateway does not decompress (gzip, br, zstd are)'),
   headers_too_large: code(431, 'validation', 'Envoy', 'the request headers are over the limit'),
   not_found: code(404, 'routing', 'Envoy', 'no model route (the ext-proc chose no model)'),
   rate_limited: code(429, 'limits', 'Envoy', 'a 429 Envoy produced itself'),

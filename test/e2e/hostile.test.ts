@@ -3,7 +3,7 @@
 // up and no model server sees any of them.
 import { connect } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hashKey } from '../../plugins/api-key-auth/keys.js';
+import { hashKey } from '../../plugins/shared/keys.js';
 import { baseConfig, demoStats, useStack } from '../harness/e2e.js';
 
 const LIMIT = 256 * 1024;
