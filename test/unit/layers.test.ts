@@ -29,6 +29,31 @@ function importsOf(file: string): string[] {
   });
 }
 
+/** What `file` loads at run time: its imports that are not type-only, generated stubs included. */
+function valueImportsOf(file: string): string[] {
+  const text = readFileSync(path.join(root, file), 'utf8');
+  return [...text.matchAll(/^\s*(import|export)(\s+type\b)?[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm)]
+    .filter((m) => m[2] === undefined)
+    .map((m) => {
+      const spec = (m[3] ?? m[4] ?? m[5]) as string;
+      if (!spec.startsWith('.')) return spec;
+      return path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).replace(/\.js$/, '.ts');
+    });
+}
+
+/** Every repository file and package `entry` loads at run time. */
+function loads(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const todo = [entry];
+  while (todo.length > 0) {
+    const f = todo.pop() as string;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    if (f.endsWith('.ts')) todo.push(...valueImportsOf(f));
+  }
+  return seen;
+}
+
 /** Every repository file and package `entry` reaches by import. */
 function reach(entry: string): Set<string> {
   const seen = new Set<string>();
@@ -51,7 +76,10 @@ describe('layers', () => {
     for (const f of sources('plugins/sdk').filter((f) => !SDK_HARNESS.has(f))) {
       expect([...reach(f)].filter((r) => !r.startsWith('plugins/sdk/') && r.includes('/')), f).toEqual([]);
     }
-    for (const f of SDK_HARNESS) expect([...reach(f)].filter((r) => SERVER_CODE.includes(r)), f).toEqual([]);
+    for (const f of SDK_HARNESS) {
+      expect([...reach(f)].filter((r) => SERVER_CODE.includes(r)), f).toEqual([]);
+      expect([...loads(f)].filter((r) => SERVER_CODE.includes(r)), `${f} loads`).toEqual([]);
+    }
   });
 
   it('the core imports no built-in plugin (only the SDK contract and its shared helpers)', () => {
