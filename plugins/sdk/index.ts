@@ -1,8 +1,8 @@
 /**
  * The one import for plugin authors:
- *   import { definePlugin, z, PluginError } from 'inference-gateway/sdk';
+ *   import { definePlugin, z, PluginError } from '@inference-gateway/sdk';
  * (built-ins inside this repo import '../sdk/index.js'). The test harness is
- * 'inference-gateway/sdk/testing'. See docs/plugins.md for the lifecycle and the API reference.
+ * '@inference-gateway/sdk/testing'. See docs/plugins.md for the lifecycle and the API reference.
  */
 export { z } from 'zod';
 export { definePlugin } from './define.js';

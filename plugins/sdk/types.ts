@@ -45,7 +45,7 @@ export type RouteUpdate = Omit<RouteHints, 'shadow' | 'fallback'> & { shadow?: s
 /**
  * Typed per-request state shared between plugins. Extend it by module augmentation, naming
  * the module you import the SDK from:
- * `declare module 'inference-gateway/sdk' { interface RequestVars { consumer?: Consumer } }`
+ * `declare module '@inference-gateway/sdk' { interface RequestVars { consumer?: Consumer } }`
  * (built-in plugins inside this repo write `declare module '../sdk/types.js'`).
  */
 export interface RequestVars {
