@@ -97,6 +97,8 @@ export interface Mode {
   headers: Record<string, string>;
   /** ext-proc processes behind Envoy's ext_proc cluster. */
   replicas: number;
+  /** Start a redis-server for the run; the ext-procs find its URL in $GATEWAY_REDIS_URL. */
+  redis?: boolean;
 }
 
 const endpoint = (port: number) => ({ endpoints: [`127.0.0.1:${port}`], healthCheck: { path: '/health', intervalMs: 1000 } });
@@ -108,6 +110,23 @@ const endpoint = (port: number) => ({ endpoints: [`127.0.0.1:${port}`], healthCh
 export function fullChainHeaders(): Record<string, string> {
   if (process.env.BENCH_HEADERS) return JSON.parse(process.env.BENCH_HEADERS) as Record<string, string>;
   return { authorization: 'Bearer demo-key' };
+}
+
+/**
+ * The full example chain with its `consumer-limits` instance in Redis (`store: redis`): every
+ * request of the demo consumer is one admission script and one pipelined release, against a
+ * local redis-server. Compared with `full`, the row is what the shared store adds.
+ */
+function fullWithRedis(example: GatewayConfigInput, full: Mode): Mode {
+  const config = structuredClone(example);
+  for (const p of config.plugins ?? []) {
+    if (p.type !== 'consumer-limits') continue;
+    // A generous wait (and hook budget): a bench at saturation must measure Redis, not the
+    // failure policy; 503s (onFailure: closed) in the row say it was hit all the same.
+    p.options = { ...(p.options as object), store: 'redis', redis: { urlEnv: 'GATEWAY_REDIS_URL', timeoutMs: 500, onFailure: 'closed' } };
+    p.timeoutMs = 900;
+  }
+  return { ...full, key: 'full-redis', title: 'full example chain + limits in Redis', config, redis: true };
 }
 
 export async function modes(upstreamPort: number, fullReplicas: number): Promise<Mode[]> {
@@ -147,5 +166,6 @@ export async function modes(upstreamPort: number, fullReplicas: number): Promise
     full(1),
   ];
   if (fullReplicas > 1) out.push(full(fullReplicas));
+  out.push(fullWithRedis(example, full(1)));
   return out;
 }

@@ -73,10 +73,12 @@ export async function startExtProc(
   workDir: string,
   nodeArgs: string[] = [],
   bundle?: string,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<Proc> {
   const entry = bundle ? [bundle] : ['--import', 'tsx', 'ext-proc/main.ts'];
   const p = start(name, process.execPath, [...nodeArgs, ...entry, '--config', configFile, '--port', String(grpcPort), '--http-port', String(httpPort)], workDir, {
     NODE_ENV: 'production',
+    ...env,
   });
   await waitFor(`${name} ready (log ${p.log})`, async () => {
     if (p.proc.exitCode !== null) throw new Error(`${name} exited; see ${p.log}`);

@@ -3,7 +3,7 @@
 // Starts a fast upstream (Envoy direct_response), a plain Envoy routing straight to it, and for
 // each mode Envoy + our ext_proc; drives each with h2load at saturation and at fixed rates;
 // prints p50/p99, throughput, overhead ratios against plain Envoy and the ext-proc's peak RSS.
-import { writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
 import { cpus, loadavg, totalmem, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,6 +13,7 @@ import { parseConfigText } from '../ext-proc/config/load.js';
 import { renderEnvoyConfig } from '../envoy/render.js';
 import { envoyVersion, resolveEnvoyBin, REPO_ROOT } from '../scripts/envoy-bin.js';
 import { freePort } from '../scripts/stack/processes.js';
+import { startRedis, type RedisHandle } from '../scripts/stack/redis.js';
 import { modes, plainEnvoy, upstreamEnvoy, type Mode } from './configs.js';
 import { ensureH2load, runLoad, type LoadResult } from './load.js';
 import { bundleExtProc, cpuMs, peakRss, startEnvoy, startExtProc, waitHealthy, type Proc } from './procs.js';
@@ -23,7 +24,7 @@ const { values: opt } = parseArgs({
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '16' },
     'low-rate': { type: 'string', default: '500' },
-    modes: { type: 'string', default: 'headers,body,full,full-x2' },
+    modes: { type: 'string', default: 'headers,body,full,full-x2,full-redis' },
     replicas: { type: 'string', default: '2' },
     'envoy-concurrency': { type: 'string', default: '1' },
     'cpu-prof': { type: 'boolean', default: false },
@@ -54,6 +55,8 @@ interface Row {
   cpuPerRequestUs?: number;
   /** The same at the fixed low rate: comparable between runs. */
   cpuAtLowUs?: number;
+  /** redis-server's CPU time per request at the fixed low rate (modes with `redis`). */
+  redisCpuAtLowUs?: number;
 }
 
 const procs: Proc[] = [];
@@ -82,7 +85,7 @@ async function main(): Promise<void> {
 
   const allModes = (await modes(upstreamPort, Number(opt.replicas))).filter((m) => wanted.has(m.key));
   const first = allModes.find((m) => m.key === 'body') ?? allModes[0];
-  if (!first) throw new Error(`no mode selected (known: headers, body, full, full-x${opt.replicas})`);
+  if (!first) throw new Error(`no mode selected (known: headers, body, full, full-x${opt.replicas}, full-redis)`);
 
   const plainPort = await freePort();
   const plainAdmin = await freePort();
@@ -139,13 +142,16 @@ async function runMode(m: Mode, bodyFile: string, envoyBin: string, load: (port:
   await writeFile(cfgFile, stringify(cfg));
   const parsed = parseConfigText(stringify(cfg), cfgFile);
   const mine: Proc[] = [];
+  let redis: RedisHandle | undefined;
   try {
+    if (m.redis) redis = await startRedis(await mkdtemp(join(workDir, 'redis-')));
+    const env = redis ? { GATEWAY_REDIS_URL: redis.url } : {};
     for (let i = 0; i < m.replicas; i++) {
       const nodeArgs = [
         ...(opt['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(workDir, 'prof', m.key)}`] : []),
         ...(opt['node-args'] as string).split(' ').filter(Boolean),
       ];
-      const p = await startExtProc(`ext-proc-${m.key}-${i}`, cfgFile, grpc[i] as number, http[i] as number, workDir, nodeArgs, bundle);
+      const p = await startExtProc(`ext-proc-${m.key}-${i}`, cfgFile, grpc[i] as number, http[i] as number, workDir, nodeArgs, bundle, env);
       mine.push(p);
       procs.push(p);
     }
@@ -171,18 +177,21 @@ async function runMode(m: Mode, bodyFile: string, envoyBin: string, load: (port:
     // CPU per request depends on load (gRPC and HTTP/2 batch more at high rates): the figure to
     // compare between runs is the one at the fixed low rate.
     const lowCpuBefore = await Promise.all(extProcs.map((p) => cpuMs(p.proc.pid)));
+    const redisBefore = await cpuMs(redis?.child.proc.pid);
     const low = await load(listen, m, bodyFile, `${m.key}-low`, lowRate);
     const lowCpuAfter = await Promise.all(extProcs.map((p) => cpuMs(p.proc.pid)));
     const cpuAtLowUs = (1000 * lowCpuAfter.reduce((a, b, i) => a + b - (lowCpuBefore[i] ?? 0), 0)) / (low.rps * (durationS + warmupS));
-    log(`  ${lowRate} req/s      ${fmtLoad(low)}; ext-proc CPU ${cpuAtLowUs.toFixed(0)} µs/request`);
+    const redisCpuAtLowUs = redis ? (1000 * ((await cpuMs(redis.child.proc.pid)) - redisBefore)) / (low.rps * (durationS + warmupS)) : undefined;
+    log(`  ${lowRate} req/s      ${fmtLoad(low)}; ext-proc CPU ${cpuAtLowUs.toFixed(0)} µs/request${redisCpuAtLowUs === undefined ? '' : `, redis-server ${redisCpuAtLowUs.toFixed(0)} µs/request`}`);
     const rate = Math.round(sat.rps / 2 / 100) * 100;
     const half = await load(listen, m, bodyFile, `${m.key}-half`, rate);
     log(`  @${rate} (½ sat)  ${fmtLoad(half)}`);
     const rssBytes = await Promise.all(mine.filter((p) => p.name.startsWith('ext-proc')).map((p) => peakRss(p.proc.pid)));
     log(`  ext-proc peak RSS ${rssBytes.map((b) => `${(b / 2 ** 20).toFixed(0)} MB`).join(' + ')}`);
-    return { key: m.key, title: m.title, sat, low, half: { rate, mode: half, plain: half }, rssBytes, cpuPerRequestUs, cpuAtLowUs };
+    return { key: m.key, title: m.title, sat, low, half: { rate, mode: half, plain: half }, rssBytes, cpuPerRequestUs, cpuAtLowUs, redisCpuAtLowUs };
   } finally {
     await Promise.allSettled(mine.reverse().map((p) => p.stop()));
+    await redis?.stop();
     for (const p of mine) procs.splice(procs.indexOf(p), 1);
   }
 }
@@ -217,7 +226,8 @@ function renderTable(rows: Row[], plainSat: LoadResult, plainLow: LoadResult): s
     const plus = (a: number, b: number) => `${a - b >= 0 ? '+' : ''}${(a - b).toFixed(2)}`;
     const isPlain = r.key === 'plain';
     const half = r.half && !isPlain ? `${r.half.rate} | ${ms(r.half.mode.p50Ms)} / ${ms(r.half.mode.p99Ms)} | ${plus(r.half.mode.p50Ms, r.half.plain.p50Ms)} / ${plus(r.half.mode.p99Ms, r.half.plain.p99Ms)} ms` : '– | – | –';
-    const cpu = r.cpuPerRequestUs === undefined ? '–' : `${r.cpuAtLowUs?.toFixed(0)} µs @ ${lowRate}/s, ${r.cpuPerRequestUs.toFixed(0)} µs @ sat`;
+    const redisCpu = r.redisCpuAtLowUs === undefined ? '' : ` (+ redis-server ${r.redisCpuAtLowUs.toFixed(0)} µs @ ${lowRate}/s)`;
+    const cpu = r.cpuPerRequestUs === undefined ? '–' : `${r.cpuAtLowUs?.toFixed(0)} µs @ ${lowRate}/s, ${r.cpuPerRequestUs.toFixed(0)} µs @ sat${redisCpu}`;
     const rss = r.rssBytes ? r.rssBytes.map((b) => `${(b / 2 ** 20).toFixed(0)} MB`).join(' + ') : '–';
     const warn = r.sat.non2xx + r.sat.failed + r.low.non2xx > 0 ? ' ⚠ non-2xx' : '';
     return `| ${r.title}${warn} | ${Math.round(r.sat.rps)} | ${(r.sat.rps / plainSat.rps).toFixed(2)}× | ${ms(r.sat.p50Ms)} / ${ms(r.sat.p99Ms)} | ${ms(r.low.p50Ms)} / ${ms(r.low.p99Ms)} | ${isPlain ? '–' : `${plus(r.low.p50Ms, plainLow.p50Ms)} / ${plus(r.low.p99Ms, plainLow.p99Ms)} ms`} | ${half} | ${cpu} | ${rss} |`;

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { builtinPlugins } from '../plugins/index.js';
+import { describeConsumerLimits } from '../plugins/consumer-limits/describe.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { RecentTraffic } from './config/recent-traffic.js';
 import { ConfigReloader } from './config/reload.js';
@@ -10,6 +11,7 @@ import { startStatusServer } from './http-status.js';
 import { createLogger, stdoutDestination } from './logger.js';
 import { LogLevelControl } from './log-level.js';
 import { createMetrics } from './metrics.js';
+import { pluginRegistry } from './plugin-metrics.js';
 import { accessLogger, combineObservers, metricsObserver } from './observe.js';
 import { XdsPublisher } from './envoy-xds.js';
 import { parseHostMap, withHostMap } from './config/host-map.js';
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
     config: () => runtime.config,
     initial: { hash: runtime.hash, text: loaded.text ?? '' },
     reload: () => reloader.trigger('signal'),
+    consumerLimits: describeConsumerLimits,
   });
 
   const recentTraffic = new RecentTraffic();
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
     maxMessageBytes: config.envoy.maxRequestBytes,
     log,
     runtime: () => runtime,
+    limits: config.extProc.limits,
     observer: combineObservers(metricsObserver(metrics), gatewayConsole.observer, recentTraffic.observer(), config.logging.accessLog ? { finished: accessLogger(log) } : {}),
   });
   const status = await startStatusServer({
@@ -92,7 +96,8 @@ async function main(): Promise<void> {
     ready: () => !draining,
     routes: {
       'GET /metrics': async (_req, res) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+        const text = (await metrics.registry.metrics()) + (await pluginRegistry.metrics());
+        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
       },
       ...logLevel.routes(),
       ...gatewayConsole.routes,

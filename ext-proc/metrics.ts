@@ -99,7 +99,7 @@ export function createMetrics() {
     }),
     streamsAborted: new Counter({
       name: 'gateway_ext_proc_streams_aborted_total',
-      help: 'ext_proc streams the ext-proc ended itself with a gRPC error, by reason (out_of_order: a message Envoy would not send then; idle_timeout: no message for extProc.streamIdleTimeoutMs; internal: a bug)',
+      help: 'ext_proc streams the ext-proc ended itself with a gRPC error, by reason (out_of_order: a message Envoy would not send then; idle_timeout: no message for extProc.limits.streamIdleTimeoutMs; limit: past a per-stream bound; overloaded: past extProc.limits.maxStreams; internal: a bug)',
       labelNames: ['reason'] as const,
       registers,
     }),

@@ -7,7 +7,9 @@ import {
   type ProcessingResponse,
 } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import { PhaseOrderError } from './phase-order.js';
+import { DEFAULT_STREAM_LIMITS, StreamLimitError, type StreamLimits } from './pipeline/request-guard.js';
 import { StreamProcessor, type RequestObserver } from './stream.js';
+import type { StreamAbortReason } from './pipeline/observer.js';
 import type { Runtime } from './runtime.js';
 
 import { EXT_PROC_SERVICE } from '../plugins/sdk/wire.js';
@@ -20,7 +22,19 @@ export interface ExtProcServerOptions {
   log: Logger;
   runtime: () => Runtime;
   observer?: RequestObserver;
+  /** `extProc.limits`; the defaults when not given. */
+  limits?: Partial<ServerLimits>;
 }
+
+/** The config's `extProc.limits`: per stream (StreamLimits) and for the process. */
+export interface ServerLimits extends StreamLimits {
+  /** Cut a stream after this long without a message from Envoy; 0: never. */
+  readonly streamIdleTimeoutMs: number;
+  /** Streams in flight at once; beyond, new ones are refused with UNAVAILABLE. */
+  readonly maxStreams: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: ServerLimits = { ...DEFAULT_STREAM_LIMITS, streamIdleTimeoutMs: 300_000, maxStreams: 10_000 };
 
 export interface ExtProcServer {
   readonly port: number;
@@ -51,8 +65,9 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
   const health = new HealthImplementation({ '': 'SERVING', [EXT_PROC_SERVICE]: 'SERVING' });
   health.addToServer(server);
 
+  const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
   server.addService(ExternalProcessorService, {
-    process: (call: Call) => handleStream(call, opts, live),
+    process: (call: Call) => handleStream(call, opts, limits, live),
   });
 
   const port = await new Promise<number>((resolve, reject) => {
@@ -96,19 +111,45 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
  * client that goes away looks identical: whether the request was cancelled is decided by
  * whether the exchange reached its last message, not by which event arrived.
  */
-function handleStream(call: Call, opts: ExtProcServerOptions, live: Set<Call>): void {
+function handleStream(call: Call, opts: ExtProcServerOptions, limits: ServerLimits, live: Set<Call>): void {
+  if (live.size >= limits.maxStreams) {
+    // Envoy's retry policy moves an UNAVAILABLE stream to another replica.
+    opts.observer?.streamAborted?.('overloaded');
+    opts.log.warn({ inFlight: live.size, maxStreams: limits.maxStreams }, 'ext_proc stream refused: too many streams in flight');
+    call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'ext_proc overloaded: too many streams in flight' });
+    return;
+  }
   live.add(call);
-  const processor = new StreamProcessor(opts.runtime(), opts.log, opts.observer);
+  const processor = new StreamProcessor(opts.runtime(), opts.log, opts.observer, limits);
   let queue: Promise<void> = Promise.resolve();
   let closed = false;
+  let idle: NodeJS.Timeout | undefined;
   const finish = () => {
     if (closed) return;
     closed = true;
+    if (idle) clearTimeout(idle);
     live.delete(call);
     void processor.end(!processor.complete);
   };
+  /** Ends the stream with a gRPC status (Envoy answers the client with its status_on_error). */
+  const abort = (code: grpc.status, details: string, reason: StreamAbortReason) => {
+    opts.observer?.streamAborted?.(reason);
+    if (!closed) call.emit('error', { code, details });
+    finish();
+  };
+  const idleMs = limits.streamIdleTimeoutMs;
+  // A stream Envoy never finishes (a peer that opened it and went quiet) would hold its state
+  // forever. Re-armed on every message, refresh() keeps it one timer per stream.
+  if (idleMs > 0) {
+    idle = setTimeout(() => {
+      processor.log.warn({ idleMs }, 'ext_proc stream idle too long; cut');
+      abort(grpc.status.DEADLINE_EXCEEDED, `ext_proc stream idle for ${idleMs} ms`, 'idle_timeout');
+    }, idleMs);
+    idle.unref();
+  }
 
   call.on('data', (msg: ProcessingRequest) => {
+    idle?.refresh();
     queue = queue.then(async () => {
       if (closed) return;
       try {
@@ -118,15 +159,15 @@ function handleStream(call: Call, opts: ExtProcServerOptions, live: Set<Call>): 
         if (err instanceof PhaseOrderError) {
           // Not Envoy, or not the modes we asked for: refuse the stream before any hook runs out of order.
           processor.log.warn({ err: err.message }, 'ext_proc message out of order; stream refused');
-          opts.observer?.streamAborted?.('out_of_order');
-          if (!closed) call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: `ext_proc message out of order: ${err.message}` });
+          abort(grpc.status.FAILED_PRECONDITION, `ext_proc message out of order: ${err.message}`, 'out_of_order');
+        } else if (err instanceof StreamLimitError) {
+          processor.log.warn({ err: err.message }, 'ext_proc stream over its limits; cut');
+          abort(grpc.status.RESOURCE_EXHAUSTED, `ext_proc stream over its limits: ${err.message}`, 'limit');
         } else {
           // Unexpected: a bug, not a plugin error (those become responses). Envoy turns this into a 500.
           processor.log.error({ err }, 'ext_proc stream failed');
-          opts.observer?.streamAborted?.('internal');
-          if (!closed) call.emit('error', { code: grpc.status.INTERNAL, details: 'ext_proc internal error' });
+          abort(grpc.status.INTERNAL, 'ext_proc internal error', 'internal');
         }
-        finish();
       }
     });
   });

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashKey } from '../plugins/shared/keys.js';
+import { hashKey } from '../plugins/sdk/keys.js';
 import { createConsumerLimits } from '../plugins/consumer-limits/index.js';
 import { definePlugin, z } from '../plugins/sdk/index.js';
 import { msg, testRuntime } from '../test/harness/hostile-messages.js';

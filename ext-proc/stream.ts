@@ -17,6 +17,7 @@ import type { RequestObserver } from './pipeline/observer.js';
 import { failResponse, stopResponse, type Stop } from './pipeline/respond.js';
 import { applyRouteHints, finishRouting, noteServedVersion } from './pipeline/route.js';
 import { SseParser } from './pipeline/sse.js';
+import { DEFAULT_STREAM_LIMITS, headersOverLimit, refuseRequestHeaders, usableRequestId, type Refusal, type StreamLimits } from './pipeline/request-guard.js';
 import { RequestState, type Responded } from './pipeline/state.js';
 import { runChunkHooks, transformStreamedChunk } from './pipeline/streamed.js';
 import type { Runtime } from './runtime.js';
@@ -57,6 +58,7 @@ export class StreamProcessor {
     private readonly runtime: Runtime,
     private readonly rootLog: Logger,
     private readonly observer: RequestObserver = {},
+    private readonly limits: StreamLimits = DEFAULT_STREAM_LIMITS,
   ) {}
 
   /** The exchange reached its last message (or the gateway answered it itself). */
@@ -147,7 +149,7 @@ export class StreamProcessor {
     const catalog = this.runtime.catalog;
     const protocol = detectProtocol(pathname, (name) => catalog.get(name)?.protocol);
     const request = {
-      id: values.get('x-request-id') ?? randomUUID(),
+      id: usableRequestId(values.get('x-request-id')) ?? randomUUID(),
       method: values.get(':method') ?? 'GET',
       path,
       pathname,
@@ -160,6 +162,9 @@ export class StreamProcessor {
     };
     const state = new RequestState(request, headers, this.outcome);
     this.state = state;
+    // Refused before any plugin sees it (and before the chain exists: no end hooks either).
+    const refusal = refuseRequestHeaders(msg, pathname, this.limits);
+    if (refusal) return this.refuse(state, refusal, 'request headers refused');
     const src = this.contextSource(state);
     const runner = src.runner;
     if (this.rootLog.isLevelEnabled('debug')) {
@@ -195,6 +200,10 @@ export class StreamProcessor {
 
   private async onResponseHeaders({ state, runner, src }: ReturnType<StreamProcessor['expectRequest']>, msg: HttpHeaders): Promise<ProcessingResponse> {
     this.responseHeadersAt = performance.now();
+    const over = headersOverLimit(msg, this.limits);
+    if (over !== undefined) {
+      return this.refuse(state, { status: 502, code: 'bad_upstream_response', message: `The model server's response headers are too large: ${over}` }, 'response headers refused');
+    }
     const values = headersToMap(msg);
     const headers = new HeaderSet(values);
     noteServedVersion(state.route, headers, values.get(UPSTREAM_VERSION_HEADER));
@@ -210,7 +219,7 @@ export class StreamProcessor {
 
     if (!msg.endOfStream) this.responseBodyMode = runner.responseBodyMode(response, state.vars);
     if (this.responseBodyMode === BodyMode.NONE) this.completed = true;
-    if (this.responseBodyMode === BodyMode.STREAMED && response.streaming && runner.wantsEvents()) this.sse = new SseParser();
+    if (this.responseBodyMode === BodyMode.STREAMED && response.streaming && runner.wantsEvents()) this.sse = new SseParser(this.limits.maxSseEventBytes);
     return {
       response: { $case: 'responseHeaders', value: { response: common(takeChanges(headers)) } },
       modeOverride: this.responseBodyMode === BodyMode.NONE ? undefined : modeOverride(BodyMode.NONE, this.responseBodyMode),
@@ -239,6 +248,12 @@ export class StreamProcessor {
       headers.set('content-length', String(newBody.length));
     }
     return { response: { $case: 'responseBody', value: { response: common(takeChanges(headers), { body: newBody }) } } };
+  }
+
+  /** The core's own refusal of hostile input: the client's protocol, a log line, counted as a rejection by `gateway`. */
+  private refuse(state: RequestState, refusal: Refusal, what: string): ProcessingResponse {
+    this.log.warn({ status: refusal.status, code: refusal.code, reason: refusal.message }, what);
+    return this.stop({ respond: failResponse(state.request, refusal.status, refusal.message, { code: refusal.code }), by: 'gateway' });
   }
 
   private stop(stop: Stop): ProcessingResponse {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConsoleSchema } from '../console/schema.js';
+import { DEFAULT_STREAM_LIMITS } from '../pipeline/request-guard.js';
 import { ExtProcHealthCheckSchema, LimitsSchema, LoadBalancingSchema, OutlierDetectionSchema, RetriesSchema } from './resilience.js';
 
 /** Names end up in Envoy cluster and stat names: no dots (Envoy's stat tag regexes split on them). */
@@ -184,6 +185,22 @@ export const GatewayConfigSchema = z
          * (envoy.extProcHealthCheck interval × unhealthyThreshold + timeout).
          */
         shutdownDelayMs: z.number().int().min(0).default(2_000),
+        /** Bounds on each ext_proc stream and on all of them together (docs/security.md, "Bounds"). */
+        limits: z
+          .object({
+            /** Header entries per headers message; above it requests get a 431, responses a 502, in the client's protocol. */
+            maxHeaders: z.number().int().min(8).max(10_000).default(DEFAULT_STREAM_LIMITS.maxHeaders),
+            /** Bytes of header names and values per headers message (same answers). */
+            maxHeaderBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(DEFAULT_STREAM_LIMITS.maxHeaderBytes),
+            /** Characters of a streamed SSE response held while its event is incomplete; beyond, the stream is cut. */
+            maxSseEventBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(DEFAULT_STREAM_LIMITS.maxSseEventBytes),
+            /** A stream with no message from Envoy for this long is cut (0: never). Keep above the longest silence of a model's stream. */
+            streamIdleTimeoutMs: z.number().int().min(0).default(300_000),
+            /** Streams in flight in this process; beyond, new streams are refused with UNAVAILABLE (Envoy retries another replica). */
+            maxStreams: z.number().int().min(1).default(10_000),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

@@ -1,6 +1,6 @@
 // Who may open the console and who may change the gateway through it.
 import { describe, expect, it } from 'vitest';
-import { hashKey } from '../../plugins/shared/keys.js';
+import { hashKey } from '../../plugins/sdk/keys.js';
 import { decideAccess, isLoopbackHost, presentedKey, sameOriginWrite } from './access.js';
 
 const req = (headers: Record<string, string>) => ({ headers: { host: '127.0.0.1:9464', ...headers } });

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import { KeyTable } from '../../plugins/shared/keys.js';
+import { KeyTable } from '../../plugins/sdk/keys.js';
 
 /** Whether a bind address only takes connections from this machine. */
 export function isLoopbackHost(host: string): boolean {

@@ -1,8 +1,8 @@
 // The console's changes: comment-preserving edits of the config file, applied through the
 // reload, undone when the reload refuses them.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile } from '../config/load.js';
@@ -99,6 +99,16 @@ describe('config actions', () => {
     expect(await readFile(path, 'utf8')).toBe(TEXT);
     expect(status.hash).toBe(before);
     expect(status.lastReload).toMatchObject({ result: 'failure' });
+  });
+
+  it('says so when the config file cannot be written, and changes nothing', async () => {
+    const { path, actions, reloads } = await setup();
+    // A directory where the new file is written first: the write fails, even for root.
+    await mkdir(join(dirname(path), `.gateway.yaml.console-${process.pid}`));
+    const result = await actions.weights('sentiment', { v1: 1, v2: 1 });
+    expect(result).toMatchObject({ applied: false, status: 409, error: expect.stringContaining('cannot write the config file') });
+    expect(reloads()).toBe(0);
+    expect(await readFile(path, 'utf8')).toBe(TEXT);
   });
 
   it('rolls back to the config before the last change, and says when there is none', async () => {

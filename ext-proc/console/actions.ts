@@ -73,7 +73,12 @@ export class ConfigActions {
     const hash = sha256(next);
     if (hash === status.hash) return { applied: true, hash, unchanged: true };
     const writtenAt = Date.now();
-    await writeAtomically(configPath, next);
+    try {
+      await writeAtomically(configPath, next);
+    } catch (err) {
+      // A read-only mount (a Kubernetes ConfigMap): the change belongs in its source instead.
+      return { applied: false, status: 409, error: `cannot write the config file ${configPath}: ${(err as Error).message}` };
+    }
     log.info({ action: what, configHash: hash }, 'console: config file edited; reloading');
     await this.deps.reload();
     const verdict = await this.verdict(hash, writtenAt);

@@ -1,4 +1,3 @@
-import { Options as LimitsOptions, Policies } from '../../plugins/consumer-limits/options.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { increaseBy, windowStart, type Snapshot } from './rates.js';
 import { STATS_WINDOW_MS } from './view.js';
@@ -31,14 +30,15 @@ function configuredConsumers(config: GatewayConfig): string[] {
   return ids;
 }
 
-/** The first `consumer-limits` instance's policies (the one the example config has). */
-function limitPolicies(config: GatewayConfig): Policies | undefined {
-  const p = config.plugins.find((x) => x.type === 'consumer-limits');
-  const parsed = p ? LimitsOptions.safeParse(p.options ?? {}) : undefined;
-  return parsed?.success ? new Policies(parsed.data) : undefined;
-}
+/**
+ * A consumer's own configured limits, from the config's limits plugin. Injected by main.ts
+ * (which alone wires built-in plugins), so the core reads no plugin's options itself.
+ */
+export type ConsumerLimitsLookup = (
+  plugins: GatewayConfig['plugins'],
+) => ((consumer: string) => { requestLimit?: { amount: number; unit: string }; tokenBudget?: { amount: number; unit: string } }) | undefined;
 
-export function consumersView(config: GatewayConfig, history: readonly Snapshot[]): ConsumerView[] {
+export function consumersView(config: GatewayConfig, history: readonly Snapshot[], limitsLookup?: ConsumerLimitsLookup): ConsumerView[] {
   const now = history.at(-1) as Snapshot;
   const from = windowStart(history, now, STATS_WINDOW_MS);
   const minuteAgo = windowStart(history, now, 60_000);
@@ -48,9 +48,8 @@ export function consumersView(config: GatewayConfig, history: readonly Snapshot[
   // '' is requests no auth plugin identified (refused keys among them): listed once there are any.
   const seen = [...requests].filter(([id, n]) => id !== '' || n > 0).map(([id]) => id);
   const ids = [...new Set([...configuredConsumers(config), ...seen])].sort();
-  const policies = limitPolicies(config);
+  const limitsOf = limitsLookup?.(config.plugins);
   return ids.map((id) => {
-    const own = (id === '' ? policies?.anonymous : policies?.forConsumer(id))?.own;
     const n = requests.get(id) ?? 0;
     return {
       id,
@@ -58,8 +57,7 @@ export function consumersView(config: GatewayConfig, history: readonly Snapshot[
       requestsPerSecond: now.at > from.at ? n / seconds : 0,
       rejections: Object.fromEntries(increaseBy(from, now, 'gateway_rejections_total', { consumer: id }, 'reason')),
       tokensLastMinute: tokens.get(id) ?? 0,
-      ...(own?.rate && { requestLimit: { amount: own.rate.amount, unit: own.rate.unit } }),
-      ...(own?.tokens && { tokenBudget: { amount: own.tokens.amount, unit: own.tokens.unit } }),
+      ...limitsOf?.(id),
     };
   });
 }

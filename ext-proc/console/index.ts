@@ -5,7 +5,7 @@ import type { HttpRoute } from '../http-status.js';
 import type { RequestObserver } from '../pipeline/observer.js';
 import { ConfigActions } from './actions.js';
 import { ConfigStatus } from './config-status.js';
-import { consumersView } from './consumers.js';
+import { consumersView, type ConsumerLimitsLookup } from './consumers.js';
 import { EnvoyClusters } from './envoy-clusters.js';
 import { RecentErrors } from './recent-errors.js';
 import { consoleRoutes } from './routes.js';
@@ -26,6 +26,8 @@ export interface ConsoleOptions {
   initial: { hash: string; text: string };
   /** The gateway's normal reload (SIGHUP's), resolving when it is done. */
   reload(): Promise<void>;
+  /** Each consumer's configured limits, for the consumers table (main.ts passes consumer-limits'). */
+  consumerLimits?: ConsumerLimitsLookup;
 }
 
 export interface Console {
@@ -75,7 +77,7 @@ export function createConsole(opts: ConsoleOptions): Console {
       },
       totals: totals(history),
       models: modelsView(config, history, envoyView.clusters),
-      consumers: consumersView(config, history),
+      consumers: consumersView(config, history, opts.consumerLimits),
       errors: errors.list(),
     };
   };

@@ -1,7 +1,7 @@
 // The console over HTTP on the status server: who gets the page, the state and the actions.
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { hashKey } from '../../plugins/shared/keys.js';
+import { hashKey } from '../../plugins/sdk/keys.js';
 import { startStatusServer, type StatusServer } from '../http-status.js';
 import type { ConfigActions } from './actions.js';
 import { consoleRoutes } from './routes.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KEY_HASH } from '../../plugins/shared/keys.js';
+import { KEY_HASH } from '../../plugins/sdk/keys.js';
 
 /** `console:` in the gateway config. See docs/observability.md#console. */
 export const ConsoleSchema = z

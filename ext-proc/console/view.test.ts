@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../config/load.js';
 import { createMetrics } from '../metrics.js';
 import { consumersView } from './consumers.js';
+import { describeConsumerLimits } from '../../plugins/consumer-limits/describe.js';
 import { parseClusters } from './envoy-clusters.js';
 import { RecentErrors } from './recent-errors.js';
 import { toSnapshot, type Snapshot } from './snapshots.js';
@@ -92,7 +93,7 @@ describe('the console view', () => {
 
   it('lists consumers with requests, rejections by reason and tokens against their budgets', async () => {
     const { history: h } = await history();
-    const consumers = consumersView(config, h);
+    const consumers = consumersView(config, h, describeConsumerLimits);
     expect(consumers.map((c) => c.id)).toEqual(['', 'demo', 'partner']);
     expect(consumers[0]).toMatchObject({ requests: 5, rejections: { auth: 5 } });
     expect(consumers[1]).toMatchObject({ requests: 90, requestsPerSecond: 9, requestLimit: { amount: 20, unit: 'second' } });

@@ -14,8 +14,12 @@ export interface RequestObserver {
   streamAborted?(reason: StreamAbortReason): void;
 }
 
-/** out_of_order: a message Envoy would not send now (FAILED_PRECONDITION); idle_timeout: no message for too long; internal: a bug. */
-export type StreamAbortReason = 'out_of_order' | 'idle_timeout' | 'internal';
+/**
+ * out_of_order: a message Envoy would not send now (FAILED_PRECONDITION); idle_timeout: no
+ * message for too long (DEADLINE_EXCEEDED); limit: a stream past its bounds (RESOURCE_EXHAUSTED);
+ * overloaded: too many streams in flight (UNAVAILABLE); internal: a bug (INTERNAL).
+ */
+export type StreamAbortReason = 'out_of_order' | 'idle_timeout' | 'limit' | 'overloaded' | 'internal';
 
 export interface RequestSummary {
   request: RequestInfo | undefined;

@@ -38,7 +38,8 @@ export const ERROR_CODES = {
   route_conflict: code(500, 'error', 'core', 'a plugin set a different model after the model was resolved'),
   route_incomplete: code(500, 'error', 'core', 'a plugin set a version before any model'),
   route_invalid: code(500, 'error', 'core', 'the traffic policy or a plugin picked a version the model does not have'),
-  bad_upstream_response: code(502, 'error', 'core', 'the model server answered with a body a plugin could not read', true),
+  invalid_path: code(400, 'validation', 'core', 'the request path has a malformed percent-escape'),
+  bad_upstream_response: code(502, 'error', 'core', 'the model server answered with a body (or headers) the gateway could not read', true),
   // ---- built-in plugins --------------------------------------------------------------------
   unknown_path: code(404, 'routing', 'model-router', 'the path is no inference endpoint of any protocol'),
   method_not_allowed: code(405, 'routing', 'validation plugins', 'the endpoint does not take this method'),
@@ -51,6 +52,7 @@ export const ERROR_CODES = {
   invalid_tensor: code(400, 'validation', 'kserve-v2-validation', 'a tensor’s shape, datatype and data do not agree'),
   signature_mismatch: code(400, 'validation', 'kserve-v2-validation, tfserving-validation', 'the inputs do not match the model’s signature'),
   unknown_signature: code(400, 'validation', 'tfserving-validation', 'signature_name names no signature of the model'),
+  binary_extension_not_enabled: code(415, 'validation', 'kserve-v2-validation', 'the binary tensor extension is not enabled for this model'),
   missing_credentials: code(401, 'auth', 'model-access', 'the model needs an authenticated caller and none was identified'),
   missing_api_key: code(401, 'auth', 'api-key-auth', 'no API key was sent'),
   invalid_api_key: code(401, 'auth', 'api-key-auth', 'the API key is unknown, or the header is malformed'),
@@ -63,6 +65,8 @@ export const ERROR_CODES = {
   rate_limit_exceeded: code(429, 'limits', 'consumer-limits', 'the consumer is over its request rate'),
   token_rate_limit_exceeded: code(429, 'limits', 'consumer-limits', 'the consumer is over its token budget'),
   concurrency_limit_exceeded: code(429, 'limits', 'consumer-limits', 'the consumer has too many requests in flight'),
+  insufficient_quota: code(429, 'limits', 'consumer-limits', 'the consumer used up its quota for the period'),
+  limits_store_unavailable: code(503, 'error', 'consumer-limits', 'the shared limits store does not answer (fail closed)', true),
   // ---- Envoy's local replies (envoy/local-replies.ts) ---------------------------------------
   gateway_unavailable: code(503, 'error', 'Envoy', 'the ext-proc cannot be reached, broke the stream or missed messageTimeoutMs', true),
   overloaded: code(503, 'limits', 'Envoy', 'the model is at its concurrency limit (circuit breaker, `limits`)', true),

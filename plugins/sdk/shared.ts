@@ -10,6 +10,6 @@ export * from '../shared/consumer.js';
 export * from '../shared/contract.js';
 export * from '../shared/elements.js';
 export * from '../shared/json-body.js';
-export * from '../shared/keys.js';
+export * from './keys.js';
 export * from '../shared/metadata.js';
 export * from '../shared/signature.js';

@@ -315,6 +315,21 @@ export interface PluginHost {
    * refuse the config with a clear message rather than misbehave at run time.
    */
   readonly chains: ConfiguredChains;
+  /** Metrics the plugin adds to the ext-proc's `/metrics`. */
+  readonly metrics: PluginMetrics;
+}
+
+/** A counter a plugin increments; label values are strings. */
+export interface PluginCounter<L extends string> {
+  inc(labels: Readonly<Record<L, string>>, value?: number): void;
+}
+
+export interface PluginMetrics {
+  /**
+   * A Prometheus counter on the ext-proc's `/metrics`. The same name answers the same counter
+   * (a reload sets the plugin up again); a name reused with other labels is an error.
+   */
+  counter<L extends string>(definition: { name: string; help: string; labelNames: readonly L[] }): PluginCounter<L>;
 }
 
 /** One configured plugin instance: its type, its name (the type when none given), its options unparsed. */

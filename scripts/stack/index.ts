@@ -12,6 +12,10 @@ import { envoyVersion, resolveEnvoyBin, REPO_ROOT } from '../envoy-bin.js';
 export const ENVOY_LOG_FLUSH_MS = 1000;
 import { freePort, httpOk, spawnChild, waitFor, waitReady, type Child } from './processes.js';
 import type { Supervised } from './supervisor.js';
+import { startRedis, type RedisHandle } from './redis.js';
+
+/** The environment variable through which the stack hands its redis-server's URL to the ext-procs (`redis.urlEnv`). */
+export const STACK_REDIS_URL_ENV = 'GATEWAY_REDIS_URL';
 
 export interface StackOptions {
   /** Gateway config file, or an object (tests build their own). */
@@ -33,6 +37,11 @@ export interface StackOptions {
    * CDS/RDS), so config edits that add or remove versions apply without restarting Envoy.
    */
   envoyXds?: boolean;
+  /**
+   * Start a redis-server (loopback, free port, no persistence) before the ext-procs, which
+   * find its URL in $GATEWAY_REDIS_URL (`consumer-limits` options: `redis: { urlEnv: GATEWAY_REDIS_URL }`).
+   */
+  redis?: boolean;
 }
 
 export interface ExtProcHandle {
@@ -55,6 +64,8 @@ export interface Stack {
   /** The current Envoy process (a new one after `startEnvoy`). */
   readonly envoy: Child;
   readonly envoyVersion: string;
+  /** The stack's redis-server, when `redis` was asked for. */
+  readonly redis: RedisHandle | undefined;
   /** Starts Envoy again with the same config (after it exited). */
   startEnvoy(): Promise<Child>;
   /** Every child with the way to start it again, for the launcher's supervisor. */
@@ -115,8 +126,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     typeof opts.config === 'string' ? (parseYamlInput(await readFile(opts.config, 'utf8')) as GatewayConfigInput) : structuredClone(opts.config);
   const children: Child[] = [];
   const demos = new Map<string, { child: Child; url: string }[]>();
+  let redis: RedisHandle | undefined;
   const stopAll = async () => {
     await Promise.allSettled([...children].reverse().map((c) => c.stop()));
+    // Last: ext-procs stopping may still give slots back. Its current child (a test may have restarted it).
+    await redis?.stop();
   };
 
   try {
@@ -139,6 +153,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         }
       }
     }
+    if (opts.redis) redis = await startRedis(workDir, echo);
     const replicas = opts.extProcReplicas ?? 1;
     input.envoy ??= {};
     input.extProc ??= {};
@@ -173,6 +188,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         logFile: join(workDir, `ext-proc-${index}.log`),
         cwd: REPO_ROOT,
         echo,
+        ...(redis && { env: { [STACK_REDIS_URL_ENV]: redis.url } }),
       });
       children.push(child);
       try {
@@ -243,6 +259,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         return envoy as Child;
       },
       envoyVersion: version,
+      redis,
       startExtProc,
       startEnvoy,
       services() {
@@ -252,6 +269,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         }
         extProcs.forEach((_, i) => list.push({ name: `ext-proc-${i}`, current: () => (extProcs[i] as ExtProcHandle).child, start: async () => (await startExtProc(i)).child }));
         list.push({ name: 'envoy', current: () => envoy as Child, start: startEnvoy });
+        const r = redis;
+        if (r) list.push({ name: 'redis', current: () => r.child, start: async () => (await r.start(), r.child) });
         return list;
       },
       restartDemo,

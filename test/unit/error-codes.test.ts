@@ -15,7 +15,7 @@ function sources(): { file: string; text: string }[] {
     readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true })
       .filter((d) => d.isFile() && d.name.endsWith('.ts') && !d.name.endsWith('.test.ts') && d.name !== 'test-support.ts')
       .map((d) => path.join(d.parentPath, d.name))
-      .filter((f) => !f.includes(`${path.sep}gen${path.sep}`) && !f.endsWith('error-codes.ts'))
+      .filter((f) => !f.includes(`${path.sep}gen${path.sep}`) && !f.includes(`${path.sep}dist${path.sep}`) && !f.endsWith('.d.ts') && !f.endsWith('error-codes.ts'))
       .map((f) => ({ file: path.relative(root, f), text: readFileSync(f, 'utf8') })),
   );
 }

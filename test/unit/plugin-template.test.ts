@@ -15,13 +15,19 @@ import { REPO_ROOT } from '../../scripts/envoy-bin.js';
 
 const run = promisify(execFile);
 const SDK = join(REPO_ROOT, 'plugins/sdk');
-const PEERS = ['zod', 'pino', 'yaml', 'jose', '@bufbuild', '@opentelemetry'];
+/** The SDK's peer dependencies, linked by their top folder (`@opentelemetry/api` → `@opentelemetry`). */
+const peers = async () => {
+  const manifest = JSON.parse(await readFile(join(SDK, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> };
+  return [...new Set(Object.keys(manifest.peerDependencies).map((name) => name.split('/')[0] as string))];
+};
 const TOOLS = ['@types', 'vitest', 'typescript'];
 let dir: string;
 
 beforeAll(async () => {
   const work = await mkdtemp(join(tmpdir(), 'team-plugin-'));
+  // `npm run build` in plugins/sdk, with the repo's tsc (npm may not find one on PATH).
   await run(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(SDK, 'tsconfig.build.json')], { cwd: SDK });
+  await run(process.execPath, [join(SDK, 'copy-assets.mjs')], { cwd: SDK });
   await run('npm', ['pack', '--ignore-scripts', '--pack-destination', work], { cwd: SDK });
   const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz')) as string;
 
@@ -33,7 +39,7 @@ beforeAll(async () => {
   manifest.devDependencies = { '@inference-gateway/sdk': `file:${join(work, tarball)}` };
   await writeFile(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
   await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--legacy-peer-deps', '--ignore-scripts'], { cwd: dir });
-  for (const dep of [...PEERS, ...TOOLS]) await symlink(join(REPO_ROOT, 'node_modules', dep), join(dir, 'node_modules', dep));
+  for (const dep of [...(await peers()), ...TOOLS]) await symlink(join(REPO_ROOT, 'node_modules', dep), join(dir, 'node_modules', dep));
 }, 600_000);
 
 describe('examples/plugin-template against the packed @inference-gateway/sdk, outside the repo', () => {

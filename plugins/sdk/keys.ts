@@ -1,3 +1,4 @@
+// Stored API keys (hashed, compared in constant time): used by api-key-auth and by the console's admin key.
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** How keys are stored in the config: `sha256:<64 hex>` or `sha512:<128 hex>`, never the key itself. */
