@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 // Plugins import the SDK by package name (package.json `exports`); tests resolve it to the source.
 const resolve = {
   alias: {
+    '@inference-gateway/sdk/testing': fileURLToPath(new URL('./plugins/sdk/testing.ts', import.meta.url)),
+    '@inference-gateway/sdk/shared': fileURLToPath(new URL('./plugins/sdk/shared.ts', import.meta.url)),
+    '@inference-gateway/sdk': fileURLToPath(new URL('./plugins/sdk/index.ts', import.meta.url)),
     'inference-gateway/sdk/testing': fileURLToPath(new URL('./plugins/sdk/testing.ts', import.meta.url)),
     'inference-gateway/sdk': fileURLToPath(new URL('./plugins/sdk/index.ts', import.meta.url)),
   },

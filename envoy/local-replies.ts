@@ -1,4 +1,5 @@
 import type { GatewayConfig } from '../ext-proc/config/schema.js';
+import type { ErrorCode } from '../plugins/sdk/error-codes.js';
 import { GATEWAY_REPLY_DETAILS_PREFIX } from '../plugins/sdk/wire.js';
 
 // Envoy's own answers (no healthy instance, overload, timeout, body too large, ext-proc down…)
@@ -19,7 +20,8 @@ interface Condition {
   filter: Json;
   /** Replaces Envoy's status (ext_proc failures: Envoy says 500, the client should see 503). */
   status?: number;
-  code: string;
+  /** One of the table's codes (plugins/sdk/error-codes.ts), so docs/errors.md lists it. */
+  code: ErrorCode;
   /** Fixed message; undefined keeps Envoy's own text. */
   message?: string;
   type: OpenAiType;

@@ -1,10 +1,14 @@
-import {
+import type {
   CommonResponse_ResponseStatus,
-  type CommonResponse,
-  type HeaderMutation,
-  type HttpHeaders,
-  type ProcessingResponse,
+  CommonResponse,
+  HeaderMutation,
+  HttpHeaders,
+  ProcessingResponse,
 } from './gen/envoy/service/ext_proc/v3/external_processor.js';
+
+// Only types from the service stub: its module also defines the gRPC service and so loads
+// grpc-js, which the request pipeline (and the SDK's test harness) must not need.
+const CONTINUE = 0 as CommonResponse_ResponseStatus.CONTINUE;
 import { HeaderValueOption_HeaderAppendAction, type HeaderValueOption } from './gen/envoy/config/core/v3/base.js';
 import {
   ProcessingMode_BodySendMode,
@@ -56,7 +60,7 @@ export function common(
   const mutation = headerMutation(changes);
   if (!mutation && !opts.body && !opts.clearRouteCache) return undefined;
   return {
-    status: CommonResponse_ResponseStatus.CONTINUE,
+    status: CONTINUE,
     headerMutation: mutation,
     bodyMutation: opts.body ? { mutation: { $case: 'body', value: opts.body } } : undefined,
     clearRouteCache: opts.clearRouteCache ?? false,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { RequestOutcome, RequestVars } from '../plugins/sdk/types.js';
+import { categoryOf } from '../plugins/sdk/error-codes.js';
 import type { Metrics } from './metrics.js';
 import type { RequestObserver, RequestSummary } from './pipeline/observer.js';
 
@@ -18,18 +19,10 @@ export function statusClass(outcome: RequestOutcome): string {
   return outcome.cancelled ? 'cancelled' : 'unknown';
 }
 
-export type RejectionReason = 'auth' | 'validation' | 'limits' | 'routing' | 'error' | 'other';
+export type RejectionReason = ReturnType<typeof categoryOf>;
 
-/** Why the gateway refused a request, from the stable error code first and the status second. */
-export function rejectionReason(status: number, code: string | undefined): RejectionReason {
-  if (code !== undefined && /rate_limit|quota|limit_exceeded|too_many|concurren|overload/.test(code)) return 'limits';
-  if (status === 401 || status === 403) return 'auth';
-  if (status === 429) return 'limits';
-  if (status === 404 || status === 405) return 'routing';
-  if (status >= 500) return 'error';
-  if (status >= 400) return 'validation';
-  return 'other';
-}
+/** Why the gateway refused a request: the error table's category for the code, else by status. */
+export const rejectionReason = categoryOf;
 
 const s = (ms: number) => ms / 1000;
 

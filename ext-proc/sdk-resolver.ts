@@ -2,6 +2,10 @@ import { register } from 'node:module';
 
 /** The specifiers plugin authors import the SDK by (package.json `exports` of this repo). */
 export const SDK_MODULES: Readonly<Record<string, string>> = {
+  '@inference-gateway/sdk': new URL('../plugins/sdk/index.ts', import.meta.url).href,
+  '@inference-gateway/sdk/testing': new URL('../plugins/sdk/testing.ts', import.meta.url).href,
+  '@inference-gateway/sdk/shared': new URL('../plugins/sdk/shared.ts', import.meta.url).href,
+  // The names before the SDK was its own package, for plugins written against them.
   'inference-gateway/sdk': new URL('../plugins/sdk/index.ts', import.meta.url).href,
   'inference-gateway/sdk/testing': new URL('../plugins/sdk/testing.ts', import.meta.url).href,
 };

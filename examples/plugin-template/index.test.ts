@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTestGateway, exampleModels } from 'inference-gateway/sdk/testing';
+import { createTestGateway, exampleModels } from '@inference-gateway/sdk/testing';
 import teamTag from './index.js';
 
 // The harness runs the gateway's real request processor against synthetic traffic: no

@@ -1,8 +1,8 @@
-import { definePlugin, z } from 'inference-gateway/sdk';
+import { definePlugin, z } from '@inference-gateway/sdk';
 
 // Per-request state other plugins (and your own later hooks) read, typed. Name the module you
 // import the SDK from, exactly.
-declare module 'inference-gateway/sdk' {
+declare module '@inference-gateway/sdk' {
   interface RequestVars {
     team?: { name: string; startedAt: number };
   }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { PluginError, GatewayErrorCodes } from '../../plugins/sdk/errors.js';
+import { gatewayError, PluginError } from '../../plugins/sdk/errors.js';
 import { formatPath } from '../config/load.js';
 
 // ignoreBOM keeps a byte-order mark in the text, so JSON.parse refuses it as model servers do
@@ -67,7 +67,7 @@ export class BodyBuffer {
     const issue = result.error.issues[0];
     const param = issue ? formatPath(issue.path) : undefined;
     const message = issue ? `${param === '(root)' ? 'body' : param}: ${issue.message}` : 'invalid body';
-    throw this.fault(GatewayErrorCodes.invalidRequest, message, param === '(root)' ? undefined : param);
+    throw this.fault('invalid_request', message, param === '(root)' ? undefined : param);
   }
 
   replaceBody(body: Buffer | string): void {
@@ -88,21 +88,21 @@ export class BodyBuffer {
     try {
       text = utf8.decode(this.bytes);
     } catch {
-      throw this.fault(GatewayErrorCodes.invalidJson, 'body is not valid UTF-8');
+      throw this.fault('invalid_json', 'body is not valid UTF-8');
     }
-    if (text.trim() === '') throw this.fault(GatewayErrorCodes.invalidJson, 'body is empty; a JSON object is required');
+    if (text.trim() === '') throw this.fault('invalid_json', 'body is empty; a JSON object is required');
     if (nestsDeeperThan(this.bytes, MAX_JSON_DEPTH)) {
-      throw this.fault(GatewayErrorCodes.invalidJson, `body nests deeper than ${MAX_JSON_DEPTH} levels`);
+      throw this.fault('invalid_json', `body nests deeper than ${MAX_JSON_DEPTH} levels`);
     }
     try {
       return JSON.parse(text);
     } catch (err) {
-      throw this.fault(GatewayErrorCodes.invalidJson, `body is not valid JSON: ${(err as Error).message}`);
+      throw this.fault('invalid_json', `body is not valid JSON: ${(err as Error).message}`);
     }
   }
 
-  private fault(code: string, message: string, param?: string): PluginError {
-    if (this.direction === 'request') return new PluginError(400, code, message, { param });
-    return new PluginError(502, 'bad_upstream_response', `model server response: ${message}`, { expose: true });
+  private fault(code: 'invalid_json' | 'invalid_request', message: string, param?: string): PluginError {
+    if (this.direction === 'request') return gatewayError(code, message, param === undefined ? {} : { param });
+    return gatewayError('bad_upstream_response', `model server response: ${message}`);
   }
 }

@@ -1,16 +1,17 @@
 import type { Logger } from 'pino';
-import type { BaseContext, ErrorDetails, HeaderMutator, RequestInfo, RequestVars, Respond, RouteHints, RouteUpdate } from '../../plugins/sdk/types.js';
+import type { BaseContext, ErrorDetails, HeaderMutator, Respond, RouteUpdate } from '../../plugins/sdk/types.js';
 import type { Runtime } from '../runtime.js';
 import type { BodyBuffer } from './body.js';
-import type { HookHost } from './hooks.js';
+import type { ChainRunner } from './chain-runner.js';
 import { respondFrom } from './respond.js';
+import type { RequestState } from './state.js';
 
-/** The per-request state a hook context reads through to (the stream processor). */
-export interface ContextSource extends HookHost {
+/** What a hook context reads through to: the request's state, its chain, and the processor's actions. */
+export interface ContextSource {
+  readonly state: RequestState;
+  readonly runner: ChainRunner;
   readonly runtime: Runtime;
   readonly rootLog: Logger;
-  readonly route: RouteHints;
-  readonly vars: RequestVars;
   /** Lazy: the AbortController is made only when a plugin reads `ctx.signal`. */
   readonly signal: AbortSignal;
   setRoute(hints: RouteUpdate): void;
@@ -24,18 +25,19 @@ export interface ContextSource extends HookHost {
  * plugin leaves running after its hook returned could be tagged with a later plugin.
  */
 export function baseContext<P extends string>(src: ContextSource, phase: P): BaseContext & { phase: P } {
+  const { state } = src;
   return {
     phase,
     get log() {
       return pluginLog(src);
     },
-    request: src.request as RequestInfo,
+    request: state.request,
     get signal() {
       return src.signal;
     },
-    route: src.route,
+    route: state.route,
     setRoute: (hints) => src.setRoute(hints),
-    vars: src.vars,
+    vars: state.vars,
     models: src.runtime.catalog,
     respond: respondFrom,
     fail: (status, message, details) => src.fail(status, message, details),
@@ -59,9 +61,9 @@ export function withBody<T extends object>(ctx: T, body: BodyBuffer): T {
 
 /** A logger tagged with the running plugin and hook, made only when a plugin logs. */
 function pluginLog(src: ContextSource): Logger {
-  const plugin = src.runningPlugin;
-  if (!plugin) return src.log;
+  const plugin = src.runner.runningPlugin;
+  if (!plugin) return src.runner.log;
   // One child straight off the root (not a child of the request's child): plugins that only
   // debug-log on every request pay for one pino child, not two.
-  return src.rootLog.child({ reqId: src.request?.id, plugin: plugin.name, hook: src.runningHook });
+  return src.rootLog.child({ reqId: src.state.request.id, plugin: plugin.name, hook: src.runner.runningHook });
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { EndContext, RequestInfo } from '../../plugins/sdk/types.js';
-import { GatewayErrorCodes, PluginError } from '../../plugins/sdk/errors.js';
+import { gatewayError, GatewayErrorCodes, PluginError } from '../../plugins/sdk/errors.js';
 import type { HookName, PluginInstance } from './chain.js';
 import type { RequestObserver } from './observer.js';
 import { failResponse, isRespond, type Stop } from './respond.js';
@@ -34,7 +34,7 @@ export async function invokeHook(host: HookHost, plugin: PluginInstance, hook: H
         result,
         new Promise((_, reject) => {
           timer = setTimeout(
-            () => reject(new PluginError(500, GatewayErrorCodes.pluginTimeout, `${plugin.name}.${hook} timed out after ${plugin.timeoutMs} ms`, { expose: false })),
+            () => reject(gatewayError('plugin_timeout', `${plugin.name}.${hook} timed out after ${plugin.timeoutMs} ms`)),
             plugin.timeoutMs,
           );
         }),

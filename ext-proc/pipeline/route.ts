@@ -1,5 +1,5 @@
 import type { Protocol, RouteHints, RouteUpdate } from '../../plugins/sdk/types.js';
-import { GatewayErrorCodes, PluginError } from '../../plugins/sdk/errors.js';
+import { gatewayError } from '../../plugins/sdk/errors.js';
 import type { HeaderSet } from '../../plugins/sdk/headers.js';
 import type { Runtime } from '../runtime.js';
 import { CLUSTER_HEADER, SHADOW_HEADER, UPSTREAM_VERSION_HEADER } from '../../plugins/sdk/wire.js';
@@ -14,11 +14,11 @@ type Catalog = Runtime['catalog'];
 export function applyRouteHints(route: RouteHints, hints: RouteUpdate, catalog: Catalog, joinedModel: string | undefined, protocol: Protocol | undefined): void {
   if (hints.model !== undefined && hints.model !== route.model) {
     if (joinedModel !== undefined) {
-      throw new PluginError(500, 'route_conflict', `model already resolved to "${joinedModel}"`, { expose: false });
+      throw gatewayError('route_conflict', `model already resolved to "${joinedModel}"`);
     }
     const model = catalog.get(hints.model);
     if (!model) {
-      throw new PluginError(404, GatewayErrorCodes.modelNotFound, `The model '${hints.model}' does not exist`, {
+      throw gatewayError('model_not_found', `The model '${hints.model}' does not exist`, {
         param: protocol === 'openai' ? 'model' : undefined,
       });
     }
@@ -27,11 +27,11 @@ export function applyRouteHints(route: RouteHints, hints: RouteUpdate, catalog: 
   if (hints.version !== undefined) {
     const modelName = route.model;
     const model = modelName === undefined ? undefined : catalog.get(modelName);
-    if (!model) throw new PluginError(500, 'route_incomplete', 'a version was set before the model', { expose: false });
+    if (!model) throw gatewayError('route_incomplete', 'a version was set before the model');
     const alias = model.aliases[hints.version];
     const version = alias ?? hints.version;
     if (!model.versions.includes(version)) {
-      throw new PluginError(404, GatewayErrorCodes.versionNotFound, `Model '${model.name}' has no version or alias '${hints.version}'`);
+      throw gatewayError('version_not_found', `Model '${model.name}' has no version or alias '${hints.version}'`);
     }
     route.version = version;
     if (alias !== undefined) route.reason = hints.reason ?? `alias:${hints.version}`;
@@ -49,7 +49,7 @@ export function applyRouteHints(route: RouteHints, hints: RouteUpdate, catalog: 
 function knownVersion(route: RouteHints, catalog: Catalog, version: string, what: string): string {
   const model = route.model === undefined ? undefined : catalog.get(route.model);
   if (!model?.versions.includes(version)) {
-    throw new PluginError(500, 'route_invalid', `${what} version "${version}" is not a version of the model`, { expose: false });
+    throw gatewayError('route_invalid', `${what} version "${version}" is not a version of the model`);
   }
   return version;
 }

@@ -1,30 +1,26 @@
 import type { ResponseInfo, SseEvent } from '../../plugins/sdk/types.js';
-import type { HttpBody } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
-import type { HookName } from './chain.js';
 import { baseContext, type ContextSource } from './context.js';
-import type { Stop } from './respond.js';
 import { serializeEvent, type SseParser } from './sse.js';
-
-/** What the streamed-body hooks need from the stream processor: its state and its chain walk. */
-export interface StreamedHost extends ContextSource {
-  readonly response: ResponseInfo | undefined;
-  runHook(hook: HookName, makeCtx: () => object, opts?: { streamed?: boolean; until?: () => boolean }): Promise<Stop | undefined>;
-}
 
 /**
  * One streamed response chunk through the `responseChunk` hooks and, on SSE, the
  * `responseEvent` hooks. Returns the replacement for this chunk, or undefined to pass it
  * through untouched.
  */
-export async function transformStreamedChunk(host: StreamedHost, sse: SseParser | undefined, msg: HttpBody): Promise<Buffer | undefined> {
-  const replacedChunk = await runChunkHooks(host, msg.body, msg.endOfStream);
+export async function transformStreamedChunk(
+  host: ContextSource,
+  response: ResponseInfo,
+  sse: SseParser | undefined,
+  msg: { body: Buffer; endOfStream: boolean },
+): Promise<Buffer | undefined> {
+  const replacedChunk = await runChunkHooks(host, response, msg.body, msg.endOfStream);
   const chunk = replacedChunk ?? msg.body;
   if (!sse) return replacedChunk;
 
   // Events leave in whole: the tail of a chunk waits for the chunk that completes its event.
   let out = '';
   for (const { event, raw } of sse.feed(chunk)) {
-    const next = await runEventHooks(host, event);
+    const next = await runEventHooks(host, response, event);
     if (next === undefined) out += raw;
     else if (next !== null) out += serializeEvent(next);
   }
@@ -35,11 +31,10 @@ export async function transformStreamedChunk(host: StreamedHost, sse: SseParser 
 }
 
 /** Runs `responseChunk` hooks; returns the replacement chunk if any hook replaced it. */
-export async function runChunkHooks(host: StreamedHost, original: Buffer, endOfStream: boolean): Promise<Buffer | undefined> {
-  const response = host.response as ResponseInfo;
+export async function runChunkHooks(host: ContextSource, response: ResponseInfo, original: Buffer, endOfStream: boolean): Promise<Buffer | undefined> {
   let chunk = original;
   let replaced = false;
-  await host.runHook(
+  await host.runner.run(
     'responseChunk',
     () =>
       Object.assign(baseContext(host, 'responseChunk'), {
@@ -57,12 +52,11 @@ export async function runChunkHooks(host: StreamedHost, original: Buffer, endOfS
 }
 
 /** Runs `responseEvent` hooks on one event: undefined = unchanged, null = dropped, else the replacement. */
-async function runEventHooks(host: StreamedHost, original: SseEvent): Promise<SseEvent | null | undefined> {
-  const response = host.response as ResponseInfo;
+async function runEventHooks(host: ContextSource, response: ResponseInfo, original: SseEvent): Promise<SseEvent | null | undefined> {
   let current: SseEvent | null = original;
   let changed = false;
   const done = original.data === '[DONE]';
-  await host.runHook(
+  await host.runner.run(
     'responseEvent',
     () => {
       const event = current as SseEvent;

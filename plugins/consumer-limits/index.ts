@@ -1,4 +1,3 @@
-import { parseTarget } from '../model-router/paths.js';
 import type { TokenUsage } from '../sdk/index.js';
 import { definePlugin, type BaseContext, type PluginDef, type RequestVars, type Respond } from '../sdk/index.js';
 import { jsonObjectOrUndefined } from '../shared/json-body.js';
@@ -183,7 +182,7 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
               requests.set(ctx.vars, { deferred: who });
               return undefined;
             }
-            const target = ctx.request.protocol ? parseTarget(ctx.request.protocol, ctx.request.pathname) : undefined;
+            const target = ctx.request.target;
             if (target?.model !== undefined) throw misplaced();
           }
           return admit(ctx, who, ctx.route.model);

@@ -1,4 +1,3 @@
-import { parseTarget } from '../model-router/paths.js';
 import { definePlugin, z, type RequestBodyContext, type RequestInfo } from '../sdk/index.js';
 import {
   checkContentLength,
@@ -35,12 +34,12 @@ const Options = z
   })
   .strict();
 
-const actionOf = (request: RequestInfo) => parseTarget('kserve-v2', request.pathname)?.action;
+const actionOf = (request: RequestInfo) => (request.protocol === 'kserve-v2' ? request.target?.action : undefined);
 
 /** The model and version: resolved by the router when it ran first, else as the path names them. */
 function targetOf(ctx: { request: RequestInfo; route: { model?: string; version?: string } }): { model?: string; version?: string } {
   if (ctx.route.model !== undefined) return ctx.route;
-  const t = parseTarget('kserve-v2', ctx.request.pathname);
+  const t = ctx.request.protocol === 'kserve-v2' ? ctx.request.target : undefined;
   return { model: t?.model, version: t?.version };
 }
 

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { parseTarget } from '../model-router/paths.js';
 import { definePlugin, z, type RequestBodyContext, type RequestHeadersContext, type Respond, type RouteHints } from '../sdk/index.js';
 import { CONSUMER_ID, unauthorized } from '../shared/consumer.js';
 import { allowedVersions, parseRule, pickAllowed, type Rule } from './rules.js';
@@ -67,7 +66,7 @@ export default definePlugin({
       requestHeaders(ctx) {
         if (ctx.route.model !== undefined) return check(ctx);
         // Fail closed when placed before the router: a path that names a model must be routed by now.
-        const target = ctx.request.protocol ? parseTarget(ctx.request.protocol, ctx.request.pathname) : undefined;
+        const target = ctx.request.target;
         if (target?.model !== undefined) throw misplaced();
       },
       requestBody(ctx) {

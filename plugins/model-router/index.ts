@@ -1,5 +1,4 @@
-import { definePlugin, z, type ModelInfo, type RequestBodyContext, type RequestHeadersContext, type Respond } from '../sdk/index.js';
-import { parseTarget, type PathTarget } from './paths.js';
+import { definePlugin, z, type ModelInfo, type PathTarget, type RequestBodyContext, type RequestHeadersContext, type Respond } from '../sdk/index.js';
 import { assignVersion, stickyValue } from './traffic.js';
 
 const Options = z
@@ -10,13 +9,6 @@ const Options = z
     openaiVersionSeparator: z.string().min(1).max(3).default('@'),
   })
   .strict();
-
-declare module '../sdk/types.js' {
-  interface RequestVars {
-    /** Set by model-router: what the path asked for. */
-    target?: PathTarget;
-  }
-}
 
 const OpenAiModelField = z.object({ model: z.string().min(1, 'model must not be empty') }).loose();
 
@@ -71,9 +63,8 @@ export default definePlugin({
       requestHeaders(ctx) {
         const protocol = ctx.request.protocol;
         if (!protocol) return ctx.fail(404, `No route for ${ctx.request.pathname}`, { code: 'unknown_path' });
-        const target = parseTarget(protocol, ctx.request.pathname);
+        const target = ctx.request.target;
         if (!target) return ctx.fail(404, `No route for ${ctx.request.pathname}`, { code: 'unknown_path' });
-        ctx.vars.target = target;
 
         if (target.action === 'health/live' || target.action === 'health/ready') {
           return ctx.respond({ status: 200, json: target.action === 'health/live' ? { live: true } : { ready: true } });
@@ -109,7 +100,7 @@ export default definePlugin({
         if (!model || model.protocol !== 'openai') {
           return ctx.fail(404, `The model '${requested}' does not exist`, { code: 'model_not_found', param: 'model' });
         }
-        const stop = route(ctx, name, version === undefined ? undefined : { version, source: 'model' }, ctx.vars.target ?? { action: 'unknown' });
+        const stop = route(ctx, name, version === undefined ? undefined : { version, source: 'model' }, ctx.request.target ?? { action: 'unknown' });
         if (stop) return stop;
         // The model server knows itself by its plain name.
         if (version !== undefined) ctx.replaceJson({ ...(ctx.json() as object), model: name });

@@ -123,7 +123,7 @@ describe('openai-validation: HTTP-level checks', () => {
     const res = await gw.request({ path: '/v1/chat/completions', body, headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(413);
     expect(res.phases).toEqual(['requestHeaders']);
-    expect(res.json<OpenAiError>().error.code).toBe('payload_too_large');
+    expect(res.json<OpenAiError>().error.code).toBe('request_too_large');
   });
 
   it.each([

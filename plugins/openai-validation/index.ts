@@ -1,4 +1,3 @@
-import { parseTarget } from '../model-router/paths.js';
 import { definePlugin, z, type RequestInfo } from '../sdk/index.js';
 import {
   checkContentLength,
@@ -25,7 +24,7 @@ const Options = z
   .strict();
 
 function actionOf(request: RequestInfo): string | undefined {
-  return parseTarget('openai', request.pathname)?.action;
+  return request.protocol === 'openai' ? request.target?.action : undefined;
 }
 
 /** OpenAI's own wording for parameter errors. */

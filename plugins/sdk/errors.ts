@@ -3,6 +3,8 @@
  * in its protocol's error shape; otherwise it gets a 500 with an error id and the details
  * stay in the log.
  */
+import { ERROR_CODES, type ErrorCode } from './error-codes.js';
+
 const BRAND = Symbol.for('inference-gateway.PluginError');
 
 export class PluginError extends Error {
@@ -37,7 +39,7 @@ export class PluginError extends Error {
   }
 }
 
-/** Stable codes of the errors the gateway itself returns. Documented in docs/plugins.md. */
+/** Stable codes of the errors the gateway's core returns; all codes are in ERROR_CODES (docs/errors.md). */
 export const GatewayErrorCodes = {
   invalidJson: 'invalid_json',
   invalidRequest: 'invalid_request',
@@ -45,4 +47,10 @@ export const GatewayErrorCodes = {
   versionNotFound: 'version_not_found',
   pluginError: 'plugin_error',
   pluginTimeout: 'plugin_timeout',
-} as const;
+} as const satisfies Record<string, ErrorCode>;
+
+/** A PluginError whose status and visibility come from the error table. */
+export function gatewayError(code: ErrorCode, message: string, opts: { param?: string; headers?: Record<string, string>; cause?: unknown } = {}): PluginError {
+  const info = ERROR_CODES[code];
+  return new PluginError(info.status, code, message, { ...opts, expose: info.expose });
+}

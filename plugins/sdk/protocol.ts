@@ -1,11 +1,9 @@
+import { TF_PATH } from './paths.js';
 import type { ErrorDetails, Protocol } from './types.js';
 
 const OPENAI_PREFIX = '/v1/';
 const V2_PREFIX = '/v2/';
-/** TF Serving's REST paths: /v1/models/{name}[/versions/{v}|/labels/{l}][:verb|/metadata]. */
 const TF_PREFIX = '/v1/models/';
-
-const TF_SUFFIX = /^\/v1\/models\/[^/:]+(?:\/(?:versions|labels)\/[^/:]+)?(?::[a-z]+|\/metadata)?$/;
 
 /**
  * Which client protocol a request path belongs to. `/v1/models/{name}` is both OpenAI's
@@ -16,7 +14,7 @@ export function detectProtocol(
   pathname: string,
   protocolOfModel?: (name: string) => Protocol | undefined,
 ): Protocol | undefined {
-  if (pathname.startsWith(TF_PREFIX) && TF_SUFFIX.test(pathname)) {
+  if (pathname.startsWith(TF_PREFIX) && TF_PATH.test(pathname)) {
     const name = pathname.slice(TF_PREFIX.length).split(/[/:]/, 1)[0] ?? '';
     const explicitTf = pathname.length > TF_PREFIX.length + name.length;
     if (explicitTf || protocolOfModel?.(decodeOrRaw(name)) === 'tfserving') return 'tfserving';

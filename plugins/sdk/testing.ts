@@ -5,7 +5,7 @@
  * simulator in this repository), so what passes here is
  * what runs in production.
  *
- *   import { createTestGateway } from 'inference-gateway/sdk/testing';
+ *   import { createTestGateway } from '@inference-gateway/sdk/testing';
  *   const gw = await createTestGateway({ plugins: ['model-router', { plugin: myPlugin, options: {...} }], models: exampleModels });
  *   const res = await gw.request({ path: '/v2/models/sentiment/infer', json: {...} }, { upstream: { json: {...} } });
  *   expect(res.upstream?.json()).toEqual(...);

@@ -1,3 +1,4 @@
+import type { PathTarget } from './paths.js';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 
@@ -44,7 +45,7 @@ export type RouteUpdate = Omit<RouteHints, 'shadow' | 'fallback'> & { shadow?: s
 /**
  * Typed per-request state shared between plugins. Extend it by module augmentation, naming
  * the module you import the SDK from:
- * `declare module 'inference-gateway/sdk' { interface RequestVars { consumer?: Consumer } }`
+ * `declare module '@inference-gateway/sdk' { interface RequestVars { consumer?: Consumer } }`
  * (built-in plugins inside this repo write `declare module '../sdk/types.js'`).
  */
 export interface RequestVars {
@@ -74,6 +75,8 @@ export interface RequestInfo {
   readonly path: string;
   /** `:path` without the query string. */
   readonly pathname: string;
+  /** What the path names (model, version, action), parsed once by the gateway; undefined when it is no endpoint of `protocol`. */
+  readonly target: PathTarget | undefined;
   readonly authority: string;
   readonly headers: ReadonlyHeaders;
   /** Detected from the path; undefined when the path belongs to no known protocol. */

@@ -47,7 +47,7 @@ export function checkBodySize(ctx: RequestBodyContext, maxBytes: number): Respon
 }
 
 function bodyTooLarge(ctx: BaseContext, length: number, maxBytes: number): Respond {
-  return ctx.fail(413, `Request body of ${length} bytes exceeds the limit of ${maxBytes} bytes`, { code: 'payload_too_large' });
+  return ctx.fail(413, `Request body of ${length} bytes exceeds the limit of ${maxBytes} bytes`, { code: 'request_too_large' });
 }
 
 /** Keys that mean something to JavaScript objects; no model API uses them, so they are refused outright. */

@@ -1,4 +1,3 @@
-import { parseTarget } from '../model-router/paths.js';
 import { definePlugin, z, type RequestInfo } from '../sdk/index.js';
 import {
   checkContentLength,
@@ -35,7 +34,7 @@ const Options = z
   .strict();
 
 const VERBS = new Set(['predict', 'classify', 'regress']);
-const actionOf = (request: RequestInfo) => parseTarget('tfserving', request.pathname)?.action;
+const actionOf = (request: RequestInfo) => (request.protocol === 'tfserving' ? request.target?.action : undefined);
 
 /**
  * Checks TF Serving REST requests: method per endpoint, content type, size, and the body of

@@ -14,7 +14,7 @@ function sources(dir: string): string[] {
   return readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true })
     .filter((d) => d.isFile() && d.name.endsWith('.ts') && !d.name.endsWith('.test.ts'))
     .map((d) => path.relative(root, path.join(d.parentPath, d.name)).split(path.sep).join('/'))
-    .filter((f) => !f.startsWith('ext-proc/gen/'));
+    .filter((f) => !f.startsWith('ext-proc/gen/') && !f.includes('/dist/') && !f.endsWith('.d.ts'));
 }
 
 const IMPORT = /^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
@@ -27,6 +27,31 @@ function importsOf(file: string): string[] {
     if (!spec.startsWith('.')) return spec;
     return path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).replace(/\.js$/, '.ts');
   });
+}
+
+/** What `file` loads at run time: its imports that are not type-only, generated stubs included. */
+function valueImportsOf(file: string): string[] {
+  const text = readFileSync(path.join(root, file), 'utf8');
+  return [...text.matchAll(/^\s*(import|export)(\s+type\b)?[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm)]
+    .filter((m) => m[2] === undefined)
+    .map((m) => {
+      const spec = (m[3] ?? m[4] ?? m[5]) as string;
+      if (!spec.startsWith('.')) return spec;
+      return path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).replace(/\.js$/, '.ts');
+    });
+}
+
+/** Every repository file and package `entry` loads at run time. */
+function loads(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const todo = [entry];
+  while (todo.length > 0) {
+    const f = todo.pop() as string;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    if (f.endsWith('.ts')) todo.push(...valueImportsOf(f));
+  }
+  return seen;
 }
 
 /** Every repository file and package `entry` reaches by import. */
@@ -49,14 +74,20 @@ const SERVER_CODE = ['ext-proc/server.ts', 'ext-proc/main.ts', '@grpc/grpc-js', 
 describe('layers', () => {
   it('the SDK a plugin imports reaches nothing of ext-proc/ (the harness runs the pipeline, never the server)', () => {
     for (const f of sources('plugins/sdk').filter((f) => !SDK_HARNESS.has(f))) {
-      expect([...reach(f)].filter((r) => !r.startsWith('plugins/sdk/') && r.includes('/')), f).toEqual([]);
+      const repoFile = (r: string) => r.endsWith('.ts') && r.includes('/');
+      expect([...reach(f)].filter((r) => repoFile(r) && !r.startsWith('plugins/sdk/') && !r.startsWith('plugins/shared/')), f).toEqual([]);
     }
-    for (const f of SDK_HARNESS) expect([...reach(f)].filter((r) => SERVER_CODE.includes(r)), f).toEqual([]);
+    for (const f of SDK_HARNESS) {
+      expect([...reach(f)].filter((r) => SERVER_CODE.includes(r)), f).toEqual([]);
+      expect([...loads(f)].filter((r) => SERVER_CODE.includes(r)), `${f} loads`).toEqual([]);
+    }
   });
 
-  it('the core imports no built-in plugin (only the SDK contract); main.ts alone wires the built-ins in', () => {
-    for (const f of sources('ext-proc').filter((f) => f !== 'ext-proc/main.ts')) {
-      expect(importsOf(f).filter((i) => i.startsWith('plugins/') && !i.startsWith('plugins/sdk/')), f).toEqual([]);
+  it('the core imports no built-in plugin (only the SDK contract and its shared helpers)', () => {
+    // Not the core: main.ts wires the built-ins in; the console shows their configuration.
+    const composition = (f: string) => f === 'ext-proc/main.ts' || f.startsWith('ext-proc/console/');
+    for (const f of sources('ext-proc').filter((f) => !composition(f))) {
+      expect(importsOf(f).filter((i) => i.startsWith('plugins/') && !i.startsWith('plugins/sdk/') && !i.startsWith('plugins/shared/')), f).toEqual([]);
     }
   });
 

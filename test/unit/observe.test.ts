@@ -186,7 +186,8 @@ describe('rejectionReason', () => {
     [400, 'invalid_request', 'validation'],
     [413, undefined, 'validation'],
     [429, undefined, 'limits'],
-    [503, 'concurrency_limit', 'limits'],
+    [429, 'concurrency_limit_exceeded', 'limits'],
+    [503, 'jwks_unavailable', 'error'],
     [404, 'model_not_found', 'routing'],
     [500, 'plugin_error', 'error'],
   ] as const)('%i %s → %s', (status, code, reason) => {

@@ -1,6 +1,6 @@
-import type { Protocol } from '../sdk/types.js';
+import type { Protocol } from './types.js';
 
-/** What the path of a request says about its target. */
+/** What the path of a request says about its target; the gateway parses it once per request (`ctx.request.target`). */
 export interface PathTarget {
   /** The model named in the path; undefined when it is in the body (OpenAI) or for server-level paths. */
   model?: string;
@@ -14,7 +14,9 @@ export interface PathTarget {
 
 const V2 = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(?:\/(infer|ready))?$/;
 const V2_SERVER = /^\/v2(?:\/health\/(live|ready))?$/;
-const TF = /^\/v1\/models\/([^/:]+)(?:\/(versions|labels)\/([^/:]+))?(?::(predict|classify|regress)|\/(metadata))?$/;
+/** TF Serving's REST paths: /v1/models/{name}[/versions/{v}|/labels/{l}][:verb|/metadata]. Also decides the protocol (protocol.ts). */
+export const TF_PATH = /^\/v1\/models\/([^/:]+)(?:\/(versions|labels)\/([^/:]+))?(?::([a-z]+)|\/(metadata))?$/;
+const TF_VERBS = new Set(['predict', 'classify', 'regress']);
 const OPENAI_INFERENCE = new Set(['/v1/chat/completions', '/v1/completions', '/v1/embeddings']);
 
 function decode(segment: string): string | undefined {
@@ -44,8 +46,8 @@ export function parseTarget(protocol: Protocol, pathname: string): PathTarget | 
     };
   }
   if (protocol === 'tfserving') {
-    const m = TF.exec(pathname);
-    if (!m) return undefined;
+    const m = TF_PATH.exec(pathname);
+    if (!m || (m[4] !== undefined && !TF_VERBS.has(m[4]))) return undefined;
     const model = decode(m[1] as string);
     const version = m[3] === undefined ? undefined : decode(m[3]);
     if (model === undefined || (m[3] !== undefined && version === undefined)) return undefined;

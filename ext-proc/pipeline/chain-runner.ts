@@ -1,0 +1,130 @@
+import type { Logger } from 'pino';
+import type { EndContext, Protocol, RequestInfo, RequestVars, ResponseInfo, RouteHints } from '../../plugins/sdk/types.js';
+import type { BodyMode } from '../envoy-messages.js';
+import type { Runtime } from '../runtime.js';
+import { chooseResponseBodyMode, needsRequestBody } from './body-modes.js';
+import { appliesTo, type HookName, type PluginInstance } from './chain.js';
+import { invokeHook, runEndHooks, type HookHost } from './hooks.js';
+import type { RequestObserver } from './observer.js';
+import type { Stop } from './respond.js';
+
+export interface RunOptions {
+  /** Hooks on a streamed body: the status is out, so nothing stops and a failure is skipped. */
+  streamed?: boolean;
+  /** Stop walking the chain once this says so (a dropped SSE event). */
+  until?: () => boolean;
+}
+
+/**
+ * The plugin chain of one request, run privately: its order (global chain, then the model's
+ * once the model is known), model plugins that join late and still owe their requestHeaders
+ * call, plugins that `needs` kept out of a body phase, the plugin running now (for `ctx.log`),
+ * and — through hooks.ts — timeouts and fail-open.
+ */
+export class ChainRunner implements HookHost {
+  runningPlugin: PluginInstance | undefined;
+  runningHook: HookName | 'end' | undefined;
+  private chain: PluginInstance[];
+  private joinedModel: string | undefined;
+  private lateJoiners: PluginInstance[] = [];
+  private phaseReached: HookName = 'requestHeaders';
+  private skipRequestBody: ReadonlySet<PluginInstance> = new Set();
+  private skipResponseBody: ReadonlySet<PluginInstance> = new Set();
+  private closed = false;
+
+  constructor(
+    private readonly runtime: Runtime,
+    readonly request: RequestInfo,
+    readonly observer: RequestObserver,
+    private readonly logOf: () => Logger,
+    /** The requestHeaders context for a model plugin joining after that phase. */
+    private readonly requestHeadersContext: () => object,
+  ) {
+    this.chain = runtime.globalChain.filter((p) => appliesTo(p, request.protocol));
+  }
+
+  get log(): Logger {
+    return this.logOf();
+  }
+
+  /** The model whose chain joined; it cannot change any more. */
+  get model(): string | undefined {
+    return this.joinedModel;
+  }
+
+  get protocol(): Protocol | undefined {
+    return this.request.protocol;
+  }
+
+  /**
+   * Calls `hook` on each plugin of the chain, in order, until one stops the request.
+   * `streamed` hooks run after the status went out: they cannot stop anything, and a failure
+   * is logged and skipped so the rest of the chain still sees the chunk.
+   */
+  async run(hook: HookName, makeCtx: () => object, opts: RunOptions = {}): Promise<Stop | undefined> {
+    // One context per phase, shared by the plugins (it reads through to live state); streamed
+    // hooks get a fresh one per plugin because it carries the (maybe replaced) chunk or event.
+    let shared: object | undefined;
+    this.phaseReached = hook;
+    const skip = hook === 'requestBody' ? this.skipRequestBody : hook.startsWith('response') && hook !== 'responseHeaders' ? this.skipResponseBody : undefined;
+    // The chain can grow while it runs (the model's plugins join once a plugin names the model).
+    for (let i = 0; i < this.chain.length; i++) {
+      // The stream ended (cancelled, refused, cut) while this phase ran: no hook starts after it,
+      // or one could take a resource (a limits slot) that the `end` hooks already gave back.
+      if (this.closed) break;
+      const plugin = this.chain[i] as PluginInstance;
+      if (this.lateJoiners.includes(plugin)) {
+        this.lateJoiners = this.lateJoiners.filter((p) => p !== plugin);
+        if (plugin.hooks.requestHeaders && hook !== 'requestHeaders') {
+          const stop = await invokeHook(this, plugin, 'requestHeaders', this.requestHeadersContext());
+          if (stop) return stop;
+        }
+      }
+      if (!plugin.hooks[hook] || skip?.has(plugin)) continue;
+      const ctx = opts.streamed ? makeCtx() : (shared ??= makeCtx());
+      const stop = await invokeHook(this, plugin, hook, ctx, opts.streamed ?? false);
+      if (stop && !opts.streamed) return stop;
+      if (opts.until?.()) break;
+    }
+    return undefined;
+  }
+
+  /** The stream ended: hooks of the phase still running are not started any more (end hooks still run). */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Once the model is known its own chain runs after the global one. */
+  joinModel(model: string): void {
+    if (this.joinedModel !== undefined) return;
+    this.joinedModel = model;
+    const extra = (this.runtime.modelChains.get(model) ?? []).filter((p) => appliesTo(p, this.request.protocol));
+    if (extra.length === 0) return;
+    this.chain = [...this.chain, ...extra];
+    if (this.phaseReached !== 'requestHeaders') this.lateJoiners = extra;
+  }
+
+  /** Whether a plugin needs this request's body; the ones whose `needs` said no are skipped. */
+  wantsRequestBody(route: RouteHints, vars: RequestVars): boolean {
+    const { needed, skipped } = needsRequestBody(this.chain, this.request, route, vars, this);
+    this.skipRequestBody = skipped;
+    return needed;
+  }
+
+  /** The body mode the response hooks still wanted need; the others are skipped. */
+  responseBodyMode(response: ResponseInfo, vars: RequestVars): BodyMode {
+    const { mode, skipped } = chooseResponseBodyMode(this.chain, response, this.request, vars, this);
+    this.skipResponseBody = skipped;
+    return mode;
+  }
+
+  /** Whether SSE events need parsing: a `responseEvent` hook will run. */
+  wantsEvents(): boolean {
+    return this.chain.some((p) => p.hooks.responseEvent && !this.skipResponseBody.has(p));
+  }
+
+  /** Every `end` hook once, in order; never throws. */
+  end(endCtx: EndContext): Promise<void> {
+    return runEndHooks(this, this.chain, endCtx);
+  }
+}
