@@ -14,6 +14,7 @@ import { parseHostMap, withHostMap } from './config/host-map.js';
 import { createRegistry } from './registry.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 import { startExtProcServer } from './server.js';
+import { listenAddress, selectTransport } from './transport/select.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -62,8 +63,13 @@ async function main(): Promise<void> {
   metrics.configLastReloadSuccessTimestamp.setToCurrentTime();
 
   const grpcServer = await startExtProcServer({
-    host: args.host ?? config.extProc.host,
-    port: args.port !== undefined ? Number(args.port) : config.extProc.port,
+    listen: listenAddress({
+      ...config.extProc,
+      host: args.host ?? config.extProc.host,
+      port: args.port !== undefined ? Number(args.port) : config.extProc.port,
+    }),
+    tls: config.extProc.tls,
+    transport: selectTransport(config.extProc.transport),
     maxMessageBytes: config.envoy.maxRequestBytes,
     log,
     runtime: () => runtime,

@@ -1,20 +1,19 @@
-import * as grpc from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
-import {
-  ExternalProcessorService,
-  type ProcessingRequest,
-  type ProcessingResponse,
-} from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import { StreamProcessor, type RequestObserver } from './stream.js';
 import type { Runtime } from './runtime.js';
+import { GrpcStatus } from './transport/grpc-status.js';
+import { EXT_PROC_SERVICE, type ListenAddress, type StreamHandler, type StreamSink, type TlsFiles, type Transport, type TransportName, type TransportOptions } from './transport/types.js';
 
-export const EXT_PROC_SERVICE = 'envoy.service.ext_proc.v3.ExternalProcessor';
+export { EXT_PROC_SERVICE };
+export type { TransportName };
 
 export interface ExtProcServerOptions {
-  host: string;
-  port: number;
-  /** Largest body Envoy may send in one message; grpc-js' 4 MiB default is raised to fit. */
+  /** A TCP address (loopback by default) or a Unix socket. */
+  listen: ListenAddress;
+  /** mTLS on the gRPC port: Envoy must present a certificate signed by `clientCa`. */
+  tls?: TlsFiles;
+  transport: TransportName;
+  /** Largest body Envoy may send in one message; the message limit leaves room for headers around it. */
   maxMessageBytes: number;
   log: Logger;
   runtime: () => Runtime;
@@ -22,6 +21,7 @@ export interface ExtProcServerOptions {
 }
 
 export interface ExtProcServer {
+  /** The TCP port bound (0 on a Unix socket). */
   readonly port: number;
   inFlight(): number;
   /**
@@ -32,57 +32,42 @@ export interface ExtProcServer {
   shutdown(graceMs: number, delayMs?: number): Promise<void>;
 }
 
-type Call = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
+/** Loaded on demand: the process that serves with http2 never loads @grpc/grpc-js' server. */
+async function startTransport(name: TransportName, opts: TransportOptions): Promise<Transport> {
+  if (name === 'grpc-js') return (await import('./transport/grpc-js.js')).startGrpcJsTransport(opts);
+  return (await import('./transport/http2.js')).startHttp2Transport(opts);
+}
 
 export async function startExtProcServer(opts: ExtProcServerOptions): Promise<ExtProcServer> {
   const { log } = opts;
-  const limit = opts.maxMessageBytes + 64 * 1024;
-  const server = new grpc.Server({
-    'grpc.max_receive_message_length': limit,
-    'grpc.max_send_message_length': limit,
-    // Envoy keeps one long-lived HTTP/2 connection; let it multiplex freely.
-    'grpc.max_concurrent_streams': 10_000,
-    // We serve no channelz service, and its per-call and per-message bookkeeping (a tracker
-    // object per stream, Date.now() per message) is pure cost on the hot path.
-    'grpc.enable_channelz': 0,
+  const live = new Set<StreamHandler>();
+  const transport = await startTransport(opts.transport, {
+    listen: opts.listen,
+    tls: opts.tls,
+    maxMessageBytes: opts.maxMessageBytes + 64 * 1024,
+    log,
+    openStream: (sink) => openStream(sink, opts, live),
   });
-  const live = new Set<Call>();
-  const health = new HealthImplementation({ '': 'SERVING', [EXT_PROC_SERVICE]: 'SERVING' });
-  health.addToServer(server);
-
-  server.addService(ExternalProcessorService, {
-    process: (call: Call) => handleStream(call, opts, live),
-  });
-
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
-      err ? reject(err) : resolve(bound),
-    );
-  });
-  log.info({ port, host: opts.host }, 'ext_proc gRPC server listening');
+  const where = 'path' in opts.listen ? { socket: opts.listen.path } : { host: opts.listen.host, port: transport.port };
+  log.info({ ...where, transport: opts.transport, tls: opts.tls !== undefined }, 'ext_proc gRPC server listening');
 
   return {
-    port,
+    port: transport.port,
     inFlight: () => live.size,
     async shutdown(graceMs, delayMs = 0) {
-      health.setStatus('', 'NOT_SERVING');
-      health.setStatus(EXT_PROC_SERVICE, 'NOT_SERVING');
+      transport.setServing(false);
       if (delayMs > 0) {
         log.info({ inFlight: live.size, delayMs }, 'shutting down: NOT_SERVING, still serving until Envoy has moved away');
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
       log.info({ inFlight: live.size, graceMs }, 'shutting down: draining in-flight streams');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          log.warn({ inFlight: live.size }, 'grace period over: cancelling remaining streams');
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'grace over'>((resolve) => (timer = setTimeout(() => resolve('grace over'), graceMs)));
+      if ((await Promise.race([transport.drain(), graceOver])) === 'grace over') {
+        log.warn({ inFlight: live.size }, 'grace period over: cancelling remaining streams');
+      }
+      clearTimeout(timer);
+      transport.close();
     },
   };
 }
@@ -95,39 +80,40 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
  * client that goes away looks identical: whether the request was cancelled is decided by
  * whether the exchange reached its last message, not by which event arrived.
  */
-function handleStream(call: Call, opts: ExtProcServerOptions, live: Set<Call>): void {
-  live.add(call);
+function openStream(sink: StreamSink, opts: ExtProcServerOptions, live: Set<StreamHandler>): StreamHandler {
   const processor = new StreamProcessor(opts.runtime(), opts.log, opts.observer);
   let queue: Promise<void> = Promise.resolve();
   let closed = false;
   const finish = () => {
     if (closed) return;
     closed = true;
-    live.delete(call);
+    live.delete(handler);
     void processor.end(!processor.complete);
   };
-
-  call.on('data', (msg: ProcessingRequest) => {
-    queue = queue.then(async () => {
-      if (closed) return;
-      try {
-        const out = await processor.handle(msg);
-        if (!closed) call.write(out);
-      } catch (err) {
-        // Unexpected: a bug, not a plugin error (those become responses). Envoy turns this into a 500.
-        processor.log.error({ err }, 'ext_proc stream failed');
-        if (!closed) call.emit('error', { code: grpc.status.INTERNAL, details: 'ext_proc internal error' });
+  const handler: StreamHandler = {
+    message(msg) {
+      queue = queue.then(async () => {
+        if (closed) return;
+        try {
+          const out = await processor.handle(msg);
+          if (!closed) sink.send(out);
+        } catch (err) {
+          // Unexpected: a bug, not a plugin error (those become responses). Envoy turns this into a 500.
+          processor.log.error({ err }, 'ext_proc stream failed');
+          if (!closed) sink.fail(GrpcStatus.INTERNAL, 'ext_proc internal error');
+          finish();
+        }
+      });
+    },
+    halfClose() {
+      // Answer whatever is still queued first, then close our side.
+      void queue.then(() => {
+        if (!closed) sink.end();
         finish();
-      }
-    });
-  });
-  call.on('end', () => {
-    // Answer whatever is still queued first, then close our side.
-    void queue.then(() => {
-      if (!closed) call.end();
-      finish();
-    });
-  });
-  call.on('cancelled', finish);
-  call.on('error', finish);
+      });
+    },
+    abort: finish,
+  };
+  live.add(handler);
+  return handler;
 }
