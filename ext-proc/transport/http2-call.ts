@@ -69,7 +69,7 @@ export function refuseCall(stream: ServerHttp2Stream, code: number, message: str
 }
 
 /** envoy.service.ext_proc.v3.ExternalProcessor/Process: a bidi stream of ProcessingRequest → ProcessingResponse. */
-export function serveProcess(stream: ServerHttp2Stream, maxMessageBytes: number, open: (sink: StreamSink) => StreamHandler): void {
+export function serveProcess(stream: ServerHttp2Stream, maxMessageBytes: number, open: (sink: StreamSink) => StreamHandler, onReset: () => void): void {
   const call = new GrpcCall(stream);
   const decoder = new FrameDecoder(maxMessageBytes, FRAME_CODES);
   const handler = open({
@@ -108,6 +108,7 @@ export function serveProcess(stream: ServerHttp2Stream, maxMessageBytes: number,
   // Envoy resets streams as a matter of course: a normal end, reported by 'close', not an error.
   stream.on('error', () => {});
   stream.on('close', () => {
+    if (stream.rstCode) onReset();
     if (!call.ended) {
       call.ended = true;
       abort();

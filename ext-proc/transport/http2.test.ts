@@ -152,6 +152,29 @@ describe('http2 transport', () => {
     expect(aborted).toContain('c');
   });
 
+  it('closes a connection gracefully (GOAWAY NO_ERROR) under a storm of cancelled streams, before flood protection cuts it', async () => {
+    const session = http2.connect(`http://${address}`);
+    session.on('error', () => {});
+    const goaway = new Promise<number>((resolve) => session.on('goaway', (code) => resolve(code)));
+    let sent = 0;
+    let open = true;
+    void goaway.then(() => (open = false));
+    while (open && sent < 1100) {
+      await new Promise<void>((resolve) => {
+        const req = session.request({ ':method': 'POST', ':path': PROCESS_PATH, 'content-type': 'application/grpc' });
+        req.on('error', () => {});
+        req.on('close', () => resolve());
+        req.on('data', () => req.close(http2.constants.NGHTTP2_CANCEL));
+        req.write(frameOf(bodyMessage(1)));
+      });
+      sent++;
+    }
+    const code = await goaway;
+    expect(code).toBe(http2.constants.NGHTTP2_NO_ERROR);
+    expect(sent).toBeLessThan(1000);
+    session.destroy();
+  });
+
   it('answers unknown methods with UNIMPLEMENTED', async () => {
     const r = await rawCall('/some.Service/Method', [encodeFrame(Buffer.alloc(0))]);
     expect(r.status).toBe(String(grpc.status.UNIMPLEMENTED));

@@ -5,6 +5,7 @@ import { GrpcStatus } from './grpc-status.js';
 import { HEALTH_CHECK_PATH, HealthState } from './health.js';
 import { isGrpcRequest, refuseCall, serveHealthCheck, serveProcess } from './http2-call.js';
 import { listenOn } from './listen.js';
+import { NGHTTP2_RESET_BURST, NGHTTP2_RESET_RATE, ResetGuard } from './reset-guard.js';
 import { PROCESS_PATH, type Transport, type TransportOptions } from './types.js';
 
 /**
@@ -21,13 +22,19 @@ export async function startHttp2Transport(opts: TransportOptions): Promise<Trans
     settings: { maxConcurrentStreams: 10_000, initialWindowSize: mib },
     // Buffered bodies up to maxMessageBytes may be in flight on several streams at once.
     maxSessionMemory: Math.max(32, Math.ceil((4 * opts.maxMessageBytes) / mib)),
+    // Where Node supports them (not 20): nghttp2's reset-flood limits, raised far above any
+    // cancellation rate Envoy can relay; ResetGuard covers the runtimes that ignore these.
+    streamResetBurst: 100 * NGHTTP2_RESET_BURST,
+    streamResetRate: 100 * NGHTTP2_RESET_RATE,
   };
+  const guards = new WeakMap<Http2Session, ResetGuard>();
   const server: Http2Server = opts.tls
     ? http2.createSecureServer({ ...common, ...tlsOptions(opts.tls) })
     : http2.createServer(common);
 
   server.on('session', (session: Http2Session) => {
     sessions.add(session);
+    guards.set(session, new ResetGuard(session, opts.log));
     session.on('error', (err) => opts.log.debug({ err }, 'ext_proc connection error'));
     session.on('close', () => sessions.delete(session));
     // The connection-level window too, so one large body does not stall the others.
@@ -36,7 +43,10 @@ export async function startHttp2Transport(opts: TransportOptions): Promise<Trans
   server.on('stream', (stream: ServerHttp2Stream, headers) => {
     if (!isGrpcRequest(headers)) return refuseCall(stream, GrpcStatus.INTERNAL, 'expected a gRPC request (POST, content-type application/grpc)');
     const path = headers[':path'];
-    if (path === PROCESS_PATH) return serveProcess(stream, opts.maxMessageBytes, opts.openStream);
+    if (path === PROCESS_PATH) {
+      const guard = guards.get(stream.session as Http2Session);
+      return serveProcess(stream, opts.maxMessageBytes, opts.openStream, () => guard?.reset());
+    }
     if (path === HEALTH_CHECK_PATH) return serveHealthCheck(stream, health);
     refuseCall(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${String(path)}`);
   });

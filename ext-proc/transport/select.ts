@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { TRANSPORTS, type ListenAddress, type TransportName } from './types.js';
 
 export const TRANSPORT_ENV = 'GATEWAY_EXT_PROC_TRANSPORT';
@@ -15,4 +16,9 @@ export function selectTransport(configured: TransportName, env: NodeJS.ProcessEn
 /** Where the gRPC port listens: the config's Unix socket, else host:port. */
 export function listenAddress(extProc: { host: string; port: number; socket?: string }): ListenAddress {
   return extProc.socket !== undefined ? { path: extProc.socket } : { host: extProc.host, port: extProc.port };
+}
+
+/** Worker processes serving the gRPC port: the config's, else one per core this process may use. */
+export function extProcWorkers(config: { extProc: { workers?: number } }): number {
+  return config.extProc.workers ?? availableParallelism();
 }
