@@ -18,6 +18,8 @@ export interface ExtProcServerOptions {
   log: Logger;
   runtime: () => Runtime;
   observer?: RequestObserver;
+  /** Called for every stream opened (a per-process counter). */
+  onStream?: () => void;
 }
 
 export interface ExtProcServer {
@@ -81,6 +83,7 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
  * whether the exchange reached its last message, not by which event arrived.
  */
 function openStream(sink: StreamSink, opts: ExtProcServerOptions, live: Set<StreamHandler>): StreamHandler {
+  opts.onStream?.();
   const processor = new StreamProcessor(opts.runtime(), opts.log, opts.observer);
   let queue: Promise<void> = Promise.resolve();
   let closed = false;

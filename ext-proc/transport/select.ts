@@ -18,7 +18,15 @@ export function listenAddress(extProc: { host: string; port: number; socket?: st
   return extProc.socket !== undefined ? { path: extProc.socket } : { host: extProc.host, port: extProc.port };
 }
 
-/** Worker processes serving the gRPC port: the config's, else one per core this process may use. */
-export function extProcWorkers(config: { extProc: { workers?: number } }): number {
+export const WORKERS_ENV = 'GATEWAY_EXT_PROC_WORKERS';
+
+/** Worker processes serving the gRPC port: GATEWAY_EXT_PROC_WORKERS, else the config's, else one per core this process may use. */
+export function extProcWorkers(config: { extProc: { workers?: number } }, env: NodeJS.ProcessEnv = process.env): number {
+  const override = env[WORKERS_ENV];
+  if (override !== undefined && override !== '') {
+    const n = Number(override);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${WORKERS_ENV} must be a positive integer; got ${JSON.stringify(override)}`);
+    return n;
+  }
   return config.extProc.workers ?? availableParallelism();
 }
