@@ -1,7 +1,6 @@
 import cluster from 'node:cluster';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AggregatorRegistry } from 'prom-client';
 import { ConfigError, loadConfigFile, type LoadedConfig } from './config/load.js';
 import { ConfigReloader } from './config/reload.js';
 import { warnAboutRestartOnlyChanges } from './config/restart-only.js';
@@ -112,11 +111,8 @@ async function runWorker(loaded: LoadedConfig): Promise<void> {
   process.setSourceMapsEnabled(false);
   const log = createLogger(loaded.config.logging.level, stdoutDestination());
   const metrics = createMetrics();
-  // Constructing one makes prom-client answer the primary's metric requests in this worker.
-  new AggregatorRegistry();
-  AggregatorRegistry.setRegistries([metrics.registry]);
   const plane = await DataPlane.start(loaded, log, serverOptions(loaded, metrics, log));
-  followPrimary({ plane, log, logLevel: new LogLevelControl(log), load: loadConfig, graceMs: loaded.config.extProc.shutdownGraceMs });
+  followPrimary({ plane, metrics: metrics.registry, log, logLevel: new LogLevelControl(log), load: loadConfig, graceMs: loaded.config.extProc.shutdownGraceMs });
 }
 
 async function main(): Promise<void> {

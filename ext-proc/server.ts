@@ -32,6 +32,8 @@ export interface ExtProcServer {
    * finish for up to `graceMs`, and cuts the rest.
    */
   shutdown(graceMs: number, delayMs?: number): Promise<void>;
+  /** See Transport.rebalance. */
+  rebalance(): void;
 }
 
 /** Loaded on demand: the process that serves with http2 never loads @grpc/grpc-js' server. */
@@ -56,6 +58,7 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
   return {
     port: transport.port,
     inFlight: () => live.size,
+    rebalance: () => transport.rebalance(),
     async shutdown(graceMs, delayMs = 0) {
       transport.setServing(false);
       if (delayMs > 0) {

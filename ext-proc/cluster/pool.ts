@@ -3,6 +3,8 @@ import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from 'pino';
 import { isFromWorker, type FromWorker, type ToWorker } from './messages.js';
 
+type FromWorkerDone = Extract<FromWorker, { type: 'gateway:done' }>;
+
 /** A worker that dies is replaced after this pause (a crash loop costs one fork a second). */
 const RESPAWN_DELAY_MS = 1000;
 
@@ -14,8 +16,7 @@ const RESPAWN_DELAY_MS = 1000;
  */
 export class WorkerPool {
   private readonly ready = new Set<Worker>();
-  private readonly waiting = new Map<number, { pending: Set<Worker>; errors: string[]; done: () => void }>();
-  private readonly aggregator = new AggregatorRegistry();
+  private readonly waiting = new Map<number, { pending: Set<Worker>; errors: string[]; replies: FromWorkerDone[]; done: () => void }>();
   private nextId = 1;
   private stopping = false;
   port = 0;
@@ -54,30 +55,47 @@ export class WorkerPool {
         if (!wasReady) reject(new Error(`ext-proc worker ${worker.process.pid} exited (${code ?? signal}) before serving`));
         if (this.stopping) return;
         this.log.error({ pid: worker.process.pid, code, signal }, 'ext-proc worker died; starting a replacement');
-        setTimeout(() => void this.fork().catch((err: unknown) => this.log.error({ err }, 'replacement worker failed to start')), RESPAWN_DELAY_MS);
+        setTimeout(() => void this.replace(), RESPAWN_DELAY_MS);
       });
     });
   }
 
-  private answered(worker: Worker, msg: Extract<FromWorker, { type: 'gateway:done' }>): void {
+  /**
+   * Envoy reconnected to the surviving workers when one died, and keeps those connections:
+   * once the replacement serves, the others close theirs gracefully so that Envoy's new
+   * connections spread over all workers again.
+   */
+  private async replace(): Promise<void> {
+    try {
+      await this.fork();
+      for (const worker of this.ready) worker.send({ type: 'gateway:rebalance' } satisfies ToWorker);
+    } catch (err) {
+      this.log.error({ err }, 'replacement worker failed to start');
+    }
+  }
+
+  private answered(worker: Worker, msg: FromWorkerDone): void {
     const w = this.waiting.get(msg.id);
     if (!w?.pending.delete(worker)) return;
     if (msg.error) w.errors.push(msg.error);
+    w.replies.push(msg);
     if (w.pending.size === 0) w.done();
   }
 
   /** Sends a request to every serving worker; resolves when all answered, rejects with their errors. */
-  private async all(make: (id: number) => ToWorker): Promise<void> {
+  private async all(make: (id: number) => ToWorker): Promise<FromWorkerDone[]> {
     const id = this.nextId++;
     const pending = new Set(this.ready);
     const errors: string[] = [];
+    const replies: FromWorkerDone[] = [];
     await new Promise<void>((resolve) => {
-      this.waiting.set(id, { pending, errors, done: resolve });
+      this.waiting.set(id, { pending, errors, replies, done: resolve });
       for (const worker of pending) worker.send(make(id));
       if (pending.size === 0) resolve();
     });
     this.waiting.delete(id);
     if (errors.length > 0) throw new Error([...new Set(errors)].join('; '));
+    return replies;
   }
 
   /** Every worker builds the runtime of the config file whose bytes hash to `hash`. */
@@ -90,21 +108,22 @@ export class WorkerPool {
     }
   }
 
-  commit(): Promise<void> {
-    return this.all((id) => ({ type: 'gateway:commit', id }));
+  async commit(): Promise<void> {
+    await this.all((id) => ({ type: 'gateway:commit', id }));
   }
 
-  abort(): Promise<void> {
-    return this.all((id) => ({ type: 'gateway:abort', id }));
+  async abort(): Promise<void> {
+    await this.all((id) => ({ type: 'gateway:abort', id }));
   }
 
   setLogLevel(level: string, source: string): void {
     for (const worker of this.ready) worker.send({ type: 'gateway:log-level', level, source } satisfies ToWorker);
   }
 
-  /** The workers' metrics, summed (counters, histograms) per label set. */
-  metrics(): Promise<string> {
-    return this.aggregator.clusterMetrics();
+  /** The serving workers' metrics, summed (counters, histograms) per label set; a worker still starting is left out. */
+  async metrics(): Promise<string> {
+    const replies = await this.all((id) => ({ type: 'gateway:metrics', id }));
+    return AggregatorRegistry.aggregate(replies.map((r) => r.metrics ?? [])).metrics();
   }
 
   /** Each worker drains as a single process would (NOT_SERVING, delay, grace); resolves once all exited. */

@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
 import type { DataPlane } from '../data-plane.js';
@@ -6,6 +7,7 @@ import { isToWorker, type FromWorker } from './messages.js';
 
 export interface WorkerContext {
   plane: DataPlane;
+  metrics: Registry;
   log: Logger;
   logLevel: LogLevelControl;
   /** Reads the config file again (with the host map applied). */
@@ -44,6 +46,15 @@ export function followPrimary(ctx: WorkerContext): void {
       }
       case 'gateway:abort':
         void ctx.plane.abort().finally(() => send({ type: 'gateway:done', id: msg.id }));
+        break;
+      case 'gateway:metrics':
+        void ctx.metrics
+          .getMetricsAsJSON()
+          .then((metrics) => send({ type: 'gateway:done', id: msg.id, metrics }))
+          .catch((err: unknown) => send({ type: 'gateway:done', id: msg.id, error: (err as Error).message }));
+        break;
+      case 'gateway:rebalance':
+        ctx.plane.server.rebalance();
         break;
       case 'gateway:log-level':
         ctx.logLevel.set(msg.level, msg.source);

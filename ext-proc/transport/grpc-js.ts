@@ -35,6 +35,7 @@ export async function startGrpcJsTransport(opts: TransportOptions): Promise<Tran
     server.bindAsync(target, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
   });
 
+  const bound = 'path' in opts.listen ? target : `${opts.listen.host}:${port}`;
   return {
     port: 'path' in opts.listen ? 0 : port,
     setServing(serving) {
@@ -44,6 +45,8 @@ export async function startGrpcJsTransport(opts: TransportOptions): Promise<Tran
     },
     drain: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
     close: () => server.forceShutdown(),
+    // Connections still open after a minute are cut (an SSE stream may live that long).
+    rebalance: () => server.drain(bound, 60_000),
   };
 }
 

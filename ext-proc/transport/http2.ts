@@ -67,6 +67,9 @@ export async function startHttp2Transport(opts: TransportOptions): Promise<Trans
       for (const session of sessions) session.destroy();
       server.close();
     },
+    rebalance() {
+      for (const session of sessions) session.close();
+    },
   };
 }
 

@@ -54,4 +54,9 @@ export interface Transport {
   drain(): Promise<void>;
   /** Cuts every remaining stream and connection. */
   close(): void;
+  /**
+   * Asks the peer to open new connections (GOAWAY; streams in flight finish): after a worker
+   * joined, Envoy's next connections spread over all workers again.
+   */
+  rebalance(): void;
 }
