@@ -15,7 +15,7 @@ import { accessLogger, combineObservers, metricsObserver } from '../ext-proc/obs
 import { StreamProcessor } from '../ext-proc/stream.js';
 import type { GatewayConfigInput } from '../ext-proc/config/schema.js';
 import { REPO_ROOT } from '../scripts/envoy-bin.js';
-import { msg, testRuntime } from '../test/harness/drive-processor.js';
+import { benchRuntime, msg } from './messages.js';
 import { body, fullChainHeaders, UPSTREAM_BODY } from './configs.js';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '20000' }, mode: { type: 'string', default: 'full' } } });
@@ -36,7 +36,7 @@ if (mode === 'full') {
 
 const sink = new Writable({ write: (_c, _e, cb) => cb() });
 const log = createLogger('info', sink);
-const runtime = await testRuntime(config, { log });
+const runtime = await benchRuntime(config, log);
 const metrics = createMetrics();
 const observer = combineObservers(metricsObserver(metrics), { finished: accessLogger(log) });
 

@@ -1,5 +1,5 @@
 import { clusterName, type GatewayConfig, type ModelConfig } from '../ext-proc/config/schema.js';
-import { GATEWAY_REPLY_DETAILS_PREFIX } from '../ext-proc/envoy-messages.js';
+import { GATEWAY_REPLY_DETAILS_PREFIX } from '../plugins/sdk/wire.js';
 import { bodyModelMatch, OPENAI_PATH_REGEX } from './body-model.js';
 import { routeResilience } from './resilience.js';
 

@@ -1,5 +1,5 @@
 import type { GatewayConfig } from '../ext-proc/config/schema.js';
-import { GATEWAY_REPLY_DETAILS_PREFIX } from '../ext-proc/envoy-messages.js';
+import { GATEWAY_REPLY_DETAILS_PREFIX } from '../plugins/sdk/wire.js';
 
 // Envoy's own answers (no healthy instance, overload, timeout, body too large, ext-proc down…)
 // are plain text by default. These mappers rewrite them as JSON in the client's protocol, with
@@ -76,6 +76,7 @@ function conditions(config: GatewayConfig): Condition[] {
       message: `The request body is larger than the gateway's limit of ${config.envoy.maxRequestBytes} bytes`,
       type: 'invalid_request_error',
     },
+    { filter: status(415), code: 'unsupported_content_encoding', type: 'invalid_request_error' },
     { filter: status(431), code: 'headers_too_large', message: 'The request headers are too large', type: 'invalid_request_error' },
     { filter: status(404), code: 'not_found', type: 'not_found_error' },
     { filter: status(429), code: 'rate_limited', message: 'Too many requests; retry later', type: 'rate_limit_error' },

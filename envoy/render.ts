@@ -1,15 +1,15 @@
 import { resolve as resolvePath } from 'node:path';
 import { stringify } from 'yaml';
 import { clusterName, fallbackClusterName, type GatewayConfig, type ModelConfig, type VersionConfig } from '../ext-proc/config/schema.js';
-import { CLUSTER_HEADER, INTERNAL_REQUEST_HEADERS, SHADOW_HEADER, UPSTREAM_VERSION_HEADER } from '../ext-proc/stream.js';
-import { EXT_PROC_SERVICE } from '../ext-proc/transport/types.js';
+import { CLUSTER_HEADER, EXT_PROC_SERVICE, INTERNAL_REQUEST_HEADERS, NO_MODEL_SELECTED, SHADOW_HEADER, UPSTREAM_VERSION_HEADER } from '../plugins/sdk/wire.js';
 import { selectTransport } from '../ext-proc/transport/select.js';
-import { FILTER_BODY_MODES, FILTER_RESPONSE_HEADER_MODE } from '../ext-proc/envoy-messages.js';
+import { FILTER_BODY_MODES, FILTER_RESPONSE_HEADER_MODE } from '../ext-proc/filter-modes.js';
 import {
   processingMode_BodySendModeToJSON as bodyModeName,
   processingMode_HeaderSendModeToJSON as headerModeName,
 } from '../ext-proc/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
 import { bodyModelFilter } from './body-model.js';
+import { compressorFilters, decompressorFilters, unsupportedEncodingRoute } from './compression.js';
 import { EXT_PROC_FILTER, FAIL_OPEN_ROUTE_PREFIX, failOpenAccessLog, failOpenRoutes, isFailOpen } from './fail-open.js';
 import { localReplyConfig } from './local-replies.js';
 import { clusterResilience, routeResilience, seconds } from './resilience.js';
@@ -254,10 +254,6 @@ function fallbackCluster(model: string, version: string, fallback: string): Json
   };
 }
 
-/** Envoy's own answer when the ext-proc chose no model (no cluster header set). */
-const NO_MODEL_MESSAGE = 'no model selected for this request';
-/** Envoy's answer when no route matched a model; `body` is what a non-OpenAI client receives (less code and request_id). */
-export const NO_MODEL_SELECTED = { status: 404, message: NO_MODEL_MESSAGE, body: JSON.stringify({ error: NO_MODEL_MESSAGE }) } as const;
 
 function noRouteReply(): Json {
   return {
@@ -270,7 +266,7 @@ function noRouteReply(): Json {
 
 /** Everything the models section turns into: one cluster and route per version, fallback pairs, the catch-all. */
 export function modelResources(config: GatewayConfig, opts: RenderOptions = {}): { clusters: Json[]; routeConfig: Json } {
-  const routes: Json[] = [];
+  const routes: Json[] = [unsupportedEncodingRoute()];
   const clusters: Json[] = [];
   for (const [model, m] of Object.entries(config.models)) {
     for (const [version, v] of Object.entries(m.versions)) {
@@ -442,6 +438,10 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
                           },
                         },
                       },
+                      // Encoder side runs in reverse: responses are compressed after the ext-proc read them.
+                      ...compressorFilters(config),
+                      // Request bodies are plain text from here on: for the plugins and the size limit.
+                      ...decompressorFilters(),
                       // Only with a fail-open OpenAI model: reads the body's model for its route.
                       ...[bodyModelFilter(config, (m) => isFailOpen(config, m))].filter((f) => f !== undefined),
                       extProcFilter,

@@ -30,6 +30,16 @@ export const demoModels: Readonly<Record<string, DemoModelSpec>> = {
     script: 'examples/models/textgen/server.ts',
     args: ['--model-name', 'tinychat', '--model-version', 'v1'],
   },
+  // Like MLServer 1.7 with a scikit-learn model: metadata with `outputs: []`, the binary tensor extension accepted.
+  'iris-v2@v1': {
+    script: 'examples/models/mlserver-like/server.ts',
+    args: ['--model-name', 'iris-v2', '--model-version', 'v1'],
+  },
+  // Healthy, but its metadata endpoint does not know this name (404): a version whose signature can't be read.
+  'nometa@v1': {
+    script: 'examples/models/mlserver-like/server.ts',
+    args: ['--model-name', 'iris-v2', '--model-version', 'v1'],
+  },
   'iris@1': {
     script: 'examples/models/tfserving/server.ts',
     args: ['--model-name', 'iris', '--model-version', '1'],

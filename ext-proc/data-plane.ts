@@ -1,9 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { builtinPlugins } from '../plugins/index.js';
 import type { LoadedConfig } from './config/load.js';
 import { createRegistry, type PluginRegistry } from './registry.js';
+import type { PluginDef } from '../plugins/sdk/types.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 import { startExtProcServer, type ExtProcServer, type ExtProcServerOptions } from './server.js';
 
@@ -21,15 +21,17 @@ export class DataPlane {
     readonly server: ExtProcServer,
     private readonly log: Logger,
     private readonly configDir: string,
+    private readonly builtins: readonly PluginDef[],
   ) {}
 
-  static async start(loaded: LoadedConfig, log: Logger, server: Omit<ExtProcServerOptions, 'runtime' | 'log'>): Promise<DataPlane> {
+  /** @param builtins the built-in plugin types (main.ts wires them in: the core knows none) */
+  static async start(loaded: LoadedConfig, builtins: readonly PluginDef[], log: Logger, server: Omit<ExtProcServerOptions, 'runtime' | 'log'>): Promise<DataPlane> {
     const configDir = resolve(loaded.path, '..');
-    const registry = await createRegistry(builtinPlugins, loaded.config.pluginSources, configDir);
+    const registry = await createRegistry(builtins, loaded.config.pluginSources, configDir);
     const runtime = await buildRuntime(loaded, registry, log);
     let plane: DataPlane | undefined;
     const grpc = await startExtProcServer({ ...server, log, runtime: () => plane?.runtime ?? runtime });
-    plane = new DataPlane({ runtime, registry }, grpc, log, configDir);
+    plane = new DataPlane({ runtime, registry }, grpc, log, configDir, builtins);
     return plane;
   }
 
@@ -44,7 +46,7 @@ export class DataPlane {
     // cached for the life of the process), so editing a plugin's code still needs a restart.
     const registry = isDeepStrictEqual(next.config.pluginSources, this.runtime.config.pluginSources)
       ? this.current.registry
-      : await createRegistry(builtinPlugins, next.config.pluginSources, this.configDir);
+      : await createRegistry(this.builtins, next.config.pluginSources, this.configDir);
     const runtime = await buildRuntime(next, registry, this.log);
     this.pending = { runtime, registry };
     return runtime;

@@ -14,24 +14,8 @@ import {
 import type { Respond } from '../plugins/sdk/types.js';
 
 export { ProcessingMode_BodySendMode as BodyMode };
+export { FILTER_BODY_MODES, FILTER_RESPONSE_HEADER_MODE } from './filter-modes.js';
 
-/**
- * The body modes in the ext_proc filter config (envoy/render.ts renders them). Request bodies
- * are BUFFERED by default because OpenAI names its model there; the processor turns phases
- * off or on per request with `mode_override`.
- */
-export const FILTER_BODY_MODES = {
-  request: ProcessingMode_BodySendMode.BUFFERED,
-  response: ProcessingMode_BodySendMode.NONE,
-} as const;
-
-/**
- * Response headers go to the ext-proc only when its answer to the request headers asks for
- * them (every `mode_override` does). Envoy's own replies to requests the ext-proc never saw
- * (codec errors: 431 headers too large, 400 malformed) would otherwise wait on an ext_proc
- * round trip while the connection closes, and reach the client as an empty reply.
- */
-export const FILTER_RESPONSE_HEADER_MODE: ProcessingMode_HeaderSendMode = ProcessingMode_HeaderSendMode.SKIP;
 
 /** Envoy puts values in `raw_value` on current versions and in `value` on old ones. */
 export function headersToMap(headers: HttpHeaders): Map<string, string> {
@@ -79,12 +63,6 @@ export function common(
   };
 }
 
-/**
- * `details` prefix of every ImmediateResponse (Envoy's %RESPONSE_CODE_DETAILS%). Envoy treats
- * these as local replies; its local-reply mappers skip them by this prefix, so a body the
- * ext-proc already shaped is never rewritten. Envoy's own ext_proc failures start `ext_proc_`.
- */
-export const GATEWAY_REPLY_DETAILS_PREFIX = 'gateway_reply_';
 
 export function immediate(respond: Respond, details: string): ProcessingResponse {
   const setHeaders = Object.entries(respond.headers).map(([key, value]) => headerOption(key, value));

@@ -75,6 +75,9 @@ describe('XdsPublisher', () => {
   });
 
   it('publishes old and new resources together until Envoy has them, then drops the old ones', async () => {
+    // A generous deadline: this test is about ordering, and a busy machine can take longer than
+    // the 400 ms the refusal test below relies on.
+    publisher = new XdsPublisher({ dir, adminUrl: admin.url, log: createLogger('silent'), applyTimeoutMs: 10_000 });
     const v1 = configWith(['v1']);
     const v2 = configWith(['v2']);
     await publisher.init(v1);

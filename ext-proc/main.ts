@@ -1,18 +1,25 @@
 import cluster from 'node:cluster';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { builtinPlugins } from '../plugins/index.js';
+import { describeConsumerLimits } from '../plugins/consumer-limits/describe.js';
 import { ConfigError, loadConfigFile, type LoadedConfig } from './config/load.js';
+import { RecentTraffic } from './config/recent-traffic.js';
 import { ConfigReloader } from './config/reload.js';
+import { createConsole } from './console/index.js';
 import { warnAboutRestartOnlyChanges } from './config/restart-only.js';
 import { parseHostMap, withHostMap } from './config/host-map.js';
 import { WorkerPool } from './cluster/pool.js';
-import { followPrimary } from './cluster/worker.js';
+import { followPrimary, forwardingObserver } from './cluster/worker.js';
 import { DataPlane } from './data-plane.js';
 import { XdsPublisher } from './envoy-xds.js';
 import { startStatusServer } from './http-status.js';
 import { createLogger, stdoutDestination } from './logger.js';
 import { LogLevelControl } from './log-level.js';
 import { CONFIG_METRICS, createMetrics, type Metrics } from './metrics.js';
+import { pluginRegistry } from './plugin-metrics.js';
+import type { RequestObserver } from './pipeline/observer.js';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { accessLogger, combineObservers, metricsObserver } from './observe.js';
 import type { ExtProcServerOptions } from './server.js';
 import { extProcWorkers, listenAddress, selectTransport } from './transport/select.js';
@@ -44,7 +51,9 @@ interface Plane {
   commit(): Promise<void>;
   abort(): Promise<void>;
   shutdown(graceMs: number, delayMs: number): Promise<void>;
+  /** The streams' metrics (with the plugins'), as text and as JSON (the console's). */
   metrics(): Promise<string>;
+  metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[]>;
   setLogLevel(level: string, source: string): void;
 }
 
@@ -52,7 +61,7 @@ const configPath = resolve(args.config as string);
 const hostMap = parseHostMap(args['host-map'] ?? []);
 const loadConfig = async () => withHostMap(await loadConfigFile(configPath), hostMap);
 
-function serverOptions(loaded: LoadedConfig, metrics: Metrics, log: ReturnType<typeof createLogger>): Omit<ExtProcServerOptions, 'runtime' | 'log'> {
+function serverOptions(loaded: LoadedConfig, metrics: Metrics, log: ReturnType<typeof createLogger>, observers: RequestObserver[] = []): Omit<ExtProcServerOptions, 'runtime' | 'log'> {
   const { config } = loaded;
   const streams = metrics.streams.labels(String(process.pid));
   return {
@@ -64,27 +73,31 @@ function serverOptions(loaded: LoadedConfig, metrics: Metrics, log: ReturnType<t
     tls: config.extProc.tls,
     transport: selectTransport(config.extProc.transport),
     maxMessageBytes: config.envoy.maxRequestBytes,
-    observer: combineObservers(metricsObserver(metrics), config.logging.accessLog ? { finished: accessLogger(log) } : {}),
+    limits: config.extProc.limits,
+    observer: combineObservers(metricsObserver(metrics), ...observers, config.logging.accessLog ? { finished: accessLogger(log) } : {}),
     onStream: () => streams.inc(),
   };
 }
 
-async function localPlane(loaded: LoadedConfig, metrics: Metrics, log: ReturnType<typeof createLogger>): Promise<Plane> {
-  const plane = await DataPlane.start(loaded, log, serverOptions(loaded, metrics, log));
+async function localPlane(loaded: LoadedConfig, metrics: Metrics, log: ReturnType<typeof createLogger>, observers: RequestObserver[]): Promise<Plane> {
+  const plane = await DataPlane.start(loaded, builtinPlugins, log, serverOptions(loaded, metrics, log, observers));
   return {
     port: plane.server.port,
     prepare: async (next) => void (await plane.prepare(next)),
     commit: async () => void plane.commit(loaded.config.extProc.shutdownGraceMs),
     abort: () => plane.abort(),
     shutdown: (graceMs, delayMs) => plane.shutdown(graceMs, delayMs),
-    metrics: () => metrics.registry.metrics(),
+    metrics: async () => (await metrics.registry.metrics()) + (await pluginRegistry.metrics()),
+    metricsJson: () => metrics.registry.getMetricsAsJSON(),
     setLogLevel: () => {},
   };
 }
 
-async function workerPlane(size: number, loaded: LoadedConfig, metrics: Metrics, log: ReturnType<typeof createLogger>): Promise<Plane> {
+async function workerPlane(size: number, loaded: LoadedConfig, metrics: Metrics, log: ReturnType<typeof createLogger>, observers: RequestObserver[]): Promise<Plane> {
   removeStaleSocket(serverOptions(loaded, metrics, log).listen);
   const pool = await WorkerPool.start(size, log);
+  const observer = combineObservers(...observers);
+  pool.onFinished = (summary) => observer.finished?.(summary);
   let preparedHash = '';
   return {
     get port() {
@@ -100,8 +113,9 @@ async function workerPlane(size: number, loaded: LoadedConfig, metrics: Metrics,
     // The primary's own metrics are the config's; streams and process metrics are the workers', summed.
     metrics: async () => {
       const own = await Promise.all(CONFIG_METRICS.map((name) => metrics.registry.getSingleMetricAsString(name)));
-      return `${own.join('\n')}\n${await pool.metrics()}`;
+      return `${own.join('\n')}\n${await (await pool.metrics()).metrics()}`;
     },
+    metricsJson: async () => [...(await metrics.registry.getMetricsAsJSON()).filter((m) => (CONFIG_METRICS as readonly string[]).includes(m.name)), ...(await (await pool.metrics()).getMetricsAsJSON())],
     setLogLevel: (level, source) => pool.setLogLevel(level, source),
   };
 }
@@ -111,8 +125,8 @@ async function runWorker(loaded: LoadedConfig): Promise<void> {
   process.setSourceMapsEnabled(false);
   const log = createLogger(loaded.config.logging.level, stdoutDestination());
   const metrics = createMetrics();
-  const plane = await DataPlane.start(loaded, log, serverOptions(loaded, metrics, log));
-  followPrimary({ plane, metrics: metrics.registry, log, logLevel: new LogLevelControl(log), load: loadConfig, graceMs: loaded.config.extProc.shutdownGraceMs });
+  const plane = await DataPlane.start(loaded, builtinPlugins, log, serverOptions(loaded, metrics, log, [forwardingObserver()]));
+  followPrimary({ plane, metrics: [metrics.registry, pluginRegistry], log, logLevel: new LogLevelControl(log), load: loadConfig, graceMs: loaded.config.extProc.shutdownGraceMs });
 }
 
 async function main(): Promise<void> {
@@ -142,10 +156,27 @@ async function main(): Promise<void> {
   metrics.configLastReloadSuccessful.set(1);
   metrics.configLastReloadSuccessTimestamp.setToCurrentTime();
 
-  const streams: Plane = workers > 1 ? await workerPlane(workers, loaded, metrics, log) : await localPlane(loaded, metrics, log);
+  const httpHost = args['http-host'] ?? config.extProc.http.host;
+  const adminUrl = args['envoy-admin'] ?? `http://${config.envoy.admin.host}:${config.envoy.admin.port}`;
+  const gatewayConsole = createConsole({
+    metrics: () => plane?.metricsJson() ?? metrics.registry.getMetricsAsJSON(),
+    log,
+    boundHost: httpHost,
+    envoyAdminUrl: adminUrl,
+    configPath,
+    config: () => current.config,
+    initial: { hash: loaded.hash, text: loaded.text ?? '' },
+    reload: () => reloader.trigger('signal'),
+    consumerLimits: describeConsumerLimits,
+  });
+  const recentTraffic = new RecentTraffic();
+  // With workers, these two learn of requests through the workers' forwarding observer.
+  const observers = [gatewayConsole.observer, recentTraffic.observer()];
+
+  const streams: Plane = workers > 1 ? await workerPlane(workers, loaded, metrics, log, observers) : await localPlane(loaded, metrics, log, observers);
   plane = streams;
   const status = await startStatusServer({
-    host: args['http-host'] ?? config.extProc.http.host,
+    host: httpHost,
     port: args['http-port'] !== undefined ? Number(args['http-port']) : config.extProc.http.port,
     log,
     ready: () => !draining,
@@ -154,6 +185,7 @@ async function main(): Promise<void> {
         res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await streams.metrics());
       },
       ...logLevel.routes(),
+      ...gatewayConsole.routes,
     },
   });
   log.info({ grpcPort: streams.port, httpPort: status.port, workers, config: configPath, configHash: loaded.hash }, 'ext-proc ready');
@@ -163,6 +195,7 @@ async function main(): Promise<void> {
     draining = true;
     log.info({ signal }, 'signal received');
     reloader.close();
+    gatewayConsole.close();
     await streams.shutdown(config.extProc.shutdownGraceMs, config.extProc.shutdownDelayMs);
     await status.close();
     log.info('stopped');
@@ -175,7 +208,7 @@ async function main(): Promise<void> {
     path: configPath,
     log,
     currentHash: () => current.hash,
-    apply: async (raw) => {
+    apply: async (raw, source) => {
       const next = withHostMap(raw, hostMap);
       await streams.prepare(next);
       try {
@@ -190,11 +223,14 @@ async function main(): Promise<void> {
       current = next;
       await xds?.commit(next.config);
       warnAboutRestartOnlyChanges(previous.config, next.config, log, { envoyDynamic: xds !== undefined });
+      recentTraffic.warnAboutRemovals(previous.config, next.config, log);
       logLevel.configChanged(next.config.logging.level);
       metrics.configInfo.reset();
       metrics.configInfo.set({ hash: next.hash }, 1);
+      gatewayConsole.configLoaded(raw, source);
     },
-    onResult: (result) => {
+    onResult: (result, source, error) => {
+      gatewayConsole.reloadResult(result, source, error);
       // The file is back to the config in force (e.g. a bad edit undone): nothing is pending.
       metrics.configLastReloadSuccessful.set(result === 'failure' ? 0 : 1);
       if (result === 'unchanged') return;

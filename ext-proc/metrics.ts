@@ -106,14 +106,20 @@ export function createMetrics() {
     }),
     rejections: new Counter({
       name: 'gateway_rejections_total',
-      help: 'Requests the gateway answered itself with an error, by reason (auth, validation, limits, routing, error) and stable error code',
-      labelNames: ['reason', 'code', 'model'] as const,
+      help: 'Requests the gateway answered itself with an error, by reason (auth, validation, limits, routing, error), stable error code, model and consumer',
+      labelNames: ['reason', 'code', 'model', 'consumer'] as const,
       registers,
     }),
     pluginErrors: new Counter({
       name: 'gateway_plugin_errors_total',
       help: 'Plugin hook failures (kind: error, timeout), by plugin instance and hook',
       labelNames: ['plugin', 'hook', 'kind'] as const,
+      registers,
+    }),
+    streamsAborted: new Counter({
+      name: 'gateway_ext_proc_streams_aborted_total',
+      help: 'ext_proc streams the ext-proc ended itself with a gRPC error, by reason (out_of_order: a message Envoy would not send then; idle_timeout: no message for extProc.limits.streamIdleTimeoutMs; limit: past a per-stream bound; overloaded: past extProc.limits.maxStreams; internal: a bug)',
+      labelNames: ['reason'] as const,
       registers,
     }),
     tokens: new Counter({

@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import type { RequestOutcome, RequestVars } from '../plugins/sdk/types.js';
-import type {} from '../plugins/openai-usage/index.js'; // ctx.vars.usage
 import type { Metrics } from './metrics.js';
-import type { RequestObserver, RequestSummary } from './stream.js';
+import type { RequestObserver, RequestSummary } from './pipeline/observer.js';
 
 /**
  * The consumer a request was identified as (`ctx.vars.consumer.id`, set by an auth plugin),
@@ -43,6 +42,9 @@ export function metricsObserver(m: Metrics): Required<RequestObserver> {
     pluginError(plugin, hook, kind) {
       m.pluginErrors.inc({ plugin, hook, kind });
     },
+    streamAborted(reason) {
+      m.streamsAborted.inc({ reason });
+    },
     finished(r) {
       const model = r.route.model ?? '';
       const version = r.route.version ?? '';
@@ -59,7 +61,7 @@ export function metricsObserver(m: Metrics): Required<RequestObserver> {
       }
       const { status, answeredBy, errorCode } = r.outcome;
       if (answeredBy !== undefined && status !== undefined && status >= 400) {
-        m.rejections.inc({ reason: rejectionReason(status, errorCode), code: errorCode ?? `http_${status}`, model });
+        m.rejections.inc({ reason: rejectionReason(status, errorCode), code: errorCode ?? `http_${status}`, model, consumer });
       }
       const usage = r.vars.usage;
       if (usage) {
@@ -112,9 +114,11 @@ export function combineObservers(...observers: RequestObserver[]): RequestObserv
   const phase = observers.flatMap((o) => (o.phase ? [o.phase.bind(o)] : []));
   const pluginError = observers.flatMap((o) => (o.pluginError ? [o.pluginError.bind(o)] : []));
   const finished = observers.flatMap((o) => (o.finished ? [o.finished.bind(o)] : []));
+  const streamAborted = observers.flatMap((o) => (o.streamAborted ? [o.streamAborted.bind(o)] : []));
   return {
     ...(phase.length > 0 && { phase: (p, ms) => phase.forEach((f) => f(p, ms)) }),
     ...(pluginError.length > 0 && { pluginError: (p, h, k) => pluginError.forEach((f) => f(p, h, k)) }),
     ...(finished.length > 0 && { finished: (r) => finished.forEach((f) => f(r)) }),
+    ...(streamAborted.length > 0 && { streamAborted: (reason) => streamAborted.forEach((f) => f(reason)) }),
   };
 }

@@ -3,6 +3,7 @@ import type { ConfiguredChains, ConfiguredPlugin, ModelCatalog, ModelInfo, Plugi
 import { ConfigError, formatIssues, type LoadedConfig } from './config/load.js';
 import { clusterName, fallbackClusterName, type GatewayConfig, type PluginInstanceConfig } from './config/schema.js';
 import type { PluginInstance } from './pipeline/chain.js';
+import { pluginMetrics } from './plugin-metrics.js';
 import type { PluginRegistry } from './registry.js';
 import { dirname } from 'node:path';
 
@@ -96,7 +97,7 @@ async function buildChain(
 export async function buildRuntime(loaded: LoadedConfig, registry: PluginRegistry, log: Logger): Promise<Runtime> {
   const { config } = loaded;
   const catalog = buildCatalog(config);
-  const host = { models: catalog, configDir: dirname(loaded.path), chains: configuredChains(config) };
+  const host = { models: catalog, configDir: dirname(loaded.path), chains: configuredChains(config), metrics: pluginMetrics };
   const built: PluginInstance[] = [];
   const closeAll = async () => {
     await Promise.allSettled(built.map(async (p) => p.hooks.close?.()));

@@ -107,11 +107,11 @@ describe.each(TRANSPORTS)('ext_proc gRPC server (%s transport)', (transport) => 
       expect(server.inFlight()).toBe(0);
     });
 
-    it('survives a message without a phase: that stream fails with INTERNAL, the next one works', async () => {
+    it('survives a message without a phase: that stream fails with FAILED_PRECONDITION, the next one works', async () => {
       const call = client.process();
       const failed = new Promise<grpc.ServiceError>((resolve) => call.on('error', resolve));
       call.write(message(undefined));
-      expect((await failed).code).toBe(grpc.status.INTERNAL);
+      expect((await failed).code).toBe(grpc.status.FAILED_PRECONDITION);
 
       const next = client.process();
       const answer = new Promise<ProcessingResponse>((resolve) => next.once('data', resolve));

@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
+import { PhaseOrderError } from './phase-order.js';
+import { DEFAULT_STREAM_LIMITS, StreamLimitError, type StreamLimits } from './pipeline/request-guard.js';
 import { StreamProcessor, type RequestObserver } from './stream.js';
+import type { StreamAbortReason } from './pipeline/observer.js';
 import type { Runtime } from './runtime.js';
 import { GrpcStatus } from './transport/grpc-status.js';
-import { EXT_PROC_SERVICE, type ListenAddress, type StreamHandler, type StreamSink, type TlsFiles, type Transport, type TransportName, type TransportOptions } from './transport/types.js';
+import type { ListenAddress, StreamHandler, StreamSink, TlsFiles, Transport, TransportName, TransportOptions } from './transport/types.js';
 
-export { EXT_PROC_SERVICE };
 export type { TransportName };
 
 export interface ExtProcServerOptions {
@@ -20,7 +22,19 @@ export interface ExtProcServerOptions {
   observer?: RequestObserver;
   /** Called for every stream opened (a per-process counter). */
   onStream?: () => void;
+  /** `extProc.limits`; the defaults when not given. */
+  limits?: Partial<ServerLimits>;
 }
+
+/** The config's `extProc.limits`: per stream (StreamLimits) and for the process. */
+export interface ServerLimits extends StreamLimits {
+  /** Cut a stream after this long without a message from Envoy; 0: never. */
+  readonly streamIdleTimeoutMs: number;
+  /** Streams in flight at once; beyond, new ones are refused with UNAVAILABLE. */
+  readonly maxStreams: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: ServerLimits = { ...DEFAULT_STREAM_LIMITS, streamIdleTimeoutMs: 300_000, maxStreams: 10_000 };
 
 export interface ExtProcServer {
   /** The TCP port bound (0 on a Unix socket). */
@@ -45,12 +59,13 @@ async function startTransport(name: TransportName, opts: TransportOptions): Prom
 export async function startExtProcServer(opts: ExtProcServerOptions): Promise<ExtProcServer> {
   const { log } = opts;
   const live = new Set<StreamHandler>();
+  const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
   const transport = await startTransport(opts.transport, {
     listen: opts.listen,
     tls: opts.tls,
     maxMessageBytes: opts.maxMessageBytes + 64 * 1024,
     log,
-    openStream: (sink) => openStream(sink, opts, live),
+    openStream: (sink) => openStream(sink, opts, limits, live),
   });
   const where = 'path' in opts.listen ? { socket: opts.listen.path } : { host: opts.listen.host, port: transport.port };
   log.info({ ...where, transport: opts.transport, tls: opts.tls !== undefined }, 'ext_proc gRPC server listening');
@@ -77,6 +92,8 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
   };
 }
 
+const REFUSED: StreamHandler = { message: () => {}, halfClose: () => {}, abort: () => {} };
+
 /**
  * The server loop of one stream: messages are handled strictly in order (each answered
  * exactly once), and the processor's `end` runs once however the stream stops.
@@ -85,29 +102,64 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
  * client that goes away looks identical: whether the request was cancelled is decided by
  * whether the exchange reached its last message, not by which event arrived.
  */
-function openStream(sink: StreamSink, opts: ExtProcServerOptions, live: Set<StreamHandler>): StreamHandler {
+function openStream(sink: StreamSink, opts: ExtProcServerOptions, limits: ServerLimits, live: Set<StreamHandler>): StreamHandler {
+  if (live.size >= limits.maxStreams) {
+    // Envoy's retry policy moves an UNAVAILABLE stream to another replica.
+    opts.observer?.streamAborted?.('overloaded');
+    opts.log.warn({ inFlight: live.size, maxStreams: limits.maxStreams }, 'ext_proc stream refused: too many streams in flight');
+    sink.fail(GrpcStatus.UNAVAILABLE, 'ext_proc overloaded: too many streams in flight');
+    return REFUSED;
+  }
   opts.onStream?.();
-  const processor = new StreamProcessor(opts.runtime(), opts.log, opts.observer);
+  const processor = new StreamProcessor(opts.runtime(), opts.log, opts.observer, limits);
   let queue: Promise<void> = Promise.resolve();
   let closed = false;
+  let idle: NodeJS.Timeout | undefined;
   const finish = () => {
     if (closed) return;
     closed = true;
+    if (idle) clearTimeout(idle);
     live.delete(handler);
     void processor.end(!processor.complete);
   };
+  /** Ends the stream with a gRPC status (Envoy answers the client with its status_on_error). */
+  const abort = (code: number, details: string, reason: StreamAbortReason) => {
+    opts.observer?.streamAborted?.(reason);
+    if (!closed) sink.fail(code, details);
+    finish();
+  };
+  const idleMs = limits.streamIdleTimeoutMs;
+  // A stream Envoy never finishes (a peer that opened it and went quiet) would hold its state
+  // forever. Re-armed on every message, refresh() keeps it one timer per stream.
+  if (idleMs > 0) {
+    idle = setTimeout(() => {
+      processor.log.warn({ idleMs }, 'ext_proc stream idle too long; cut');
+      abort(GrpcStatus.DEADLINE_EXCEEDED, `ext_proc stream idle for ${idleMs} ms`, 'idle_timeout');
+    }, idleMs);
+    idle.unref();
+  }
+
   const handler: StreamHandler = {
     message(msg) {
+      idle?.refresh();
       queue = queue.then(async () => {
         if (closed) return;
         try {
           const out = await processor.handle(msg);
           if (!closed) sink.send(out);
         } catch (err) {
-          // Unexpected: a bug, not a plugin error (those become responses). Envoy turns this into a 500.
-          processor.log.error({ err }, 'ext_proc stream failed');
-          if (!closed) sink.fail(GrpcStatus.INTERNAL, 'ext_proc internal error');
-          finish();
+          if (err instanceof PhaseOrderError) {
+            // Not Envoy, or not the modes we asked for: refuse the stream before any hook runs out of order.
+            processor.log.warn({ err: err.message }, 'ext_proc message out of order; stream refused');
+            abort(GrpcStatus.FAILED_PRECONDITION, `ext_proc message out of order: ${err.message}`, 'out_of_order');
+          } else if (err instanceof StreamLimitError) {
+            processor.log.warn({ err: err.message }, 'ext_proc stream over its limits; cut');
+            abort(GrpcStatus.RESOURCE_EXHAUSTED, `ext_proc stream over its limits: ${err.message}`, 'limit');
+          } else {
+            // Unexpected: a bug, not a plugin error (those become responses). Envoy turns this into a 500.
+            processor.log.error({ err }, 'ext_proc stream failed');
+            abort(GrpcStatus.INTERNAL, 'ext_proc internal error', 'internal');
+          }
         }
       });
     },

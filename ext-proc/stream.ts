@@ -9,7 +9,7 @@ import { BodyBuffer } from './pipeline/body.js';
 import { chooseResponseBodyMode, needsRequestBody } from './pipeline/body-modes.js';
 import { appliesTo, type HookName, type PluginInstance } from './pipeline/chain.js';
 import { baseContext, headersContext, withBody, type ContextSource } from './pipeline/context.js';
-import { INTERNAL_REQUEST_HEADERS, UPSTREAM_VERSION_HEADER } from './pipeline/gateway-headers.js';
+import { INTERNAL_REQUEST_HEADERS, UPSTREAM_VERSION_HEADER } from '../plugins/sdk/wire.js';
 import { invokeHook, runEndHooks } from './pipeline/hooks.js';
 import type { RequestObserver } from './pipeline/observer.js';
 import { failResponse, stopResponse, type Stop } from './pipeline/respond.js';
@@ -17,9 +17,10 @@ import { applyRouteHints, finishRouting, noteServedVersion } from './pipeline/ro
 import { SseParser } from './pipeline/sse.js';
 import { runChunkHooks, transformStreamedChunk, type StreamedHost } from './pipeline/streamed.js';
 import { loggableHeaders } from './logger.js';
+import { PhaseOrder } from './phase-order.js';
+import { DEFAULT_STREAM_LIMITS, headersOverLimit, refuseRequestHeaders, usableRequestId, type Refusal, type StreamLimits } from './pipeline/request-guard.js';
 import type { Runtime } from './runtime.js';
 
-export { CLUSTER_HEADER, INTERNAL_REQUEST_HEADERS, SHADOW_HEADER, UPSTREAM_VERSION_HEADER } from './pipeline/gateway-headers.js';
 export type { RequestObserver, RequestSummary } from './pipeline/observer.js';
 export { respondFrom } from './pipeline/respond.js';
 export type { PluginHooks } from '../plugins/sdk/types.js';
@@ -62,11 +63,15 @@ export class StreamProcessor implements ContextSource, StreamedHost {
   /** The exchange reached its last message (or we answered it ourselves). */
   complete = false;
   private logger: Logger | undefined;
+  private readonly order = new PhaseOrder();
+  /** The message being handled, if any: `end` waits for it. */
+  private running: Promise<unknown> | undefined;
 
   constructor(
     readonly runtime: Runtime,
     readonly rootLog: Logger,
     readonly observer: RequestObserver = {},
+    private readonly limits: StreamLimits = DEFAULT_STREAM_LIMITS,
   ) {}
 
   /** The stream's logger, tagged with the request id once the request headers arrived. */
@@ -77,7 +82,19 @@ export class StreamProcessor implements ContextSource, StreamedHost {
     return this.logger;
   }
 
-  async handle(msg: ProcessingRequest): Promise<ProcessingResponse> {
+  /**
+   * Handles one message. The server calls it for one message at a time; `end` waits for the
+   * one running, so no hook of this request runs after its `end` hooks.
+   */
+  handle(msg: ProcessingRequest): Promise<ProcessingResponse> {
+    const work = this.dispatch(msg);
+    this.running = work;
+    return work;
+  }
+
+  private async dispatch(msg: ProcessingRequest): Promise<ProcessingResponse> {
+    // Before anything runs: a message out of Envoy's order never reaches a hook.
+    this.order.accept(msg);
     const t0 = performance.now();
     const r = msg.request;
     let out: ProcessingResponse;
@@ -108,6 +125,7 @@ export class StreamProcessor implements ContextSource, StreamedHost {
       default:
         throw new Error('ProcessingRequest without a known phase');
     }
+    this.order.answered(r.$case, out);
     const dt = performance.now() - t0;
     this.processingMs += dt;
     if (phase) this.observer.phase?.(phase, dt);
@@ -126,7 +144,7 @@ export class StreamProcessor implements ContextSource, StreamedHost {
     const pathname = q === -1 ? path : path.slice(0, q);
     const catalog = this.runtime.catalog;
     this.request = {
-      id: values.get('x-request-id') ?? randomUUID(),
+      id: usableRequestId(values.get('x-request-id')) ?? randomUUID(),
       method: values.get(':method') ?? 'GET',
       path,
       pathname,
@@ -135,6 +153,9 @@ export class StreamProcessor implements ContextSource, StreamedHost {
       headers: this.requestHeaders,
       protocol: detectProtocol(pathname, (name) => catalog.get(name)?.protocol),
     };
+    // Refused before any plugin sees it (and before the chain exists: no end hooks either).
+    const refusal = refuseRequestHeaders(msg, pathname, this.limits);
+    if (refusal) return this.refuse(refusal, 'request headers refused');
     this.chain = this.runtime.globalChain.filter((p) => appliesTo(p, this.request?.protocol));
     if (this.rootLog.isLevelEnabled('debug')) {
       this.log.debug({ protocol: this.request.protocol, headers: loggableHeaders(values) }, 'request headers');
@@ -175,6 +196,10 @@ export class StreamProcessor implements ContextSource, StreamedHost {
 
   private async onResponseHeaders(msg: HttpHeaders): Promise<ProcessingResponse> {
     this.responseHeadersAt = performance.now();
+    const over = headersOverLimit(msg, this.limits);
+    if (over !== undefined) {
+      return this.refuse({ status: 502, code: 'bad_upstream_response', message: `The model server's response headers are too large: ${over}` }, 'response headers refused');
+    }
     const values = headersToMap(msg);
     this.responseHeaders = new HeaderSet(values);
     noteServedVersion(this.route, this.responseHeaders, values.get(UPSTREAM_VERSION_HEADER));
@@ -195,7 +220,7 @@ export class StreamProcessor implements ContextSource, StreamedHost {
     }
     if (this.responseBodyMode === BodyMode.NONE) this.complete = true;
     if (this.responseBodyMode === BodyMode.STREAMED && response.streaming && this.chain.some((p) => p.hooks.responseEvent && !this.skipResponseBody.has(p))) {
-      this.sse = new SseParser();
+      this.sse = new SseParser(this.limits.maxSseEventBytes);
     }
     const changes = takeChanges(this.responseHeaders);
     return {
@@ -246,6 +271,9 @@ export class StreamProcessor implements ContextSource, StreamedHost {
     const skip = hook === 'requestBody' ? this.skipRequestBody : hook.startsWith('response') && hook !== 'responseHeaders' ? this.skipResponseBody : undefined;
     // The chain can grow while it runs (the model's plugins join once a plugin names the model).
     for (let i = 0; i < this.chain.length; i++) {
+      // The stream ended (cancelled, refused, cut) while this phase ran: no hook starts after it,
+      // or one could take a resource (a limits slot) that the `end` hooks already gave back.
+      if (this.ended) break;
       const plugin = this.chain[i] as PluginInstance;
       if (this.lateJoiners.includes(plugin)) {
         this.lateJoiners = this.lateJoiners.filter((p) => p !== plugin);
@@ -280,6 +308,12 @@ export class StreamProcessor implements ContextSource, StreamedHost {
     if (this.phaseReached !== 'requestHeaders') this.lateJoiners = extra;
   }
 
+  /** The core's own refusal of hostile input: the client's protocol, a log line, counted as a rejection by `gateway`. */
+  private refuse(refusal: Refusal, what: string): ProcessingResponse {
+    this.log.warn({ status: refusal.status, code: refusal.code, reason: refusal.message }, what);
+    return this.stop({ respond: this.fail(refusal.status, refusal.message, { code: refusal.code }), by: 'gateway' });
+  }
+
   private stop(stop: Stop): ProcessingResponse {
     this.complete = true;
     return stopResponse(stop, this.outcome);
@@ -305,6 +339,8 @@ export class StreamProcessor implements ContextSource, StreamedHost {
     this.ended = true;
     this.outcome.cancelled = cancelled;
     this.abortController?.abort();
+    // The hook running now (bounded by its plugin's timeout, cut short by the signal) finishes first.
+    await this.running?.catch(() => undefined);
     const elapsedMs = performance.now() - this.startedAt;
     if (this.request) {
       const endCtx: EndContext = Object.assign(baseContext(this, 'end'), {

@@ -4,7 +4,7 @@
 //   npm run hash-key -- --generate            (makes a new random key and prints both)
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { hashKey, type HashAlgorithm } from '../plugins/api-key-auth/keys.js';
+import { hashKey, type HashAlgorithm } from '../plugins/sdk/keys.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -1,23 +1,42 @@
 // `npm start`: the whole gateway on loopback, in the foreground: demo model servers, the
-// ext-proc and Envoy, from examples/gateway.yaml (or GATEWAY_CONFIG). Ctrl-C stops everything.
+// ext-proc and Envoy, from examples/gateway.yaml (or GATEWAY_CONFIG). A child that exits is
+// started again (scripts/stack/supervisor.ts, docs/operations.md); Ctrl-C stops everything.
+import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStack, type Stack } from './stack/index.js';
+import { startStatusServer } from './stack/status-server.js';
+import { Supervisor } from './stack/supervisor.js';
 
 const { values } = parseArgs({
   options: {
     config: { type: 'string', default: process.env.GATEWAY_CONFIG ?? 'examples/gateway.yaml' },
     quiet: { type: 'boolean', default: false },
     'ext-proc-replicas': { type: 'string', default: process.env.EXT_PROC_REPLICAS ?? '1' },
+    // The launcher's /status and /metrics (restart counts), on loopback.
+    'status-port': { type: 'string', default: process.env.LAUNCHER_STATUS_PORT ?? '9900' },
+    'work-dir': { type: 'string', default: '.tmp/stack' },
+    'max-start-failures': { type: 'string', default: '5' },
   },
 });
 
 let stack: Stack | undefined;
+let statusServer: Server | undefined;
 let stopping = false;
+const supervisor = new Supervisor({
+  maxStartFailures: Number(values['max-start-failures']),
+  log: (line) => process.stderr.write(`[launcher] ${line}\n`),
+  onGiveUp: (name, err) => {
+    process.stderr.write(`[launcher] giving up on ${name}: ${err.message}\n`);
+    void stop(1);
+  },
+});
 async function stop(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
+    supervisor.stop();
     process.stdout.write('\nstopping the gateway stack…\n');
+    statusServer?.close();
     await stack?.stop();
   }
   process.exit(code);
@@ -31,7 +50,7 @@ try {
     ports: 'fixed',
     echo: !values.quiet,
     envoyLogLevel: 'warn',
-    workDir: resolve('.tmp/stack'),
+    workDir: resolve(values['work-dir'] as string),
     extProcReplicas: Number(values['ext-proc-replicas']),
     // Edits to the config file apply live, new versions included (docs/routing.md).
     envoyXds: true,
@@ -42,15 +61,25 @@ try {
 }
 
 const s = stack as Stack;
+for (const service of s.services()) supervisor.watch(service);
+const statusPort = Number(values['status-port']);
+try {
+  statusServer = await startStatusServer(supervisor, '127.0.0.1', statusPort);
+} catch (err) {
+  process.stderr.write(`\nthe launcher's status port ${statusPort} is taken (${(err as Error).message}); use --status-port\n`);
+  await stop(1);
+}
 const ext = s.extProcs[0];
 process.stdout.write(`
 Inference gateway is up (Envoy ${s.envoyVersion}).
+  Console                   http://127.0.0.1:${ext?.httpPort}/   (models, splits, health, traffic, errors: docs/observability.md#console)
   Gateway (Envoy listener)  ${s.url}
   Envoy admin               ${s.adminUrl}   (stats: ${s.adminUrl}/stats/prometheus)
   ext-proc gRPC             ${s.extProcs.map((e) => `127.0.0.1:${e.grpcPort}`).join('  ')}
   ext-proc health/metrics   ${s.extProcs.map((e) => `http://127.0.0.1:${e.httpPort}`).join('  ')}   (/readyz /healthz /metrics)
   ext-proc log level        curl -X PUT http://127.0.0.1:${ext?.httpPort}/loglevel -d debug   (or kill -USR2 <pid>)
   Logs and rendered config  ${s.workDir}   (access log: one JSON line per request in ext-proc-0.log)
+  Launcher status/metrics   http://127.0.0.1:${statusPort}/status   /metrics   (restart counts per child)
   Config (edit = live)      ${s.configPath}   (weights, versions, aliases, shadow, fallback: docs/routing.md)
   Dashboards                docker compose up: Prometheus :9090, Grafana :3000 (docs/observability.md)
 
@@ -62,35 +91,5 @@ Try (the demo consumer's API key is demo-key; docs/security.md):
   curl -s ${s.url}/v1/models/iris:predict -H 'Authorization: Bearer demo-key' -H 'content-type: application/json' \\
     -d '{"instances":[[5.1,3.5,1.4,0.2]]}'
 
-Ctrl-C stops everything.
+A child that exits is restarted (back-off up to 10 s); Ctrl-C stops everything.
 `);
-
-// If Envoy or the only ext-proc dies, take the stack down rather than serve half a gateway.
-// With several ext-proc replicas the others carry the traffic: restart the dead one
-// (docs/operations.md), unless it keeps dying.
-const restarts: number[] = [];
-function watchExtProc(index: number): void {
-  const child = s.extProcs[index]?.child;
-  void child?.exited.then(async (code) => {
-    if (stopping) return;
-    process.stderr.write(`${child.name} exited (${code}); see ${child.logFile}\n`);
-    const now = Date.now();
-    restarts.push(now);
-    if (s.extProcs.length < 2 || restarts.filter((t) => now - t < 60_000).length > 5) return void stop(1);
-    process.stderr.write(`restarting ${child.name}; the other replica${s.extProcs.length > 2 ? 's carry' : ' carries'} the traffic meanwhile\n`);
-    try {
-      await s.startExtProc(index);
-      watchExtProc(index);
-    } catch (err) {
-      process.stderr.write(`could not restart ${child.name}: ${(err as Error).message}\n`);
-      void stop(1);
-    }
-  });
-}
-void s.envoy.exited.then((code) => {
-  if (!stopping) {
-    process.stderr.write(`${s.envoy.name} exited (${code}); see ${s.envoy.logFile}\n`);
-    void stop(1);
-  }
-});
-s.extProcs.forEach((_, i) => watchExtProc(i));

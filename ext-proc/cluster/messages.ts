@@ -1,4 +1,5 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { RequestSummary } from '../pipeline/observer.js';
 
 /** What the primary and its ext-proc workers tell each other over node:cluster's IPC channel. */
 export type ToWorker =
@@ -12,6 +13,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'gateway:ready'; port: number }
+  | { type: 'gateway:finished'; summary: RequestSummary }
   | { type: 'gateway:done'; id: number; error?: string; metrics?: MetricObjectWithValues<MetricValue<string>>[] };
 
 export function isFromWorker(msg: unknown): msg is FromWorker {

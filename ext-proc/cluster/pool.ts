@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry } from 'prom-client';
+import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import type { RequestSummary } from '../pipeline/observer.js';
 import { isFromWorker, type FromWorker, type ToWorker } from './messages.js';
 
 type FromWorkerDone = Extract<FromWorker, { type: 'gateway:done' }>;
@@ -20,6 +21,8 @@ export class WorkerPool {
   private nextId = 1;
   private stopping = false;
   port = 0;
+  /** Requests the workers report (see cluster/worker.ts forwardingObserver). */
+  onFinished: ((summary: RequestSummary) => void) | undefined;
 
   private constructor(
     private readonly size: number,
@@ -47,7 +50,8 @@ export class WorkerPool {
           this.port = msg.port;
           this.log.info({ pid: worker.process.pid, workers: this.ready.size }, 'ext-proc worker serving');
           resolve();
-        } else this.answered(worker, msg);
+        } else if (msg.type === 'gateway:finished') this.onFinished?.(msg.summary);
+        else this.answered(worker, msg);
       });
       worker.on('exit', (code, signal) => {
         const wasReady = this.ready.delete(worker);
@@ -121,9 +125,9 @@ export class WorkerPool {
   }
 
   /** The serving workers' metrics, summed (counters, histograms) per label set; a worker still starting is left out. */
-  async metrics(): Promise<string> {
+  async metrics(): Promise<Registry> {
     const replies = await this.all((id) => ({ type: 'gateway:metrics', id }));
-    return AggregatorRegistry.aggregate(replies.map((r) => r.metrics ?? [])).metrics();
+    return AggregatorRegistry.aggregate(replies.map((r) => r.metrics ?? []));
   }
 
   /** Each worker drains as a single process would (NOT_SERVING, delay, grace); resolves once all exited. */

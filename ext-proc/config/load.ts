@@ -34,6 +34,8 @@ export interface LoadedConfig {
   /** sha256 of the file's bytes: shows which config is active. */
   hash: string;
   path: string;
+  /** The file's text: what a rollback writes back (the console keeps the previous one). */
+  text?: string;
 }
 
 export function parseConfigText(text: string, source = 'config'): GatewayConfig {
@@ -46,12 +48,19 @@ export function parseConfigText(text: string, source = 'config'): GatewayConfig 
   return result.data;
 }
 
-export async function loadConfigFile(path: string): Promise<LoadedConfig> {
-  let text: string;
+export async function readConfigText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (err) {
     throw new ConfigError(`${path}: cannot read config: ${(err as Error).message}`);
   }
-  return { config: parseConfigText(text, path), hash: createHash('sha256').update(text).digest('hex'), path };
+}
+
+/** Parses config text read from `path` (the hash identifies these exact bytes). */
+export function loadConfigText(text: string, path: string): LoadedConfig {
+  return { config: parseConfigText(text, path), hash: createHash('sha256').update(text).digest('hex'), path, text };
+}
+
+export async function loadConfigFile(path: string): Promise<LoadedConfig> {
+  return loadConfigText(await readConfigText(path), path);
 }

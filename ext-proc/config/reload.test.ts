@@ -1,4 +1,4 @@
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -59,6 +59,17 @@ describe('ConfigReloader', () => {
     await writeFile(path, configText('{ v1: 100, v2: 0 }'));
     await vi.waitFor(() => expect(results).toEqual([['success', 'file']]));
     expect(weightsOf(current)).toEqual({ v1: 100, v2: 0 });
+  });
+
+  it('never applies a file written in two parts half-written, even when the first part is valid on its own', async () => {
+    const whole = `${configText('{ v1: 100, v2: 0 }')}    aliases: { stable: v1 }\n`;
+    const cut = whole.indexOf('    aliases:');
+    await writeFile(path, whole.slice(0, cut));
+    await new Promise((r) => setTimeout(r, 300));
+    await appendFile(path, whole.slice(cut));
+    await vi.waitFor(() => expect(results).toEqual([['success', 'file']]), { timeout: 3000 });
+    expect(applied).toHaveLength(1);
+    expect(applied[0]?.config.models.m?.aliases).toEqual({ stable: 'v1' });
   });
 
   it('applies a file an editor replaced by renaming a new one over it', async () => {

@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { ConfigError, loadConfigFile, type LoadedConfig } from './load.js';
+import { ConfigError, loadConfigFile, loadConfigText, readConfigText, type LoadedConfig } from './load.js';
 
 export type ReloadSource = 'file' | 'signal';
 export type ReloadResult = 'success' | 'failure' | 'unchanged';
@@ -13,12 +13,21 @@ export interface ReloaderOptions {
   currentHash(): string;
   /** Builds and swaps in the new config; throws to refuse it (the old one stays). */
   apply(loaded: LoadedConfig, source: ReloadSource): Promise<void>;
-  onResult?(result: ReloadResult, source: ReloadSource): void;
+  /** `error` says why a reload was refused (the validation message). */
+  onResult?(result: ReloadResult, source: ReloadSource, error?: string): void;
   /** Quiet time after the last file event before reading: editors write in several steps. */
   debounceMs?: number;
   /** A file read that fails right after an event is retried this often before it counts as refused. */
   settleRetries?: number;
+  /**
+   * A file change applies only once a second read this long after the first finds the same
+   * bytes: a file written in parts (an editor, `cat > file` from a slow pipe) is never applied
+   * half-written, even when the first part alone is a valid config.
+   */
+  stableMs?: number;
 }
+
+class ReloaderClosed extends Error {}
 
 /**
  * Reloads the gateway config on SIGHUP and when the file changes. Watches the directory, not
@@ -34,10 +43,12 @@ export class ConfigReloader {
   private closed = false;
   private readonly debounceMs: number;
   private readonly settleRetries: number;
+  private readonly stableMs: number;
 
   constructor(private readonly opts: ReloaderOptions) {
     this.debounceMs = opts.debounceMs ?? 50;
     this.settleRetries = opts.settleRetries ?? 3;
+    this.stableMs = opts.stableMs ?? 400;
   }
 
   /** Starts watching the config file's directory. */
@@ -79,18 +90,21 @@ export class ConfigReloader {
     const { log, path } = this.opts;
     let loaded: LoadedConfig | undefined;
     let lastError: unknown;
-    // A file event can fire mid-write (truncated, half-written, briefly missing): give the
-    // writer a moment and read again while the bytes keep changing, before calling it invalid.
-    for (let attempt = 0; attempt <= this.settleRetries; attempt++) {
+    if (source === 'signal') {
+      // The operator says the file is ready: read it once.
       try {
         loaded = await loadConfigFile(path);
-        break;
       } catch (err) {
         lastError = err;
-        if (source === 'signal') break;
-        await new Promise((r) => setTimeout(r, this.debounceMs * (attempt + 1)));
+      }
+    } else {
+      try {
+        loaded = await this.readStable();
+      } catch (err) {
+        lastError = err;
       }
     }
+    if (lastError instanceof ReloaderClosed || this.closed) return;
     if (!loaded) return this.refuse(source, lastError);
     if (source === 'file' && loaded.hash === this.opts.currentHash()) {
       log.debug({ path }, 'config file event without a change');
@@ -106,13 +120,43 @@ export class ConfigReloader {
     this.opts.onResult?.('success', source);
   }
 
+  /**
+   * Reads the file until two reads `stableMs` apart find the same bytes, then parses them. A
+   * parse error on stable bytes is retried `settleRetries` times more (a writer may still be
+   * between steps) before it counts.
+   */
+  private async readStable(): Promise<LoadedConfig> {
+    const { path } = this.opts;
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let text = await readConfigText(path).catch(() => undefined);
+    let parseFailures = 0;
+    // Bounded: a file rewritten non-stop is read again for at most ~50 windows, then taken as it is.
+    for (let round = 0; ; round++) {
+      await wait(this.stableMs);
+      if (this.closed) throw new ReloaderClosed();
+      const again = await readConfigText(path).catch(() => undefined);
+      if (again !== text && round < 50) {
+        this.opts.log.debug({ path }, 'config file still changing; waiting for it to settle');
+        text = again;
+        continue;
+      }
+      if (again === undefined) return loadConfigFile(path); // throws the read error
+      try {
+        return loadConfigText(again, path);
+      } catch (err) {
+        if (++parseFailures > this.settleRetries) throw err;
+        text = again;
+      }
+    }
+  }
+
   private refuse(source: ReloadSource, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
     this.opts.log.error(
       { source, path: this.opts.path, configHash: this.opts.currentHash(), err: message, invalid: err instanceof ConfigError },
       `config reload refused; keeping the last good config: ${message.replaceAll('\n', '; ')}`,
     );
-    this.opts.onResult?.('failure', source);
+    this.opts.onResult?.('failure', source, message);
   }
 
   close(): void {

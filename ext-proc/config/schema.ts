@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { TRANSPORTS } from '../transport/types.js';
+import { TRANSPORTS } from '../transport/names.js';
+import { ConsoleSchema } from '../console/schema.js';
+import { DEFAULT_STREAM_LIMITS } from '../pipeline/request-guard.js';
 import { ExtProcHealthCheckSchema, LimitsSchema, LoadBalancingSchema, OutlierDetectionSchema, RetriesSchema } from './resilience.js';
 
 /** Names end up in Envoy cluster and stat names: no dots (Envoy's stat tag regexes split on them). */
@@ -180,6 +182,15 @@ export const GatewayConfigSchema = z
         extProcAddress: z.string().optional(),
         /** Envoy's gRPC health checks of the ext-proc replicas. */
         extProcHealthCheck: ExtProcHealthCheckSchema.prefault({}),
+        /** Responses compressed by Envoy (gzip, br) for clients that accept it; request bodies are always decompressed. */
+        compression: z
+          .object({
+            responses: z.boolean().default(true),
+            /** Smaller responses are sent as they are (compressing them costs more than it saves). */
+            minResponseBytes: z.number().int().min(0).default(1024),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -206,6 +217,22 @@ export const GatewayConfigSchema = z
          * (envoy.extProcHealthCheck interval × unhealthyThreshold + timeout).
          */
         shutdownDelayMs: z.number().int().min(0).default(2_000),
+        /** Bounds on each ext_proc stream and on all of them together (docs/security.md, "Bounds"). */
+        limits: z
+          .object({
+            /** Header entries per headers message; above it requests get a 431, responses a 502, in the client's protocol. */
+            maxHeaders: z.number().int().min(8).max(10_000).default(DEFAULT_STREAM_LIMITS.maxHeaders),
+            /** Bytes of header names and values per headers message (same answers). */
+            maxHeaderBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(DEFAULT_STREAM_LIMITS.maxHeaderBytes),
+            /** Characters of a streamed SSE response held while its event is incomplete; beyond, the stream is cut. */
+            maxSseEventBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(DEFAULT_STREAM_LIMITS.maxSseEventBytes),
+            /** A stream with no message from Envoy for this long is cut (0: never). Keep above the longest silence of a model's stream. */
+            streamIdleTimeoutMs: z.number().int().min(0).default(300_000),
+            /** Streams in flight in this process; beyond, new streams are refused with UNAVAILABLE (Envoy retries another replica). */
+            maxStreams: z.number().int().min(1).default(10_000),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -237,6 +264,8 @@ export const GatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The operator's console on the ext-proc's HTTP port (docs/observability.md#console). */
+    console: ConsoleSchema,
     /** Directories or npm packages that provide extra plugin types. */
     pluginSources: z.array(z.string().min(1)).default([]),
     /** The global chain, run for every request, in order. */

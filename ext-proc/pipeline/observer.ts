@@ -10,7 +10,16 @@ export interface RequestObserver {
   /** A plugin threw (not a deliberate client error) or ran out of time. */
   pluginError?(plugin: string, hook: HookName | 'end', kind: 'error' | 'timeout'): void;
   finished?(summary: RequestSummary): void;
+  /** The ext-proc ended a stream itself, with a gRPC error status (Envoy answers the client 500/503). */
+  streamAborted?(reason: StreamAbortReason): void;
 }
+
+/**
+ * out_of_order: a message Envoy would not send now (FAILED_PRECONDITION); idle_timeout: no
+ * message for too long (DEADLINE_EXCEEDED); limit: a stream past its bounds (RESOURCE_EXHAUSTED);
+ * overloaded: too many streams in flight (UNAVAILABLE); internal: a bug (INTERNAL).
+ */
+export type StreamAbortReason = 'out_of_order' | 'idle_timeout' | 'limit' | 'overloaded' | 'internal';
 
 export interface RequestSummary {
   request: RequestInfo | undefined;

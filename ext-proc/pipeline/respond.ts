@@ -1,7 +1,8 @@
 import type { ErrorDetails, RequestInfo, RequestOutcome, Respond, RespondInit } from '../../plugins/sdk/types.js';
 import { errorBody } from '../../plugins/sdk/protocol.js';
 import type { ProcessingResponse } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
-import { GATEWAY_REPLY_DETAILS_PREFIX, immediate } from '../envoy-messages.js';
+import { immediate } from '../envoy-messages.js';
+import { GATEWAY_REPLY_DETAILS_PREFIX } from '../../plugins/sdk/wire.js';
 
 /** Why the chain stopped: the answer, the plugin that gave it and its stable error code. */
 export type Stop = { respond: Respond; by: string; code?: string };

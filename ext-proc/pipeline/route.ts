@@ -2,7 +2,7 @@ import type { Protocol, RouteHints, RouteUpdate } from '../../plugins/sdk/types.
 import { GatewayErrorCodes, PluginError } from '../../plugins/sdk/errors.js';
 import type { HeaderSet } from '../../plugins/sdk/headers.js';
 import type { Runtime } from '../runtime.js';
-import { CLUSTER_HEADER, SHADOW_HEADER, UPSTREAM_VERSION_HEADER } from './gateway-headers.js';
+import { CLUSTER_HEADER, SHADOW_HEADER, UPSTREAM_VERSION_HEADER } from '../../plugins/sdk/wire.js';
 
 type Catalog = Runtime['catalog'];
 

@@ -1,3 +1,4 @@
+import { StreamLimitError } from './request-guard.js';
 import type { SseEvent } from '../../plugins/sdk/types.js';
 
 export interface ParsedEvent {
@@ -14,13 +15,20 @@ const EVENT_END = /\r\n\r\n|\n\n|\r\r/g;
  */
 export class SseParser {
   private pending = '';
+  /** How much of `pending` has been searched for an event end already. */
+  private scanned = 0;
   private readonly decoder = new TextDecoder('utf-8');
+
+  /** `maxPending`: characters held for an incomplete event; a stream that goes past it is cut. */
+  constructor(private readonly maxPending = Number.POSITIVE_INFINITY) {}
 
   feed(chunk: Buffer): ParsedEvent[] {
     this.pending += this.decoder.decode(chunk, { stream: true });
     const events: ParsedEvent[] = [];
     let start = 0;
-    EVENT_END.lastIndex = 0;
+    // Only the new text (and the 3 characters before it, a separator may straddle chunks) is
+    // searched: a long event dribbled in tiny chunks costs linear time, not quadratic.
+    EVENT_END.lastIndex = Math.max(0, this.scanned - 3);
     let m: RegExpExecArray | null;
     while ((m = EVENT_END.exec(this.pending)) !== null) {
       const end = m.index + m[0].length;
@@ -29,6 +37,12 @@ export class SseParser {
       start = end;
     }
     this.pending = this.pending.slice(start);
+    this.scanned = this.pending.length;
+    if (this.pending.length > this.maxPending) {
+      this.pending = '';
+      this.scanned = 0;
+      throw new StreamLimitError(`an SSE event grew past ${this.maxPending} characters without ending`);
+    }
     return events;
   }
 
@@ -36,6 +50,7 @@ export class SseParser {
   flush(): string {
     const rest = this.pending + this.decoder.decode();
     this.pending = '';
+    this.scanned = 0;
     return rest;
   }
 }

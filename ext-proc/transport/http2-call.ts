@@ -1,4 +1,4 @@
-import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { ProcessingRequest, ProcessingResponse } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
 import { encodeFrame, FrameDecoder, FrameError } from './frames.js';
 import { GrpcStatus } from './grpc-status.js';
@@ -53,8 +53,8 @@ class GrpcCall {
       this.trailers = status;
       this.stream.end();
     }
-    // A client still sending after our status gets a reset (NO_ERROR), as gRPC servers do.
-    if (!this.stream.endAfterHeaders && this.stream.readable) this.stream.once('finish', () => this.stream.close(constants.NGHTTP2_NO_ERROR));
+    // A client still sending after our status is not reset: a reset right behind the trailers can
+    // overtake them (the client then sees a reset, not our status). What it sends is dropped.
   }
 }
 

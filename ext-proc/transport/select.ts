@@ -1,5 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { TRANSPORTS, type ListenAddress, type TransportName } from './types.js';
+import { TRANSPORTS, type TransportName } from './names.js';
+
+/** Where the gRPC port listens: a TCP address, or a Unix socket path. */
+type ListenAddress = { host: string; port: number } | { path: string };
 
 export const TRANSPORT_ENV = 'GATEWAY_EXT_PROC_TRANSPORT';
 

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { ProcessingRequest, ProcessingResponse } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
 
-/** The ext_proc gRPC server implementations: `http2` (ours, on node:http2) and `grpc-js` (the reference). */
-export const TRANSPORTS = ['http2', 'grpc-js'] as const;
-export type TransportName = (typeof TRANSPORTS)[number];
+export { TRANSPORTS, type TransportName } from './names.js';
 
-export const EXT_PROC_SERVICE = 'envoy.service.ext_proc.v3.ExternalProcessor';
+import { EXT_PROC_SERVICE } from '../../plugins/sdk/wire.js';
+
+export { EXT_PROC_SERVICE };
 export const PROCESS_PATH = `/${EXT_PROC_SERVICE}/Process`;
 
 /** Where the gRPC port listens: a TCP address, or a Unix socket path (the sidecar shape). */

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestGateway, exampleModels, type TestGateway } from '../sdk/testing.js';
-import { hashKey, KeyTable } from './keys.js';
+import { hashKey, KeyTable } from '../sdk/keys.js';
 
 const v2 = { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: ['hi'] }] };
 const infer = (headers: Record<string, string> = {}) => ({ path: '/v2/models/sentiment/infer', headers, json: v2 });

@@ -1,6 +1,6 @@
 import { definePlugin, z } from '../sdk/index.js';
 import { authenticate, CONSUMER_ID, looksLikeJwt, parseAuthorization, unauthorized } from '../shared/consumer.js';
-import { KEY_HASH, KeyTable } from './keys.js';
+import { KEY_HASH, KeyTable } from '../sdk/keys.js';
 
 /** Longer "keys" are not keys; refusing them early keeps hashing cheap. */
 const MAX_KEY_LENGTH = 1024;

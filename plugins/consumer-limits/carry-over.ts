@@ -11,10 +11,24 @@
 export class CarryOver<T> {
   private readonly slots = new Map<string, { value: T; generation: object; refs: number }>();
 
+  /** `dispose` runs once the last instance holding the value released it (a store's connection closes). */
+  constructor(private readonly dispose: (value: T) => void = () => {}) {}
+
   claim(name: string, generation: object, make: () => T): { value: T; carried: boolean; shared: boolean; release(): void } {
     const existing = this.slots.get(name);
     if (existing && existing.generation === generation) {
-      return { value: make(), carried: false, shared: false, release: () => {} };
+      const value = make();
+      let released = false;
+      return {
+        value,
+        carried: false,
+        shared: false,
+        release: () => {
+          if (released) return;
+          released = true;
+          this.dispose(value);
+        },
+      };
     }
     const slot = existing ?? { value: make(), generation, refs: 0 };
     slot.generation = generation;
@@ -29,7 +43,9 @@ export class CarryOver<T> {
         if (released) return;
         released = true;
         slot.refs -= 1;
-        if (slot.refs === 0 && this.slots.get(name) === slot) this.slots.delete(name);
+        if (slot.refs > 0) return;
+        if (this.slots.get(name) === slot) this.slots.delete(name);
+        this.dispose(slot.value);
       },
     };
   }

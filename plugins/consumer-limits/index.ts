@@ -1,11 +1,13 @@
 import { parseTarget } from '../model-router/paths.js';
-import type { TokenUsage } from '../openai-usage/index.js';
+import type { TokenUsage } from '../sdk/index.js';
 import { definePlugin, type BaseContext, type PluginDef, type RequestVars, type Respond } from '../sdk/index.js';
 import { jsonObjectOrUndefined } from '../shared/json-body.js';
 import { CarryOver } from './carry-over.js';
 import { Options, Policies, type CountTokens, type Policy } from './options.js';
 import { rateHeaders, rejection } from './responses.js';
-import { KeyStore, type Admission, type Lease, type Scope, type Views } from './store.js';
+import type { Admission, Lease, LimitStore, Scope, Views } from './limit-store.js';
+import { openStore, storeIdentity } from './open-store.js';
+import { KeyStore } from './store.js';
 import { usageSourceProblem } from './usage-source.js';
 
 /** Who a request counts against: a consumer, or an anonymous key. */
@@ -23,7 +25,7 @@ type Pending = { readonly deferred: Caller };
 type Admitted = {
   readonly lease: Lease;
   readonly views: Views;
-  /** Scopes with a token budget this request's usage is still to be charged to; cleared once charged. */
+  /** Scopes with a token budget or token quota this request's usage is still to be charged to; cleared once charged. */
   budgets: readonly Scope[] | undefined;
 };
 type Refused = Admission & { ok: false };
@@ -31,8 +33,12 @@ type Refused = Admission & { ok: false };
 export interface ConsumerLimitsFactoryOptions {
   /** Monotonic clock in milliseconds; tests pass their own. Default `performance.now`. */
   now?: () => number;
+  /** Wall clock (ms since the epoch) for calendar quotas; tests pass their own. Default `Date.now`. */
+  wallNow?: () => number;
   /** Plugin type; the built-in is `consumer-limits` (tests register copies under another type). */
   type?: string;
+  /** Called with each instance's in-process store when it is set up: tests and the fuzzer count slots in flight. */
+  onStore?: (store: Pick<KeyStore, 'totalInflight'>) => void;
 }
 
 const ANONYMOUS_HEADER_VALUE = /^[\x21-\x7e]{1,128}$/;
@@ -43,7 +49,8 @@ const ANONYMOUS_HEADER_VALUE = /^[\x21-\x7e]{1,128}$/;
  */
 export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {}): PluginDef<typeof Options> {
   const now = factory.now ?? (() => performance.now());
-  const carried = new CarryOver<KeyStore>();
+  const wall = factory.wallNow ?? (() => Date.now());
+  const carried = new CarryOver<LimitStore>((store) => void store.close());
 
   return definePlugin({
     type: factory.type ?? 'consumer-limits',
@@ -53,9 +60,13 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
       const policies = new Policies(options);
       const problem = policies.tokenBudgets ? usageSourceProblem(host) : undefined;
       if (problem !== undefined) throw new Error(problem);
-      const claim = carried.claim(host.name, host.models, () => new KeyStore(options.maxKeys));
+      // A reload that changes where the state lives (memory, or another Redis) starts a new store.
+      const claim = carried.claim(`${host.name}\0${storeIdentity(options)}`, host.models, () => openStore(options, host));
       const store = claim.value;
-      store.maxKeys = options.maxKeys;
+      if (store instanceof KeyStore) {
+        store.maxKeys = options.maxKeys;
+        factory.onStore?.(store);
+      }
       if (!claim.shared) {
         host.log.warn({ plugin: host.name }, 'another consumer-limits instance has this name in the config; this one starts from zero on every reload (give it its own name)');
       }
@@ -84,7 +95,8 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
       const refuse = (ctx: BaseContext, who: Caller, model: string | undefined, scopes: readonly Scope[], result: Refused): Respond => {
         const onModel = result.scope === 1 || !who.policy.own ? model : undefined;
         const retryAfterMs = result.retryAfterMs === undefined ? undefined : Math.ceil(result.retryAfterMs);
-        ctx.log.info({ consumer: who.consumer, model: onModel, limit: result.reason, retryAfterMs }, REFUSED[result.reason]);
+        const quota = result.quota && `${result.quota.what}Per${result.quota.period === 'day' ? 'Day' : 'Month'}`;
+        ctx.log.info({ consumer: who.consumer, model: onModel, limit: result.reason, quota, retryAfterMs }, REFUSED[result.reason]);
         const limit = (scopes[result.scope] as Scope).limit;
         return rejection(ctx, {
           who: who.label,
@@ -92,6 +104,7 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
           reason: result.reason,
           limit,
           retryAfterMs: result.retryAfterMs,
+          quota: result.quota,
           views: result.views,
           counted: options.countTokens,
         });
@@ -99,7 +112,11 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
 
       /** Remembers the admission for the request's later hooks (headers, release, charge). */
       const keep = (ctx: BaseContext, scopes: readonly Scope[], lease: Lease, views: Views): undefined => {
-        const budgets = spendsTokens(ctx) ? scopes.filter((s) => s.limit.tokens !== undefined) : [];
+        // One lease per request: the core never admits twice (phase order), but a lease
+        // overwritten here would never be given back.
+        const held = requests.get(ctx.vars);
+        if (isAdmitted(held)) store.release(held.lease);
+        const budgets = spendsTokens(ctx) ? scopes.filter((s) => s.limit.tokens !== undefined || s.limit.quotas?.some((q) => q.what === 'tokens')) : [];
         requests.set(ctx.vars, { lease, views, budgets: budgets.length > 0 ? budgets : undefined });
         return undefined;
       };
@@ -113,25 +130,37 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
         const state = requests.get(ctx.vars);
         if (!isAdmitted(state) || state.budgets === undefined || ctx.vars.usage === undefined) return;
         const amount = counted(ctx.vars.usage, options.countTokens);
-        if (amount > 0) store.charge(state.budgets, amount, now());
+        if (amount > 0) store.charge(state.budgets, amount, now(), wall());
         state.budgets = undefined;
+      };
+
+      /** Admitted, or refused: a lease taken for a request that ended meanwhile goes straight back. */
+      const decide = (ctx: BaseContext, who: Caller, model: string | undefined, scopes: readonly Scope[], result: Admission): Respond | undefined => {
+        if (!result.ok) return refuse(ctx, who, model, scopes, result);
+        // The request ended while its admission was decided (client gone, hook timed out): its
+        // end hook has run, so a slot kept now would never be given back.
+        if (ctx.signal.aborted) {
+          store.release(result.lease);
+          return undefined;
+        }
+        return keep(ctx, scopes, result.lease, result.views);
       };
 
       const admit = (ctx: BaseContext, who: Caller, model: string | undefined): Respond | undefined | Promise<Respond | undefined> => {
         const scopes = scopesOf(who, model);
         if (scopes.length === 0) return undefined;
-        const result = store.admit(scopes, now(), spendsTokens(ctx));
-        if (result.ok) return keep(ctx, scopes, result.lease, result.views);
-        // Only a concurrency limit frees up soon enough to wait for; a rate or budget refuses at once.
-        if (result.reason !== 'concurrency' || options.waitForSlotMs === 0) return refuse(ctx, who, model, scopes, result);
-        return (async () => {
+        const tokens = spendsTokens(ctx);
+        const first = store.admit(scopes, now(), tokens, wall());
+        const settle = async (result: Admission): Promise<Respond | undefined> => {
+          // Only a concurrency limit frees up soon enough to wait for; a rate, budget or quota refuses at once.
+          if (result.ok || result.reason !== 'concurrency' || options.waitForSlotMs === 0) return decide(ctx, who, model, scopes, result);
           await store.waitForSlot(result.key, options.waitForSlotMs, ctx.signal);
-          // The request ended while it waited (client gone, hook timed out): its end hook has run,
-          // so a slot taken now would never be given back.
           if (ctx.signal.aborted) return undefined;
-          const again = store.admit(scopes, now(), spendsTokens(ctx));
-          return again.ok ? keep(ctx, scopes, again.lease, again.views) : refuse(ctx, who, model, scopes, again);
-        })();
+          return decide(ctx, who, model, scopes, await store.admit(scopes, now(), tokens, wall()));
+        };
+        if (first instanceof Promise) return first.then(settle);
+        if (first.ok || first.reason !== 'concurrency' || options.waitForSlotMs === 0) return decide(ctx, who, model, scopes, first);
+        return settle(first);
       };
 
       return {
@@ -208,6 +237,8 @@ const REFUSED = {
   rate: 'request over its rate limit',
   concurrency: 'request over its concurrency limit',
   tokens: 'request over its token limit',
+  quota: 'request over its calendar quota',
+  unavailable: 'limits store unavailable; request refused (onFailure: closed)',
 } as const;
 
 /** Only OpenAI answers report token usage: budgets neither refuse nor charge other protocols. */
@@ -232,7 +263,8 @@ function misplaced(): Error {
 }
 
 /**
- * Per-consumer request rates (token buckets), concurrency and OpenAI token budgets, per
- * ext-proc process. Place it after the auth plugins and model-router. See README.md.
+ * Per-consumer request rates (token buckets), concurrency, OpenAI token budgets and calendar
+ * quotas, per ext-proc process or shared in Redis. Place it after the auth plugins and
+ * model-router. See README.md.
  */
 export default createConsumerLimits();

@@ -1,5 +1,7 @@
 import { z } from '../sdk/index.js';
 import { globToRegExp } from '../model-access/rules.js';
+import type { Period } from './calendar.js';
+import { RedisOptions } from './store-options.js';
 
 /** A consumer id (see shared/consumer.ts CONSUMER_ID) with `*` and `?` as wildcards. */
 const ConsumerPattern = z
@@ -23,7 +25,20 @@ const limitFields = {
   tokensPerMinute: z.number().int().min(1).max(1e12).optional(),
   tokensPerHour: z.number().int().min(1).max(1e12).optional(),
   tokensPerDay: z.number().int().min(1).max(1e12).optional(),
+  /** Calendar quotas: requests and OpenAI tokens per UTC day and per UTC month, reset when the window ends. */
+  quota: z
+    .object({
+      requestsPerDay: z.number().int().min(1).max(1e12).optional(),
+      requestsPerMonth: z.number().int().min(1).max(1e12).optional(),
+      tokensPerDay: z.number().int().min(1).max(1e15).optional(),
+      tokensPerMonth: z.number().int().min(1).max(1e15).optional(),
+    })
+    .strict()
+    .refine((q) => Object.values(q).some((v) => v !== undefined), { message: 'set requestsPerDay, requestsPerMonth, tokensPerDay or tokensPerMonth' })
+    .optional(),
 };
+
+type QuotaFields = { requestsPerDay?: number; requestsPerMonth?: number; tokensPerDay?: number; tokensPerMonth?: number };
 
 type LimitFields = {
   requestsPerSecond?: number;
@@ -33,6 +48,7 @@ type LimitFields = {
   tokensPerMinute?: number;
   tokensPerHour?: number;
   tokensPerDay?: number;
+  quota?: QuotaFields;
 };
 
 const TOKEN_UNITS = { tokensPerMinute: 'minute', tokensPerHour: 'hour', tokensPerDay: 'day' } as const;
@@ -62,7 +78,7 @@ const ModelLimit = z
   .strict()
   .superRefine(checkRate)
   .refine((l) => compileLimit(l) !== undefined, {
-    message: 'set requestsPerSecond, requestsPerMinute, maxConcurrent or a token budget (tokensPerMinute, tokensPerHour, tokensPerDay)',
+    message: 'set requestsPerSecond, requestsPerMinute, maxConcurrent or a token budget (tokensPerMinute, tokensPerHour, tokensPerDay), or a quota',
   });
 
 /** The limits of one consumer (or of the default, or of anonymous requests). `{}` means unlimited. */
@@ -110,8 +126,18 @@ export const Options = z
     countTokens: z.enum(['total', 'prompt', 'completion']).default('total'),
     /** Keys (consumer, consumer+model, anonymous client) kept at most; idle ones go first. */
     maxKeys: z.number().int().min(100).max(10_000_000).default(100_000),
+    /**
+     * Where the buckets, in-flight counts, budgets and quotas live: in this process (`memory`,
+     * each replica on its own), or in Redis (`redis`, shared by every replica; see `redis`).
+     */
+    store: z.enum(['memory', 'redis']).default('memory'),
+    redis: RedisOptions.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    if (o.store === 'redis' && o.redis === undefined) ctx.addIssue({ code: 'custom', path: ['redis'], message: 'store: redis needs redis: { url } (or urlEnv)' });
+    if (o.store === 'memory' && o.redis !== undefined) ctx.addIssue({ code: 'custom', path: ['store'], message: 'redis options are set but store is memory: set store: redis' });
+  });
 
 export type ConsumerLimitsOptions = z.output<typeof Options>;
 export type CountTokens = ConsumerLimitsOptions['countTokens'];
@@ -124,6 +150,27 @@ export interface Limit {
   readonly maxConcurrent?: number;
   /** OpenAI tokens: a budget of `amount` (one period's worth), charged after each answer. */
   readonly tokens?: { readonly perMs: number; readonly amount: number; readonly unit: TokenUnit };
+  /** Calendar quotas, each counted per UTC window. */
+  readonly quotas?: readonly Quota[];
+}
+
+/** A calendar quota: at most `amount` requests (or OpenAI tokens) per UTC day or month. */
+export interface Quota {
+  readonly what: 'requests' | 'tokens';
+  readonly period: Period;
+  readonly amount: number;
+}
+
+const QUOTA_FIELDS = [
+  ['requestsPerDay', 'requests', 'day'],
+  ['requestsPerMonth', 'requests', 'month'],
+  ['tokensPerDay', 'tokens', 'day'],
+  ['tokensPerMonth', 'tokens', 'month'],
+] as const;
+
+function compileQuotas(q: QuotaFields | undefined): Quota[] {
+  if (q === undefined) return [];
+  return QUOTA_FIELDS.flatMap(([field, what, period]) => (q[field] === undefined ? [] : [{ what, period, amount: q[field] as number }]));
 }
 
 function compileLimit(l: LimitFields): Limit | undefined {
@@ -135,8 +182,14 @@ function compileLimit(l: LimitFields): Limit | undefined {
       : { perMs: amount / (unit === 'second' ? 1_000 : 60_000), burst: l.burst ?? Math.max(1, Math.ceil(amount)), amount, unit };
   const field = tokenField(l);
   const tokens = field === undefined ? undefined : { perMs: (l[field] as number) / UNIT_MS[TOKEN_UNITS[field]], amount: l[field] as number, unit: TOKEN_UNITS[field] };
-  if (rate === undefined && l.maxConcurrent === undefined && tokens === undefined) return undefined;
-  return { ...(rate && { rate }), ...(l.maxConcurrent !== undefined && { maxConcurrent: l.maxConcurrent }), ...(tokens && { tokens }) };
+  const quotas = compileQuotas(l.quota);
+  if (rate === undefined && l.maxConcurrent === undefined && tokens === undefined && quotas.length === 0) return undefined;
+  return {
+    ...(rate && { rate }),
+    ...(l.maxConcurrent !== undefined && { maxConcurrent: l.maxConcurrent }),
+    ...(tokens && { tokens }),
+    ...(quotas.length > 0 && { quotas }),
+  };
 }
 
 /** Exact names first, then globs in config order; undefined when nothing matches. */
@@ -183,7 +236,7 @@ export class Policies {
   private readonly consumers: Matcher<Policy>;
   private readonly fallback: Policy;
   readonly anonymous: Policy;
-  /** Some entry or per-model limit has a token budget (which needs `openai-usage` in the chain). */
+  /** Some entry or per-model limit has a token budget or token quota (which needs `openai-usage` in the chain). */
   readonly tokenBudgets: boolean;
 
   constructor(options: ConsumerLimitsOptions) {
@@ -191,7 +244,8 @@ export class Policies {
     this.fallback = compileEntry(options.default);
     this.anonymous = options.anonymous ? compileEntry(options.anonymous) : this.fallback;
     const entries = [options.default, options.anonymous, ...Object.values(options.consumers)];
-    this.tokenBudgets = entries.some((e) => e !== undefined && [e, ...Object.values(e.models)].some((l) => tokenField(l) !== undefined));
+    const spendsTokens = (l: LimitFields) => tokenField(l) !== undefined || l.quota?.tokensPerDay !== undefined || l.quota?.tokensPerMonth !== undefined;
+    this.tokenBudgets = entries.some((e) => e !== undefined && [e, ...Object.values(e.models)].some(spendsTokens));
   }
 
   forConsumer(id: string): Policy {

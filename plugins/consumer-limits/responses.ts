@@ -1,6 +1,6 @@
 import type { BaseContext, Respond } from '../sdk/index.js';
-import type { CountTokens, Limit } from './options.js';
-import type { RateView, Views } from './store.js';
+import type { CountTokens, Limit, Quota } from './options.js';
+import type { RateView, RefusalReason, Views } from './limit-store.js';
 
 /** Go-style duration as OpenAI sends it in `x-ratelimit-reset-requests`: `120ms`, `1.5s`, `6m0s`. */
 export function formatDuration(ms: number): string {
@@ -21,11 +21,19 @@ function setHeaders(headers: Record<string, string>, kind: 'requests' | 'tokens'
   headers[`x-ratelimit-reset-${kind}`] = formatDuration(view.resetMs);
 }
 
-/** OpenAI's rate-limit headers (`x-ratelimit-*-requests`, `x-ratelimit-*-tokens`), which its SDKs and many clients read. */
+/**
+ * OpenAI's rate-limit headers (`x-ratelimit-*-requests`, `x-ratelimit-*-tokens`), which its
+ * SDKs and many clients read, and the calendar quotas' `x-quota-{limit,remaining,reset}-{requests,tokens}-{day,month}`.
+ */
 export function rateHeaders(views: Views): Record<string, string> {
   const headers: Record<string, string> = {};
   setHeaders(headers, 'requests', views.requests);
   setHeaders(headers, 'tokens', views.tokens);
+  for (const q of views.quotas) {
+    headers[`x-quota-limit-${q.what}-${q.period}`] = String(q.limit);
+    headers[`x-quota-remaining-${q.what}-${q.period}`] = String(q.remaining);
+    headers[`x-quota-reset-${q.what}-${q.period}`] = formatDuration(q.resetMs);
+  }
   return headers;
 }
 
@@ -44,9 +52,11 @@ export interface Rejection {
   who: string;
   /** Set when the limit is the one of this model. */
   model: string | undefined;
-  reason: 'rate' | 'concurrency' | 'tokens';
+  reason: RefusalReason;
   limit: Limit;
   retryAfterMs: number | undefined;
+  /** For `quota`: the one spent. */
+  quota?: Quota;
   views: Views;
   /** Which tokens a budget counts (for the message). */
   counted: CountTokens;
@@ -62,6 +72,26 @@ export interface Rejection {
 export function rejection(ctx: BaseContext, r: Rejection): Respond {
   const where = r.model === undefined ? r.who : `${r.who} on model '${r.model}'`;
   const headers = rateHeaders(r.views);
+  if (r.reason === 'unavailable') {
+    // Fail closed: nothing is known about the limits, so no x-ratelimit headers; a second is a guess at recovery.
+    return ctx.fail(503, 'Rate limits cannot be checked right now (the limits store does not answer); retry shortly', {
+      code: 'limits_store_unavailable',
+      headers: { 'retry-after': '1' },
+    });
+  }
+  if (r.reason === 'quota') {
+    const quota = r.quota as Quota;
+    const waitMs = Math.max(1, Math.ceil(r.retryAfterMs ?? 1_000));
+    headers['retry-after'] = String(Math.ceil(waitMs / 1_000));
+    headers['retry-after-ms'] = String(waitMs);
+    const what = quota.what === 'requests' ? 'requests' : r.counted === 'total' ? 'tokens' : `${r.counted} tokens`;
+    const resets = new Date(Date.now() + waitMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return ctx.fail(429, `Quota reached for ${where} (${quota.amount} ${what} per ${quota.period}, UTC); it resets at ${resets}`, {
+      code: 'insufficient_quota',
+      type: 'insufficient_quota',
+      headers,
+    });
+  }
   if (r.reason === 'rate' || r.reason === 'tokens') {
     const waitMs = Math.max(1, Math.ceil(r.retryAfterMs ?? 1_000));
     const seconds = Math.ceil(waitMs / 1_000);

@@ -1,4 +1,6 @@
-import type { Limit } from './options.js';
+import { windowOf, type Period } from './calendar.js';
+import { quotaRefusal, viewsOf, type Admission, type Lease, type LimitStore, type Scope, type Snapshot } from './limit-store.js';
+import type { Limit, Quota } from './options.js';
 
 /** What one key (a consumer, a consumer on a model, an anonymous client) has used. */
 interface KeyState {
@@ -12,48 +14,26 @@ interface KeyState {
   inflight: number;
   /** When the bucket and the budget are full again: from then on, with nothing in flight, the state equals a new one. */
   fullAt: number;
+  /** Calendar quota counts, per period, of the current window. */
+  windows: Partial<Record<Period, WindowCounts>>;
+  /** Wall-clock end of the last window with counts: the key is not idle before it. */
+  countedUntil: number;
 }
 
-/** A limit applied to a key for one request. */
-export interface Scope {
-  readonly key: string;
-  readonly limit: Limit;
+export type { Admission, Lease, RateView, Scope, Views } from './limit-store.js';
+
+/** Counts of one calendar window of a key. */
+interface WindowCounts {
+  id: string;
+  endMs: number;
+  requests: number;
+  tokens: number;
 }
 
-/** A bucket as OpenAI's `x-ratelimit-*` headers describe it. */
-export interface RateView {
-  /** Bucket size: requests (or tokens) allowed before the limit bites. */
-  readonly limit: number;
-  readonly remaining: number;
-  /** Milliseconds until the bucket is full again. */
-  readonly resetMs: number;
-}
-
-/** The first scope's request bucket and the first scope's token budget that apply, if any. */
-export interface Views {
-  readonly requests: RateView | undefined;
-  readonly tokens: RateView | undefined;
-}
-
-/** Taken by an admitted request; give it back with `release` when the request ends. */
-export interface Lease {
+/** Held by an admitted request: the states it counts in. */
+interface MemoryLease extends Lease {
   readonly states: readonly KeyState[];
-  released: boolean;
 }
-
-export type Admission =
-  | { readonly ok: true; readonly lease: Lease; readonly views: Views }
-  | {
-      readonly ok: false;
-      readonly reason: 'rate' | 'concurrency' | 'tokens';
-      /** Index of the scope that refused. */
-      readonly scope: number;
-      /** Its key. */
-      readonly key: string;
-      /** For `rate` and `tokens`: when the refusing bucket has a whole token again. */
-      readonly retryAfterMs: number | undefined;
-      readonly views: Views;
-    };
 
 /** Entries looked at per admission to find idle ones: more than one admission can add (two scopes). */
 const SWEEP = 4;
@@ -78,61 +58,78 @@ export class KeyStore {
 
   /**
    * Admits a request against every scope, or none: a request refused by one scope takes
-   * nothing from the others. Token budgets are checked only when `tokens` is set (requests
-   * that can spend tokens): they are charged later, with `charge`. Synchronous, so no other
-   * request interleaves.
+   * nothing from the others. Token budgets and token quotas are checked only when `tokens` is
+   * set (requests that can spend tokens): they are charged later, with `charge`. Synchronous,
+   * so no other request interleaves.
    */
-  admit(scopes: readonly Scope[], now: number, tokens = false): Admission {
-    this.sweep(now);
-    const states = scopes.map((s) => this.refilled(s, now));
-    const views = () => viewsOf(scopes, states, tokens);
+  admit(scopes: readonly Scope[], now: number, tokens = false, wall = Date.now()): Admission<MemoryLease> {
+    this.sweep(now, wall);
+    const states = scopes.map((s) => this.refilled(s, now, wall));
+    const views = () => viewsOf(scopes, states.map((st, i) => snapshot(st, scopes[i] as Scope)), tokens, wall);
     for (const [i, scope] of scopes.entries()) {
       const state = states[i] as KeyState;
       const { maxConcurrent, rate, tokens: budget } = scope.limit;
-      if (maxConcurrent !== undefined && state.inflight >= maxConcurrent) {
-        return { ok: false, reason: 'concurrency', scope: i, key: scope.key, retryAfterMs: undefined, views: views() };
-      }
-      if (rate && (state.tokens as number) < 1) {
-        return { ok: false, reason: 'rate', scope: i, key: scope.key, retryAfterMs: (1 - (state.tokens as number)) / rate.perMs, views: views() };
-      }
-      if (tokens && budget && (state.budget as number) < 1) {
-        return { ok: false, reason: 'tokens', scope: i, key: scope.key, retryAfterMs: (1 - (state.budget as number)) / budget.perMs, views: views() };
-      }
+      const refuse = (reason: 'concurrency' | 'rate' | 'tokens' | 'quota', retryAfterMs: number | undefined, quota?: Quota): Admission<MemoryLease> => ({
+        ok: false,
+        reason,
+        scope: i,
+        key: scope.key,
+        retryAfterMs,
+        ...(quota && { quota }),
+        views: views(),
+      });
+      if (maxConcurrent !== undefined && state.inflight >= maxConcurrent) return refuse('concurrency', undefined);
+      if (rate && (state.tokens as number) < 1) return refuse('rate', (1 - (state.tokens as number)) / rate.perMs);
+      if (tokens && budget && (state.budget as number) < 1) return refuse('tokens', (1 - (state.budget as number)) / budget.perMs);
+      const quota = quotaRefusal(scope.limit, snapshot(state, scope).used, tokens);
+      if (quota) return refuse('quota', windowOf(quota.period, wall).endMs - wall, quota);
     }
     for (const [i, scope] of scopes.entries()) {
       const state = states[i] as KeyState;
       if (scope.limit.rate) state.tokens = (state.tokens as number) - 1;
       state.inflight += 1;
       state.fullAt = fullAt(state, scope.limit, now);
+      count(state, scope.limit, 'requests', 1);
     }
     return { ok: true, lease: { states, released: false }, views: views() };
   }
 
   /**
-   * Takes `amount` tokens from the budget of every scope that has one, below zero if need be:
-   * an answer's tokens are known only once it is done. By key, not by the admission's states:
-   * a key idle since its answer's headers may have been swept (and starts full again).
+   * Takes `amount` tokens from the budget and token quotas of every scope that has them,
+   * below zero if need be: an answer's tokens are known only once it is done. By key, not by
+   * the admission's states: a key idle since its answer's headers may have been swept (and
+   * starts full again).
    */
-  charge(scopes: readonly Scope[], amount: number, now: number): void {
+  charge(scopes: readonly Scope[], amount: number, now: number, wall = Date.now()): void {
     for (const scope of scopes) {
-      if (!scope.limit.tokens) continue;
-      const state = this.refilled(scope, now);
-      state.budget = (state.budget as number) - amount;
+      if (!scope.limit.tokens && !scope.limit.quotas?.some((q) => q.what === 'tokens')) continue;
+      const state = this.refilled(scope, now, wall);
+      if (scope.limit.tokens) state.budget = (state.budget as number) - amount;
       state.fullAt = fullAt(state, scope.limit, now);
+      count(state, scope.limit, 'tokens', amount);
     }
+  }
+
+  /** Requests admitted and not yet released, over every key: zero whenever nothing is in flight. */
+  totalInflight(): number {
+    let n = 0;
+    for (const s of this.states.values()) n += s.inflight;
+    return n;
   }
 
   /** Idempotent. The states stay valid after a config reload: the lease holds them, not their keys. */
   release(lease: Lease): void {
     if (lease.released) return;
     lease.released = true;
-    for (const s of lease.states) {
+    for (const s of (lease as MemoryLease).states) {
       s.inflight = Math.max(0, s.inflight - 1);
       const queue = this.waiters.get(s);
       queue?.shift()?.();
       if (queue?.length === 0) this.waiters.delete(s);
     }
   }
+
+  async close(): Promise<void> {}
 
   /**
    * Resolves when a request of `key` ends, or after `ms`, or when `signal` aborts, whichever
@@ -169,14 +166,16 @@ export class KeyStore {
    * The key's state with the tokens earned since its last use. A new key starts with a full
    * bucket and budget; so does a limit a reload added to a key that had none.
    */
-  private refilled(scope: Scope, now: number): KeyState {
+  private refilled(scope: Scope, now: number, wall: number): KeyState {
     const { rate, tokens } = scope.limit;
     let state = this.states.get(scope.key);
     if (!state) {
-      state = { tokens: rate?.burst, budget: tokens?.amount, at: now, inflight: 0, fullAt: now };
+      state = { tokens: rate?.burst, budget: tokens?.amount, at: now, inflight: 0, fullAt: now, windows: {}, countedUntil: 0 };
       this.states.set(scope.key, state);
+      turnWindows(state, scope.limit, wall);
       return state;
     }
+    turnWindows(state, scope.limit, wall);
     const elapsed = Math.max(0, now - state.at);
     // The bucket may have shrunk in a reload: never hold more than the current size.
     if (rate) state.tokens = Math.min(rate.burst, (state.tokens ?? rate.burst) + elapsed * rate.perMs);
@@ -185,12 +184,12 @@ export class KeyStore {
     return state;
   }
 
-  private sweep(now: number): void {
+  private sweep(now: number, wall: number): void {
     let budget = SWEEP;
     for (const [key, state] of this.states) {
       if (budget-- === 0) break;
       this.states.delete(key);
-      const idle = state.inflight === 0 && now >= state.fullAt;
+      const idle = state.inflight === 0 && now >= state.fullAt && wall >= state.countedUntil;
       if (!idle) this.states.set(key, state);
     }
     // Too many keys with unfinished buckets (many distinct anonymous clients): forgive the
@@ -214,17 +213,28 @@ function fullAt(state: KeyState, limit: Limit, now: number): number {
   return now + Math.max(0, bucket, budget);
 }
 
-function rateView(size: number, left: number, perMs: number): RateView {
-  return { limit: size, remaining: Math.max(0, Math.floor(left)), resetMs: Math.max(0, (size - left) / perMs) };
+/** The key's counts as the shared views read them. */
+function snapshot(state: KeyState, scope: Scope): Snapshot {
+  const used = (scope.limit.quotas ?? []).map((q) => state.windows[q.period]?.[q.what] ?? 0);
+  return { tokens: state.tokens, budget: state.budget, used };
 }
 
-function viewsOf(scopes: readonly Scope[], states: readonly KeyState[], tokens: boolean): Views {
-  const r = scopes.findIndex((s) => s.limit.rate !== undefined);
-  const t = tokens ? scopes.findIndex((s) => s.limit.tokens !== undefined) : -1;
-  const rate = scopes[r]?.limit.rate;
-  const budget = scopes[t]?.limit.tokens;
-  return {
-    requests: rate && rateView(rate.burst, (states[r] as KeyState).tokens ?? rate.burst, rate.perMs),
-    tokens: budget && rateView(budget.amount, (states[t] as KeyState).budget ?? budget.amount, budget.perMs),
-  };
+/** Starts the key's calendar windows afresh once the day or month they counted has ended. */
+function turnWindows(state: KeyState, limit: Limit, wall: number): void {
+  for (const q of limit.quotas ?? []) {
+    const current = state.windows[q.period];
+    if (current !== undefined && wall < current.endMs) continue;
+    const w = windowOf(q.period, wall);
+    state.windows[q.period] = { id: w.id, endMs: w.endMs, requests: 0, tokens: 0 };
+  }
+}
+
+/** Adds to the quotas of `what` the limit has; a key with counts is kept until its window ends. */
+function count(state: KeyState, limit: Limit, what: Quota['what'], amount: number): void {
+  for (const q of limit.quotas ?? []) {
+    if (q.what !== what) continue;
+    const w = state.windows[q.period] as WindowCounts;
+    w[what] += amount;
+    state.countedUntil = Math.max(state.countedUntil, w.endMs);
+  }
 }

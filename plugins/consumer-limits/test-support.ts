@@ -1,5 +1,5 @@
 // Shared by this plugin's tests (not part of the plugin).
-import { hashKey } from '../api-key-auth/keys.js';
+import { hashKey } from '../sdk/keys.js';
 
 const consumers = ['alice', 'bob', 'batch-1', 'vip'];
 

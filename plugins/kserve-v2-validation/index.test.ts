@@ -83,9 +83,10 @@ describe('kserve-v2-validation: tensors', () => {
     expect(res.json<{ error: string }>().error).toMatch(/non-finite/);
   });
 
-  it('answers 415 for the binary tensor extension', async () => {
+  it('answers 415 for the binary tensor extension (refused by default), naming it', async () => {
     const res = await gw.request({ path: '/v2/models/sentiment/infer', body: 'xx', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': '2' } });
     expect(res.status).toBe(415);
+    expect(res.json<{ error: string }>().error).toMatch(/binary tensor data extension \(inference-header-content-length\) is not enabled for model 'sentiment'/);
     const param = await infer({ inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [], parameters: { binary_data_size: 4 } }] });
     expect(param.status).toBe(415);
   });

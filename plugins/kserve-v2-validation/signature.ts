@@ -37,12 +37,17 @@ export const V2_METADATA: MetadataReader<Signature> = {
   path: (model, version) => `/v2/models/${encodeURIComponent(model)}/versions/${encodeURIComponent(version)}`,
   parse(json) {
     const meta = Metadata.parse(json);
-    return { inputs: meta.inputs.map((x) => ({ name: x.name, datatype: x.datatype, shape: x.shape, optional: false })), outputs: meta.outputs };
+    // `"outputs": []` (MLServer, when the model settings declare inputs only) means unknown, not "none".
+    const outputs = meta.outputs !== undefined && meta.outputs.length > 0 ? meta.outputs : undefined;
+    return { inputs: meta.inputs.map((x) => ({ name: x.name, datatype: x.datatype, shape: x.shape, optional: false })), outputs };
   },
 };
 
+/** What a signature check reads of a request (a binary-extension header has no `data`). */
+export type SignatureCheckable = { inputs: Pick<InferRequest['inputs'][number], 'name' | 'datatype' | 'shape'>[]; outputs?: InferRequest['outputs'] };
+
 /** Checks a request's inputs (and requested outputs) against a model's signature. */
-export function checkSignature(request: InferRequest, sig: Signature, model: string): TensorProblem | undefined {
+export function checkSignature(request: SignatureCheckable, sig: Signature, model: string): TensorProblem | undefined {
   const specs = new Map(sig.inputs.map((s) => [s.name, s]));
   for (const [i, input] of request.inputs.entries()) {
     const where = `inputs[${i}]`;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashKey } from '../api-key-auth/keys.js';
+import { hashKey } from '../sdk/keys.js';
 import { createTestGateway, type TestGateway, type TestModel } from '../sdk/testing.js';
 import type { ModelInfo } from '../sdk/types.js';
 import { allowedVersions, parseRule } from './rules.js';

@@ -1,15 +1,7 @@
-import { definePlugin, z } from '../sdk/index.js';
-
-/** Token counts of one OpenAI response, as the model server reported them in `usage`. */
-export interface TokenUsage {
-  prompt: number;
-  completion: number;
-}
+import { definePlugin, z, type TokenUsage } from '../sdk/index.js';
 
 declare module '../sdk/types.js' {
   interface RequestVars {
-    /** Set by openai-usage once the response's `usage` is seen; read by metrics, access log, limits. */
-    usage?: TokenUsage;
     /** openai-usage asked the model for a usage chunk the client did not want: drop it on the way back. */
     usageInjected?: boolean;
   }

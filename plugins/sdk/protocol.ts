@@ -19,12 +19,21 @@ export function detectProtocol(
   if (pathname.startsWith(TF_PREFIX) && TF_SUFFIX.test(pathname)) {
     const name = pathname.slice(TF_PREFIX.length).split(/[/:]/, 1)[0] ?? '';
     const explicitTf = pathname.length > TF_PREFIX.length + name.length;
-    if (explicitTf || protocolOfModel?.(decodeURIComponent(name)) === 'tfserving') return 'tfserving';
+    if (explicitTf || protocolOfModel?.(decodeOrRaw(name)) === 'tfserving') return 'tfserving';
     return 'openai';
   }
   if (pathname.startsWith(OPENAI_PREFIX)) return 'openai';
   if (pathname.startsWith(V2_PREFIX) || pathname === '/v2') return 'kserve-v2';
   return undefined;
+}
+
+/** A name whose escapes don't decode can't be a configured model; it stays as sent (never throws). */
+function decodeOrRaw(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 function openAiErrorType(status: number): string {

@@ -1,7 +1,8 @@
 /**
  * Test harness for plugin authors: runs a plugin, or a whole chain, against synthetic
  * requests and responses without Envoy. It drives the gateway's real StreamProcessor with
- * the ext_proc messages Envoy would send (ext-proc/envoy-sim.ts), so what passes here is
+ * the ext_proc messages Envoy would send (./envoy-sim.ts, the one Envoy
+ * simulator in this repository), so what passes here is
  * what runs in production.
  *
  *   import { createTestGateway } from 'inference-gateway/sdk/testing';
@@ -13,11 +14,12 @@ import { Writable } from 'node:stream';
 import { builtinPlugins } from '../index.js';
 import { GatewayConfigSchema, TrafficSchema, type GatewayConfigInput, type PluginInstanceConfig } from '../../ext-proc/config/schema.js';
 import { ConfigError, formatIssues } from '../../ext-proc/config/load.js';
-import { simulateExchange, type SimMessage, type SimPhase, type SimRequest, type SimResponse, type SimUpstream, type SimUpstreamRequest } from '../../ext-proc/envoy-sim.js';
+import { simulateExchange, type SimMessage, type SimPhase, type SimRequest, type SimResponse, type SimUpstream, type SimUpstreamRequest } from './envoy-sim.js';
 import { createLogger } from '../../ext-proc/logger.js';
+import type { LevelWithSilent, Logger } from 'pino';
 import type { PluginRegistry } from '../../ext-proc/registry.js';
 import { buildRuntime, type Runtime } from '../../ext-proc/runtime.js';
-import { StreamProcessor, type RequestSummary } from '../../ext-proc/stream.js';
+import { StreamProcessor, type RequestObserver, type RequestSummary } from '../../ext-proc/stream.js';
 import { SseParser } from '../../ext-proc/pipeline/sse.js';
 import type { z } from 'zod';
 import type { PluginDef, Protocol, RequestOutcome, RequestVars, RouteHints, SseEvent } from './types.js';
@@ -53,6 +55,15 @@ export interface TestGatewayOptions {
   types?: readonly PluginDef[];
   /** Directory plugins resolve relative option paths against (`host.configDir`). */
   configDir?: string;
+  /** The config's `tracing:` section, to test what the gateway exports. */
+  tracing?: GatewayConfigInput['tracing'];
+  /** Log level of the gateway and plugins while the test runs (default `debug`). */
+  logLevel?: LevelWithSilent;
+  /**
+   * Observes every request as the ext-proc's metrics and access log do; given the gateway's
+   * logger so an access log lands in `logs`.
+   */
+  observe?: (log: Logger) => RequestObserver;
 }
 
 /** The demo models of examples/gateway.yaml, for tests that want realistic routing. */
@@ -121,6 +132,9 @@ export interface TestGateway {
   request(request: SimRequest, opts?: ExchangeOptions): Promise<TestResult>;
   /** Every log line so far, including set-up. */
   readonly logs: readonly LogLine[];
+  /** Plugin types of the global chain as the gateway built it, in order. */
+  readonly chain: readonly string[];
+  /** Stops the plugins and flushes exporters (traces). */
   close(): Promise<void>;
 }
 
@@ -159,7 +173,8 @@ export async function createTestGateway(opts: TestGatewayOptions = {}): Promise<
       done();
     },
   });
-  const log = createLogger('debug', sink);
+  const log = createLogger(opts.logLevel ?? 'debug', sink);
+  const observer = opts.observe?.(log);
 
   const byType = new Map<string, PluginDef>(builtinPlugins.map((d) => [d.type, d]));
   const register = (def: PluginDef) => {
@@ -189,7 +204,7 @@ export async function createTestGateway(opts: TestGatewayOptions = {}): Promise<
       plugins: (m.plugins ?? []).map(instance) as GatewayConfigInput['plugins'],
     };
   }
-  const parsed = GatewayConfigSchema.safeParse({ plugins: (opts.plugins ?? []).map(instance), models });
+  const parsed = GatewayConfigSchema.safeParse({ plugins: (opts.plugins ?? []).map(instance), models, tracing: opts.tracing });
   if (!parsed.success) throw new ConfigError(`invalid test gateway config:\n${formatIssues(parsed.error.issues)}`);
   const registry: PluginRegistry = { get: (t) => byType.get(t), types: () => [...byType.keys()].sort() };
   const configDir = opts.configDir ?? process.cwd();
@@ -197,10 +212,17 @@ export async function createTestGateway(opts: TestGatewayOptions = {}): Promise<
 
   return {
     logs: lines,
+    chain: runtime.globalChain.map((p) => p.type),
     close: () => runtime.close(),
     async request(request, exchange = {}) {
       let summary: RequestSummary | undefined;
-      const processor = new StreamProcessor(runtime, log, { finished: (s) => (summary = s) });
+      const processor = new StreamProcessor(runtime, log, {
+        ...observer,
+        finished: (s) => {
+          summary = s;
+          observer?.finished?.(s);
+        },
+      });
       const from = lines.length;
       const planned = exchange.upstream ?? { json: {} };
       const upstream: SimUpstream = typeof planned === 'function' ? (r) => planned(upstreamView(r)) : planned;

@@ -50,6 +50,14 @@ export type RouteUpdate = Omit<RouteHints, 'shadow' | 'fallback'> & { shadow?: s
 export interface RequestVars {
   /** The authenticated caller, set by an auth plugin; traffic policies can stick on its id. */
   consumer?: Consumer;
+  /** Tokens the model server reported (openai-usage sets it); the core counts them in metrics and the access log. */
+  usage?: TokenUsage;
+}
+
+/** Token counts of one response, as the model server reported them. */
+export interface TokenUsage {
+  prompt: number;
+  completion: number;
 }
 
 /** Who is calling. Auth plugins may add fields by augmenting this interface. */
@@ -304,6 +312,21 @@ export interface PluginHost {
    * refuse the config with a clear message rather than misbehave at run time.
    */
   readonly chains: ConfiguredChains;
+  /** Metrics the plugin adds to the ext-proc's `/metrics`. */
+  readonly metrics: PluginMetrics;
+}
+
+/** A counter a plugin increments; label values are strings. */
+export interface PluginCounter<L extends string> {
+  inc(labels: Readonly<Record<L, string>>, value?: number): void;
+}
+
+export interface PluginMetrics {
+  /**
+   * A Prometheus counter on the ext-proc's `/metrics`. The same name answers the same counter
+   * (a reload sets the plugin up again); a name reused with other labels is an error.
+   */
+  counter<L extends string>(definition: { name: string; help: string; labelNames: readonly L[] }): PluginCounter<L>;
 }
 
 /** One configured plugin instance: its type, its name (the type when none given), its options unparsed. */

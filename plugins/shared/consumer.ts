@@ -1,10 +1,5 @@
 import type { BaseContext, HeaderMutator, Respond } from '../sdk/types.js';
-
-/**
- * Upstream header naming the authenticated consumer (`ctx.vars.consumer.id`). Envoy and the
- * ext-proc drop any client-supplied value (INTERNAL_REQUEST_HEADERS), so model servers can trust it.
- */
-export const CONSUMER_HEADER = 'x-gateway-consumer';
+import { CONSUMER_HEADER } from '../sdk/wire.js';
 
 /** Headers that carry client credentials; not forwarded to model servers unless configured. */
 export const CREDENTIAL_HEADERS = ['authorization', 'x-api-key'] as const;

@@ -7,10 +7,12 @@ import { pollMetadata, type MetadataReader } from './metadata.js';
 
 /** A model server whose metadata answer the test switches: a signature (`inputs`), or an error. */
 let answer: { status: number; inputs?: string[] } = { status: 503 };
+let requests = 0;
 let server: Server;
 let endpoint = '';
 beforeAll(async () => {
   server = createServer((req, res) => {
+    requests++;
     if (req.url !== '/meta/m/1') return res.writeHead(404).end();
     res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify({ inputs: answer.inputs }));
   });
@@ -74,5 +76,22 @@ describe('pollMetadata', () => {
     } finally {
       source.close();
     }
+  });
+});
+
+describe('pollMetadata shared between instances', () => {
+  it('fetches a version once for every instance that asks, logs its warning once, and stops when the last closes', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString('utf8')), done()) }));
+    answer = { status: 503 };
+    const before = requests;
+    const sources = await Promise.all([1, 2, 3].map(() => pollMetadata([{ model: 'm', version: '1', endpoint }], { timeoutMs: 500, refreshMs: 60_000 }, log, reader)));
+    expect(requests - before).toBe(1);
+    expect(lines.filter((l) => l.includes('model metadata unavailable'))).toHaveLength(1);
+    sources.forEach((s) => s.close());
+    // A later instance starts a fresh poll (the old one stopped with its last user).
+    const again = await pollMetadata([{ model: 'm', version: '1', endpoint }], { timeoutMs: 500, refreshMs: 60_000 }, log, reader);
+    expect(requests - before).toBe(2);
+    again.close();
   });
 });

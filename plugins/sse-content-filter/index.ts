@@ -39,6 +39,9 @@ interface Choice {
  * start of a banned word (a word split into sub-word tokens) waits for the next event, and
  * everything held is let out with the choice's `finish_reason`.
  */
+/** Streamed choices a request keeps held-back text for (`n` is at most 128 in the OpenAI API). */
+const MAX_HELD_CHOICES = 128;
+
 export default definePlugin({
   type: 'sse-content-filter',
   description: 'Replaces banned words in OpenAI responses, streamed (per SSE event) or buffered',
@@ -57,11 +60,17 @@ export default definePlugin({
       choices.forEach((choice: Choice, position) => {
         const index = typeof choice.index === 'number' ? choice.index : position;
         let state = held.get(index);
-        if (state === undefined) held.set(index, (state = { held: '', before: '' }));
+        // Choice indexes come from the model server: past MAX_HELD_CHOICES a new index is
+        // filtered piece by piece (a word split across its pieces is missed) instead of growing the map.
+        if (state === undefined) {
+          state = { held: '', before: '' };
+          if (held.size < MAX_HELD_CHOICES) held.set(index, state);
+        }
         // Chat streams carry text in delta.content, completions streams in text.
         const isChat = choice.delta !== undefined && typeof choice.text !== 'string';
         const piece = isChat ? choice.delta?.content : choice.text;
-        const final = typeof choice.finish_reason === 'string';
+        // An untracked choice holds nothing back: its state is gone after this piece.
+        const final = typeof choice.finish_reason === 'string' || held.get(index) !== state;
         if (typeof piece !== 'string' && !(final && state.held !== '')) return;
         const r = filterPiece(state, typeof piece === 'string' ? piece : '', final);
         if (r.text === piece) return;

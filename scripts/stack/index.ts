@@ -11,7 +11,12 @@ import { BUILT_EXT_PROC, buildExtProc } from '../build.js';
 
 /** How often Envoy flushes its access logs (docker-compose.yml passes the same). */
 export const ENVOY_LOG_FLUSH_MS = 1000;
-import { freePort, httpOk, spawnChild, waitFor, type Child } from './processes.js';
+import { freePort, httpOk, spawnChild, waitFor, waitReady, type Child } from './processes.js';
+import type { Supervised } from './supervisor.js';
+import { startRedis, type RedisHandle } from './redis.js';
+
+/** The environment variable through which the stack hands its redis-server's URL to the ext-procs (`redis.urlEnv`). */
+export const STACK_REDIS_URL_ENV = 'GATEWAY_REDIS_URL';
 
 export interface StackOptions {
   /** Gateway config file, or an object (tests build their own). */
@@ -39,6 +44,11 @@ export interface StackOptions {
    * GATEWAY_EXT_PROC_FROM overrides.
    */
   extProcFrom?: 'build' | 'source';
+  /**
+   * Start a redis-server (loopback, free port, no persistence) before the ext-procs, which
+   * find its URL in $GATEWAY_REDIS_URL (`consumer-limits` options: `redis: { urlEnv: GATEWAY_REDIS_URL }`).
+   */
+  redis?: boolean;
 }
 
 export interface ExtProcHandle {
@@ -58,8 +68,15 @@ export interface Stack {
   readonly extProcs: ExtProcHandle[];
   /** `model@version` → the demo server processes serving it. */
   readonly demos: Map<string, { child: Child; url: string }[]>;
+  /** The current Envoy process (a new one after `startEnvoy`). */
   readonly envoy: Child;
   readonly envoyVersion: string;
+  /** The stack's redis-server, when `redis` was asked for. */
+  readonly redis: RedisHandle | undefined;
+  /** Starts Envoy again with the same config (after it exited). */
+  startEnvoy(): Promise<Child>;
+  /** Every child with the way to start it again, for the launcher's supervisor. */
+  services(): Supervised[];
   /** Rewrites the effective config file (and sends SIGHUP unless told not to). */
   writeConfig(config: GatewayConfigInput, opts?: { signal?: boolean }): Promise<void>;
   startExtProc(index: number): Promise<ExtProcHandle>;
@@ -126,8 +143,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     typeof opts.config === 'string' ? (parseYamlInput(await readFile(opts.config, 'utf8')) as GatewayConfigInput) : structuredClone(opts.config);
   const children: Child[] = [];
   const demos = new Map<string, { child: Child; url: string }[]>();
+  let redis: RedisHandle | undefined;
   const stopAll = async () => {
     await Promise.allSettled([...children].reverse().map((c) => c.stop()));
+    // Last: ext-procs stopping may still give slots back. Its current child (a test may have restarted it).
+    await redis?.stop();
   };
 
   try {
@@ -150,6 +170,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         }
       }
     }
+    if (opts.redis) redis = await startRedis(workDir, echo);
     const replicas = opts.extProcReplicas ?? 1;
     input.envoy ??= {};
     input.extProc ??= {};
@@ -185,12 +206,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         logFile: join(workDir, `ext-proc-${index}.log`),
         cwd: REPO_ROOT,
         echo,
+        ...(redis && { env: { [STACK_REDIS_URL_ENV]: redis.url } }),
       });
       children.push(child);
-      await waitFor(`ext-proc ${index} readiness (log: ${child.logFile})`, async () => {
-        if (child.proc.exitCode !== null) throw new Error(`ext-proc exited with ${child.proc.exitCode}; see ${child.logFile}`);
-        return httpOk(`http://127.0.0.1:${ports.http}/readyz`);
-      });
+      try {
+        await waitReady(child, `ext-proc ${index} readiness (log: ${child.logFile})`, () => httpOk(`http://127.0.0.1:${ports.http}/readyz`));
+      } catch (err) {
+        await child.stop('SIGKILL');
+        throw err;
+      }
       const handle = { child, grpcPort: ports.grpc, httpPort: ports.http };
       extProcs[index] = handle;
       return handle;
@@ -205,24 +229,40 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       // With xDS files, the ext-proc (already up) wrote them; Envoy reads them at start.
       renderEnvoyYaml(config, { extProcAddresses: extProcPorts.map((p) => `${config.extProc.host}:${p.grpc}`), xdsDir }),
     );
-    const envoy = spawnChild({
-      name: 'envoy',
-      command: envoyBin,
+    const envoyArgs = [
+      ...['-c', envoyConfigPath, '--use-dynamic-base-id', '--log-level', opts.envoyLogLevel ?? 'warn', '--drain-time-s', '1', '--parent-shutdown-time-s', '2'],
       // Access-log lines (fail-open requests, Envoy's own replies) within a second, not Envoy's default 10 s.
-      args: ['-c', envoyConfigPath, '--use-dynamic-base-id', '--log-level', opts.envoyLogLevel ?? 'warn', '--drain-time-s', '1', '--parent-shutdown-time-s', '2', '--file-flush-interval-msec', String(ENVOY_LOG_FLUSH_MS)],
-      logFile: join(workDir, 'envoy.log'),
-      echo,
-    });
-    children.push(envoy);
-    await waitFor(`Envoy readiness (log: ${envoy.logFile})`, async () => {
-      if (envoy.proc.exitCode !== null) throw new Error(`envoy exited with ${envoy.proc.exitCode}; see ${envoy.logFile}`);
-      return httpOk(`${adminUrl}/ready`);
-    });
+      ...['--file-flush-interval-msec', String(ENVOY_LOG_FLUSH_MS)],
+    ];
+    let envoy: Child | undefined;
+    const startEnvoy = async (): Promise<Child> => {
+      const child = spawnChild({ name: 'envoy', command: envoyBin, args: envoyArgs, logFile: join(workDir, 'envoy.log'), echo });
+      children.push(child);
+      envoy = child;
+      try {
+        await waitReady(child, `Envoy readiness (log: ${child.logFile})`, () => httpOk(`${adminUrl}/ready`));
+      } catch (err) {
+        await child.stop('SIGKILL');
+        throw err;
+      }
+      return child;
+    };
+    await startEnvoy();
     await waitFor('all upstream hosts healthy', async () => {
       const res = await fetch(`${adminUrl}/clusters`);
       const text = await res.text();
       return !/health_flags::.*(failed_active_hc|pending_active_hc)/.test(text);
     });
+
+    const restartDemo = async (key: string, index: number): Promise<{ child: Child; url: string }> => {
+      const current = demos.get(key)?.[index];
+      if (!current) throw new Error(`no demo instance ${key}[${index}]`);
+      if (current.child.running()) throw new Error(`demo instance ${key}[${index}] is still running`);
+      const demo = await startDemo(key, Number(new URL(current.url).port), workDir, echo, undefined, index);
+      children.push(demo.child);
+      (demos.get(key) as { child: Child; url: string }[])[index] = demo;
+      return demo;
+    };
 
     return {
       config,
@@ -233,20 +273,23 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       adminUrl,
       extProcs,
       demos,
-      envoy,
-      envoyVersion: version,
-      startExtProc,
-      async restartDemo(key, index) {
-        const current = demos.get(key)?.[index];
-        if (!current) throw new Error(`no demo instance ${key}[${index}]`);
-        if (current.child.proc.exitCode === null && current.child.proc.signalCode === null) {
-          throw new Error(`demo instance ${key}[${index}] is still running`);
-        }
-        const demo = await startDemo(key, Number(new URL(current.url).port), workDir, echo, undefined, index);
-        children.push(demo.child);
-        (demos.get(key) as { child: Child; url: string }[])[index] = demo;
-        return demo;
+      get envoy() {
+        return envoy as Child;
       },
+      envoyVersion: version,
+      redis,
+      startExtProc,
+      startEnvoy,
+      services() {
+        const list: Supervised[] = [];
+        for (const [key, instances] of demos) {
+          instances.forEach((_, i) => list.push({ name: instances.length > 1 ? `${key}#${i}` : key, current: () => (demos.get(key) as { child: Child }[])[i]?.child as Child, start: async () => (await restartDemo(key, i)).child }));
+        }
+        extProcs.forEach((_, i) => list.push({ name: `ext-proc-${i}`, current: () => (extProcs[i] as ExtProcHandle).child, start: async () => (await startExtProc(i)).child }));
+        list.push({ name: 'envoy', current: () => envoy as Child, start: startEnvoy });
+        return list;
+      },
+      restartDemo,
       async writeConfig(next, { signal = true } = {}) {
         await writeFile(configPath, stringify(next));
         if (signal) for (const p of extProcs) p?.child.proc.kill('SIGHUP');

@@ -56,8 +56,12 @@ export interface Child {
   readonly name: string;
   readonly proc: ChildProcess;
   readonly logFile: string;
-  /** Resolves with the exit code once the process is gone. */
+  /** Resolves with the exit code once the process is gone (null when a signal ended it). */
   readonly exited: Promise<number | null>;
+  /** False once the process has exited, by code or by signal. */
+  running(): boolean;
+  /** How it ended, e.g. `code 1` or `signal SIGKILL` (undefined while running). */
+  exitDescription(): string | undefined;
   stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<void>;
 }
 
@@ -94,12 +98,18 @@ export function spawnChild(opts: SpawnOptions): Child {
       opts.onLine?.(line);
     });
   }
+  // A process killed by a signal has exitCode null: the 'exit' event is the one sure sign it is gone.
+  let ended: string | undefined;
+  proc.once('exit', (code, signal) => (ended = signal ? `signal ${signal}` : `code ${code}`));
+  proc.once('error', (err) => (ended ??= `spawn error ${err.message}`));
   void exited.then(() => log.end());
   return {
     name: opts.name,
     proc,
     logFile: opts.logFile,
     exited,
+    running: () => ended === undefined,
+    exitDescription: () => ended,
     async stop(signal: NodeJS.Signals = 'SIGTERM', killAfterMs = 5_000) {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill(signal);
@@ -123,6 +133,15 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+/**
+ * Waits until `check` holds for a child that was just started; fails at once if the child
+ * exits meanwhile (by code or by signal) instead of polling a dead process until the timeout.
+ */
+export async function waitReady(child: Child, what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  await waitFor(what, async () => !child.running() || (await check()), timeoutMs);
+  if (!child.running()) throw new Error(`${child.name} exited (${child.exitDescription()}) before it was ready; see ${child.logFile}`);
 }
 
 export async function httpOk(url: string): Promise<boolean> {

@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hashKey } from '../../plugins/api-key-auth/keys.js';
+import { hashKey } from '../../plugins/sdk/keys.js';
 import { baseConfig, baseModel, demoStats, extProcLog, postJson, useStack } from '../harness/e2e.js';
 
 const ISSUER = 'https://idp.test';

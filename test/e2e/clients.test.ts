@@ -5,7 +5,7 @@
 // does not fit the signature the model server publishes.
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { hashKey } from '../../plugins/api-key-auth/keys.js';
+import { hashKey } from '../../plugins/sdk/keys.js';
 import { baseConfig, demoStats, extProcLog, useStack } from '../harness/e2e.js';
 
 const base = baseConfig();

@@ -4,7 +4,7 @@
 // model under another name) is fail-closed; both sit behind an API key.
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { hashKey } from '../../plugins/api-key-auth/keys.js';
+import { hashKey } from '../../plugins/sdk/keys.js';
 import { baseModel, demoStats, postJson, useStack } from '../harness/e2e.js';
 import { envoyStat, eventually } from '../harness/faults.js';
 

@@ -4,7 +4,7 @@
 // token budget is charged each answer's usage and refuses once spent.
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { hashKey } from '../../plugins/api-key-auth/keys.js';
+import { hashKey } from '../../plugins/sdk/keys.js';
 import { baseConfig, demoStats, extProcLog, postJson, useStack } from '../harness/e2e.js';
 import { eventually, setFault } from '../harness/faults.js';
 import { currentConfig, reloads } from '../harness/traffic.js';

@@ -8,6 +8,15 @@ import { parseConfigText } from '../../ext-proc/config/load.js';
 import { restartOnlyChanges } from '../../ext-proc/config/restart-only.js';
 import type { GatewayConfigInput } from '../../ext-proc/config/schema.js';
 import { resolveEnvoyBin } from '../../scripts/envoy-bin.js';
+
+/** Response compressors (before ext_proc: they compress what the plugins read) and request decompressors. */
+const COMPRESSION_FILTERS = [
+  'envoy.filters.http.compressor.br',
+  'envoy.filters.http.compressor.gzip',
+  'envoy.filters.http.decompressor.gzip',
+  'envoy.filters.http.decompressor.br',
+  'envoy.filters.http.decompressor.zstd',
+];
 import { renderEnvoyConfig, renderEnvoyYaml } from '../../envoy/render.js';
 
 // Loose on purpose: the test walks deep into rendered Envoy YAML.
@@ -122,7 +131,7 @@ describe('local replies', () => {
 describe('fail-open', () => {
   it('is fail-closed by default: no static routes, the filter fails with 503', () => {
     const r = rendered(base());
-    expect(r.routes.map((x) => x.name)).toEqual(['sentiment@v1', 'iris@1', 'tinylm@v1', 'no_model_selected']);
+    expect(r.routes.map((x) => x.name)).toEqual(['unsupported_content_encoding', 'sentiment@v1', 'iris@1', 'tinylm@v1', 'no_model_selected']);
     expect(r.extProc.failure_mode_allow).toBe(false);
     expect(r.extProc.status_on_error).toEqual({ code: 503 });
   });
@@ -131,7 +140,7 @@ describe('fail-open', () => {
     const input = base();
     (input.models.iris as Json).failOpen = true;
     const r = rendered(input);
-    expect(r.routes.map((x) => x.name)).toEqual(['sentiment@v1', 'iris@1', 'tinylm@v1', 'fail_open:iris@1', 'fail_open:iris@1', 'no_model_selected']);
+    expect(r.routes.map((x) => x.name)).toEqual(['unsupported_content_encoding', 'sentiment@v1', 'iris@1', 'tinylm@v1', 'fail_open:iris@1', 'fail_open:iris@1', 'no_model_selected']);
     const [versioned, model] = r.routes.filter((x) => x.name === 'fail_open:iris@1') as [Json, Json];
     const regex = new RegExp(model.match.safe_regex.regex as string);
     expect(['/v1/models/iris:predict', '/v1/models/iris', '/v1/models/iris/labels/stable:predict'].every((p) => regex.test(p))).toBe(true);
@@ -168,14 +177,14 @@ describe('fail-open for OpenAI models (Envoy reads the body\'s model)', () => {
     const v2FailOpen = base();
     (v2FailOpen.models.sentiment as Json).failOpen = true;
     for (const input of [base(), v2FailOpen]) {
-      expect(filterNames(rendered(input))).toEqual(['envoy.filters.http.header_mutation', 'envoy.filters.http.ext_proc', 'envoy.filters.http.router']);
+      expect(filterNames(rendered(input))).toEqual(['envoy.filters.http.header_mutation', ...COMPRESSION_FILTERS, 'envoy.filters.http.ext_proc', 'envoy.filters.http.router']);
     }
   });
 
   it('reads the model before the ext_proc filter, and only on the OpenAI body endpoints', () => {
     const r = rendered(twoOpenAi());
     // Before ext_proc: ext_proc reads its per-route override once this filter lets the headers through.
-    expect(filterNames(r)).toEqual(['envoy.filters.http.header_mutation', JSON_TO_METADATA, 'envoy.filters.http.ext_proc', 'envoy.filters.http.router']);
+    expect(filterNames(r)).toEqual(['envoy.filters.http.header_mutation', ...COMPRESSION_FILTERS, JSON_TO_METADATA, 'envoy.filters.http.ext_proc', 'envoy.filters.http.router']);
     const filter = (r.hcm.http_filters as Json[]).find((f) => f.name === JSON_TO_METADATA)?.typed_config as Json;
     const [skip] = filter.xds_matcher.matcher_list.matchers as [Json];
     expect(skip.on_match.action.typed_config['@type']).toBe('type.googleapis.com/envoy.extensions.filters.common.matcher.action.v3.SkipFilter');
@@ -195,7 +204,7 @@ describe('fail-open for OpenAI models (Envoy reads the body\'s model)', () => {
     (input.models.tinylm as Json).versions = { v1: { endpoints: ['127.0.0.1:9201'] }, v2: { endpoints: ['127.0.0.1:9203'] } };
     (input.models.tinylm as Json).defaultVersion = 'v2';
     const r = rendered(input);
-    expect(r.routes.map((x) => x.name)).toEqual(['sentiment@v1', 'iris@1', 'tinylm@v1', 'tinylm@v2', 'tinychat@v1', 'fail_open:tinylm@v2', 'no_model_selected']);
+    expect(r.routes.map((x) => x.name)).toEqual(['unsupported_content_encoding', 'sentiment@v1', 'iris@1', 'tinylm@v1', 'tinylm@v2', 'tinychat@v1', 'fail_open:tinylm@v2', 'no_model_selected']);
     const route = r.route('fail_open:tinylm@v2');
     expect(new RegExp(route.match.safe_regex.regex as string).test('/v1/chat/completions')).toBe(true);
     expect(route.match.dynamic_metadata).toEqual([

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../scripts/envoy-bin.js';
-import { KeyTable } from '../../plugins/api-key-auth/keys.js';
+import { KeyTable } from '../../plugins/sdk/keys.js';
 
 const run = (args: string[], input?: string) =>
   execFileSync(process.execPath, ['--import', 'tsx', 'scripts/hash-key.ts', ...args], { cwd: REPO_ROOT, input, encoding: 'utf8' });

@@ -1,13 +1,11 @@
 // What the metrics and the access log report for requests driven through the real
-// StreamProcessor (no Envoy): labels, rejections, plugin failures, tokens, secrets.
-import { Writable } from 'node:stream';
+// processor by the SDK's Envoy simulator: labels, rejections, plugin failures, tokens, secrets.
 import { describe, expect, it } from 'vitest';
-import type { GatewayConfigInput } from '../../ext-proc/config/schema.js';
-import { createLogger } from '../../ext-proc/logger.js';
+import type { LevelWithSilent } from 'pino';
 import { createMetrics } from '../../ext-proc/metrics.js';
 import { accessLogger, combineObservers, metricsObserver, rejectionReason } from '../../ext-proc/observe.js';
 import { definePlugin, PluginError, z } from '../../plugins/sdk/index.js';
-import { drive, msg, testRuntime } from '../harness/drive-processor.js';
+import { createTestGateway, type TestGatewayOptions } from '../../plugins/sdk/testing.js';
 
 declare module '../../plugins/sdk/types.js' {
   interface RequestVars {
@@ -39,47 +37,29 @@ const flaky = definePlugin({
   }),
 });
 
-const cfg: GatewayConfigInput = {
-  plugins: [
-    { type: 'fake-auth' },
-    { type: 'model-router', name: 'router' },
-    { type: 'flaky', timeoutMs: 20 },
-    { type: 'openai-usage', name: 'usage' },
-  ],
+const chain: TestGatewayOptions = {
+  plugins: [fakeAuth, { plugin: 'model-router', name: 'router' }, { plugin: flaky, timeoutMs: 20 }, { plugin: 'openai-usage', name: 'usage' }],
   models: {
-    sentiment: {
-      protocol: 'kserve-v2',
-      versions: { v1: { endpoints: ['127.0.0.1:1'] }, v2: { endpoints: ['127.0.0.1:1'] } },
-      aliases: { canary: 'v2' },
-    },
-    tinylm: { protocol: 'openai', versions: { v1: { endpoints: ['127.0.0.1:1'] } } },
+    sentiment: { protocol: 'kserve-v2', versions: ['v1', 'v2'], aliases: { canary: 'v2' } },
+    tinylm: { protocol: 'openai', versions: ['v1'] },
   },
 };
 
-function capture() {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      cb();
-    },
-  });
-  return { lines, log: createLogger('info', sink) };
+/** A gateway whose metrics and access log are those the ext-proc wires up; `lines` is its log. */
+async function gateway(logLevel: LevelWithSilent = 'info') {
+  const metrics = createMetrics();
+  const gw = await createTestGateway({ ...chain, logLevel, observe: (log) => combineObservers(metricsObserver(metrics), { finished: accessLogger(log) }) });
+  return { gw, metrics, lines: () => gw.logs.map((l) => JSON.stringify(l)) };
 }
 
 async function setup() {
-  const metrics = createMetrics();
-  const { lines, log } = capture();
-  const runtime = await testRuntime(cfg, { plugins: [fakeAuth, flaky] });
-  const observer = combineObservers(metricsObserver(metrics), { finished: accessLogger(log) });
+  const { gw, metrics, lines } = await gateway();
   const send = (headers: Record<string, string>, body?: unknown, response?: { status: number; body?: unknown }) => {
-    const messages = [msg.requestHeaders({ ':method': 'POST', ...headers }, body === undefined)];
-    if (body !== undefined) messages.push(msg.requestBody(JSON.stringify(body)));
-    if (response) {
-      messages.push(msg.responseHeaders({ ':status': String(response.status), 'content-type': 'application/json' }, response.body === undefined));
-      if (response.body !== undefined) messages.push(msg.responseBody(JSON.stringify(response.body)));
-    }
-    return drive(runtime, messages, { observer, log });
+    const { ':path': path, ...rest } = headers;
+    return gw.request(
+      { method: 'POST', path: path as string, headers: rest, ...(body !== undefined && { json: body }) },
+      { upstream: { status: response?.status ?? 200, ...(response?.body !== undefined && { json: response.body }) } },
+    );
   };
   const value = async (name: string, labels: Record<string, string>) => {
     const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
@@ -118,9 +98,9 @@ describe('request metrics', () => {
 
   it('count plugin errors and timeouts by plugin and hook', async () => {
     const { send, value } = await setup();
-    const [thrown] = (await send({ ':path': '/v2/models/sentiment/versions/v1/infer', 'x-throw': '1' })).slice(-1);
+    const thrown = await send({ ':path': '/v2/models/sentiment/versions/v1/infer', 'x-throw': '1' });
     await send({ ':path': '/v2/models/sentiment/versions/v1/infer', 'x-hang': '1' });
-    expect(thrown?.response?.$case).toBe('immediateResponse');
+    expect(thrown.messages.at(-1)?.answer).toBe('immediateResponse');
     expect(await value('gateway_plugin_errors_total', { plugin: 'flaky', hook: 'requestHeaders', kind: 'error' })).toBe(1);
     expect(await value('gateway_plugin_errors_total', { plugin: 'flaky', hook: 'requestHeaders', kind: 'timeout' })).toBe(1);
     expect(await value('gateway_rejections_total', { reason: 'error', code: 'plugin_timeout' })).toBe(1);
@@ -156,7 +136,7 @@ describe('access log', () => {
       body: { usage: { prompt_tokens: 2, completion_tokens: 9 } },
     });
     await send({ ':path': '/v2/models/nope/infer', 'x-request-id': 'req-43' });
-    const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.log === 'access');
+    const entries = lines().map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.log === 'access');
     expect(entries).toHaveLength(2);
     expect(entries[0]).toMatchObject({
       reqId: 'req-42',
@@ -173,40 +153,29 @@ describe('access log', () => {
   });
 
   it('never contains a credential, even at trace level', async () => {
-    const { lines, log } = capture();
-    log.level = 'trace';
-    const runtime = await testRuntime(cfg, { plugins: [fakeAuth, flaky] });
+    const { gw, lines } = await gateway('trace');
     const secret = 'sk-live-0123456789abcdef';
-    await drive(
-      runtime,
-      [
-        msg.requestHeaders({
-          ':method': 'POST',
-          ':path': `/v2/models/sentiment/versions/v1/infer?api_key=${secret}-q`,
-          authorization: `Bearer ${secret}-a`,
-          'x-api-key': `${secret}-b`,
-          'x-custom-token': `${secret}-c`,
-          cookie: `session=${secret}-d`,
-          'x-throw': '1',
-        }, true),
-      ],
-      { observer: { finished: accessLogger(log) }, log },
-    );
-    expect(lines.some((l) => l.includes('"request headers"'))).toBe(true);
-    expect(lines.some((l) => l.includes('plugin failed'))).toBe(true);
-    expect(lines.some((l) => l.includes('"log":"access"'))).toBe(true);
-    for (const l of lines) expect(l).not.toContain(secret);
+    await gw.request({
+      method: 'POST',
+      path: `/v2/models/sentiment/versions/v1/infer?api_key=${secret}-q`,
+      headers: {
+        authorization: `Bearer ${secret}-a`,
+        'x-api-key': `${secret}-b`,
+        'x-custom-token': `${secret}-c`,
+        cookie: `session=${secret}-d`,
+        'x-throw': '1',
+      },
+    });
+    expect(lines().some((l) => l.includes('"request headers"'))).toBe(true);
+    expect(lines().some((l) => l.includes('plugin failed'))).toBe(true);
+    expect(lines().some((l) => l.includes('"log":"access"'))).toBe(true);
+    for (const l of lines()) expect(l).not.toContain(secret);
   });
 
   it('is silenced with the level above info', async () => {
-    const { lines, log } = capture();
-    log.level = 'warn';
-    const runtime = await testRuntime(cfg, { plugins: [fakeAuth, flaky] });
-    await drive(runtime, [msg.requestHeaders({ ':method': 'GET', ':path': '/v2/models/sentiment/versions/v1' }, true)], {
-      observer: { finished: accessLogger(log) },
-      log,
-    });
-    expect(lines).toEqual([]);
+    const { gw, lines } = await gateway('warn');
+    await gw.request({ method: 'GET', path: '/v2/models/sentiment/versions/v1' });
+    expect(lines()).toEqual([]);
   });
 });
 

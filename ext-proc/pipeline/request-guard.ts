@@ -1,0 +1,77 @@
+import type { HttpHeaders } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
+
+/** Bounds on what one ext_proc stream may carry; `extProc.limits` in the config (docs/security.md). */
+export interface StreamLimits {
+  /** Header entries in one headers message (pseudo-headers included). */
+  readonly maxHeaders: number;
+  /** Bytes of names and values in one headers message. */
+  readonly maxHeaderBytes: number;
+  /** Bytes of a streamed SSE response held while waiting for the end of an event. */
+  readonly maxSseEventBytes: number;
+}
+
+/**
+ * Defaults sit above what Envoy lets through with the shipped config (100 headers, 60 KiB, plus
+ * the few headers Envoy adds), so behind Envoy its own limits answer first; lower them to get a
+ * 431 in the client's protocol on HTTP/2 too (where Envoy resets the stream instead).
+ */
+export const DEFAULT_STREAM_LIMITS: StreamLimits = {
+  maxHeaders: 128,
+  maxHeaderBytes: 80 * 1024,
+  maxSseEventBytes: 1024 * 1024,
+};
+
+/** A stream grew past one of its bounds after its status went out: the only safe answer is to cut it. */
+export class StreamLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StreamLimitError';
+  }
+}
+
+/** A request the core refuses before any plugin sees it. */
+export interface Refusal {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Header count and size of one headers message, against the limits; undefined when within them. */
+export function headersOverLimit(msg: HttpHeaders, limits: StreamLimits): string | undefined {
+  const list = msg.headers?.headers ?? [];
+  if (list.length > limits.maxHeaders) return `${list.length} headers (at most ${limits.maxHeaders})`;
+  let bytes = 0;
+  for (const h of list) bytes += h.key.length + (h.rawValue && h.rawValue.length > 0 ? h.rawValue.length : h.value.length);
+  if (bytes > limits.maxHeaderBytes) return `${bytes} bytes of headers (at most ${limits.maxHeaderBytes})`;
+  return undefined;
+}
+
+/** A `%` not followed by two hex digits, or escapes that decode to invalid UTF-8. */
+export function malformedEscapes(pathname: string): boolean {
+  if (!pathname.includes('%')) return false;
+  try {
+    decodeURIComponent(pathname);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** What the core refuses in request headers: too many or too large headers (431), a path that cannot be decoded (400). */
+export function refuseRequestHeaders(msg: HttpHeaders, pathname: string, limits: StreamLimits): Refusal | undefined {
+  const over = headersOverLimit(msg, limits);
+  if (over !== undefined) return { status: 431, code: 'headers_too_large', message: `The request headers are too large: ${over}` };
+  if (malformedEscapes(pathname)) return { status: 400, code: 'invalid_path', message: 'The request path has a malformed percent-escape' };
+  return undefined;
+}
+
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * The client's (or Envoy's) request id when it is a plain token; anything else (huge, spaces,
+ * control or non-ASCII bytes) would end up in every log line and in the error body, so a fresh
+ * one replaces it.
+ */
+export function usableRequestId(value: string | undefined): string | undefined {
+  return value !== undefined && REQUEST_ID.test(value) ? value : undefined;
+}

@@ -1,0 +1,33 @@
+/**
+ * Names the ext-proc, the rendered Envoy config, the plugins and the test harness must agree
+ * on. No imports: anything may depend on this module, and it depends on nothing.
+ */
+
+/** The header Envoy's route reads the upstream cluster from (`cluster_header`). Only the gateway sets it. */
+export const CLUSTER_HEADER = 'x-gateway-cluster';
+/** The cluster Envoy mirrors this request to (`request_mirror_policies[].cluster_header`). Only the gateway sets it. */
+export const SHADOW_HEADER = 'x-gateway-shadow';
+/** Response header Envoy's route sets from the serving endpoint's metadata: the version that answered. */
+export const UPSTREAM_VERSION_HEADER = 'x-gateway-upstream-version';
+/**
+ * Upstream header naming the authenticated consumer (`ctx.vars.consumer.id`). Envoy and the
+ * ext-proc drop any client-supplied value (INTERNAL_REQUEST_HEADERS), so model servers can trust it.
+ */
+export const CONSUMER_HEADER = 'x-gateway-consumer';
+/** Request headers that steer Envoy: whatever a client sends under these names is dropped. */
+export const INTERNAL_REQUEST_HEADERS = [CLUSTER_HEADER, SHADOW_HEADER, CONSUMER_HEADER] as const;
+
+/** The gRPC service Envoy calls, and the name its health check asks about. */
+export const EXT_PROC_SERVICE = 'envoy.service.ext_proc.v3.ExternalProcessor';
+
+/**
+ * `details` prefix of every ImmediateResponse (Envoy's %RESPONSE_CODE_DETAILS%). Envoy treats
+ * these as local replies; its local-reply mappers skip them by this prefix, so a body the
+ * ext-proc already shaped is never rewritten. Envoy's own ext_proc failures start `ext_proc_`.
+ */
+export const GATEWAY_REPLY_DETAILS_PREFIX = 'gateway_reply_';
+
+/** Envoy's own answer when the ext-proc chose no model (no cluster header set). */
+const NO_MODEL_MESSAGE = 'no model selected for this request';
+/** Envoy's answer when no route matched a model; `body` is what a non-OpenAI client receives (less code and request_id). */
+export const NO_MODEL_SELECTED = { status: 404, message: NO_MODEL_MESSAGE, body: JSON.stringify({ error: NO_MODEL_MESSAGE }) } as const;
