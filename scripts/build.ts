@@ -2,6 +2,7 @@
 // loader at run time: less memory, faster start). Dependencies stay in node_modules.
 // dist/sdk/index.js is the SDK team plugins import ('inference-gateway/sdk'): split into shared
 // chunks with the ext-proc, so a plugin and the gateway share one SDK (one zod, one PluginError).
+import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -10,6 +11,12 @@ const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DIST_DIR = join(REPO_ROOT, 'dist');
 /** The built ext-proc's entry point. */
 export const BUILT_EXT_PROC = join(DIST_DIR, 'ext-proc.js');
+
+/** Source folder → folder in dist/, for files read at run time relative to the module. */
+const ASSETS: readonly [string, string][] = [
+  ['plugins/consumer-limits/redis', 'redis'],
+  ['ext-proc/console/static', 'static'],
+];
 
 export async function buildExtProc(outdir = DIST_DIR): Promise<string> {
   await build({
@@ -26,6 +33,9 @@ export async function buildExtProc(outdir = DIST_DIR): Promise<string> {
     sourcemap: 'linked',
     logLevel: 'warning',
   });
+  // Files the code reads beside itself (readFileSync(new URL('./x', import.meta.url))): in the
+  // build, import.meta.url is a file directly in dist/.
+  for (const [from, to] of ASSETS) await cp(join(REPO_ROOT, from), join(outdir, to), { recursive: true });
   return join(outdir, 'ext-proc.js');
 }
 

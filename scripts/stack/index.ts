@@ -227,7 +227,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await writeFile(
       envoyConfigPath,
       // With xDS files, the ext-proc (already up) wrote them; Envoy reads them at start.
-      renderEnvoyYaml(config, { extProcAddresses: extProcPorts.map((p) => `${config.extProc.host}:${p.grpc}`), xdsDir }),
+      // A Unix socket (extProc.socket): one ext-proc, reached through the config's own address.
+      renderEnvoyYaml(config, { extProcAddresses: config.extProc.socket ? undefined : extProcPorts.map((p) => `${config.extProc.host}:${p.grpc}`), xdsDir }),
     );
     const envoyArgs = [
       ...['-c', envoyConfigPath, '--use-dynamic-base-id', '--log-level', opts.envoyLogLevel ?? 'warn', '--drain-time-s', '1', '--parent-shutdown-time-s', '2'],
