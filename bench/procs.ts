@@ -77,6 +77,8 @@ export async function startExtProc(
   const entry = bundle ? [bundle] : ['--import', 'tsx', 'ext-proc/main.ts'];
   const p = start(name, process.execPath, [...nodeArgs, ...entry, '--config', configFile, '--port', String(grpcPort), '--http-port', String(httpPort)], workDir, {
     NODE_ENV: 'production',
+    // One process, so that its pid's CPU and RSS are the ext-proc's (with workers the primary serves no stream).
+    GATEWAY_EXT_PROC_WORKERS: process.env.GATEWAY_EXT_PROC_WORKERS ?? '1',
   });
   await waitFor(`${name} ready (log ${p.log})`, async () => {
     if (p.proc.exitCode !== null) throw new Error(`${name} exited; see ${p.log}`);
