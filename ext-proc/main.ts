@@ -120,6 +120,12 @@ async function workerPlane(size: number, loaded: LoadedConfig, metrics: Metrics,
   };
 }
 
+/** A consumer-limits instance without its Redis store (its state is per process). */
+function inMemoryLimits(config: LoadedConfig['config']): boolean {
+  const instances = [...config.plugins, ...Object.values(config.models).flatMap((m) => m.plugins)];
+  return instances.some((p) => p.type === 'consumer-limits' && (p.options as { redis?: unknown } | undefined)?.redis === undefined);
+}
+
 /** A worker process: serves streams and follows the primary (cluster/worker.ts). */
 async function runWorker(loaded: LoadedConfig): Promise<void> {
   process.setSourceMapsEnabled(false);
@@ -173,6 +179,9 @@ async function main(): Promise<void> {
   // With workers, these two learn of requests through the workers' forwarding observer.
   const observers = [gatewayConsole.observer, recentTraffic.observer()];
 
+  if (workers > 1 && inMemoryLimits(config)) {
+    log.warn({ workers }, 'consumer-limits keeps its counters in memory, per process: each of the workers grants the full limits; use its Redis store (docs/limits.md)');
+  }
   const streams: Plane = workers > 1 ? await workerPlane(workers, loaded, metrics, log, observers) : await localPlane(loaded, metrics, log, observers);
   plane = streams;
   const status = await startStatusServer({

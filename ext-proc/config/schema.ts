@@ -205,8 +205,11 @@ export const GatewayConfigSchema = z
         tls: ExtProcTlsSchema.optional(),
         /** `http2`: the gateway's own gRPC server on node:http2; `grpc-js`: @grpc/grpc-js, the reference. Env GATEWAY_EXT_PROC_TRANSPORT overrides. */
         transport: z.enum(TRANSPORTS).default('http2'),
-        /** Processes serving the gRPC port (node:cluster); default: one per core this process may use. */
-        workers: z.number().int().positive().max(256).optional(),
+        /**
+         * Processes serving the gRPC port (node:cluster); `auto`: one per core this process may use.
+         * Default 1: in-memory plugin state (consumer-limits without Redis) is per process.
+         */
+        workers: z.union([z.number().int().positive().max(256), z.literal('auto')]).optional(),
         /** HTTP port for /healthz, /readyz and /metrics. */
         http: z.object({ host: Host.default('127.0.0.1'), port: Port.default(9464) }).strict().prefault({}),
         /** In-flight streams get this long to finish on SIGTERM. */

@@ -23,13 +23,19 @@ export function listenAddress(extProc: { host: string; port: number; socket?: st
 
 export const WORKERS_ENV = 'GATEWAY_EXT_PROC_WORKERS';
 
-/** Worker processes serving the gRPC port: GATEWAY_EXT_PROC_WORKERS, else the config's, else one per core this process may use. */
-export function extProcWorkers(config: { extProc: { workers?: number } }, env: NodeJS.ProcessEnv = process.env): number {
+/**
+ * Worker processes serving the gRPC port: GATEWAY_EXT_PROC_WORKERS, else the config's, else 1.
+ * `auto` is one per core this process may use. Not more by default: plugin state kept in memory
+ * (consumer-limits without Redis) is per process, so N workers would grant N times the limits.
+ */
+export function extProcWorkers(config: { extProc: { workers?: number | 'auto' } }, env: NodeJS.ProcessEnv = process.env): number {
   const override = env[WORKERS_ENV];
+  if (override === 'auto') return availableParallelism();
   if (override !== undefined && override !== '') {
     const n = Number(override);
     if (!Number.isInteger(n) || n < 1) throw new Error(`${WORKERS_ENV} must be a positive integer; got ${JSON.stringify(override)}`);
     return n;
   }
-  return config.extProc.workers ?? availableParallelism();
+  const configured = config.extProc.workers ?? 1;
+  return configured === 'auto' ? availableParallelism() : configured;
 }
