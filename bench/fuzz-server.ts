@@ -32,7 +32,7 @@ const server = await startExtProcServer({
   runtime: () => runtime,
   // Short, so streams a client abandons without a word (grpc-js reports no cancel for a stream
   // reset right after its headers) are reclaimed within the run; production keeps 300 s.
-  limits: { streamIdleTimeoutMs: Number(process.env.FUZZ_IDLE_MS ?? 3000) },
+  limits: { streamIdleTimeoutMs: Number(process.env.FUZZ_IDLE_MS ?? 10_000) },
   observer: {
     pluginError: () => void state.pluginErrors++,
     streamAborted: (r) => void (aborted[r] = (aborted[r] ?? 0) + 1),
@@ -59,4 +59,6 @@ process.on('message', (m: { type: 'stats' | 'gc' | 'stop' }) => {
   };
   process.send?.(stats);
 });
+// The run was stopped (Ctrl-C, a killed parent): don't outlive it.
+process.on('disconnect', () => process.exit(0));
 process.send?.({ port: server.port });

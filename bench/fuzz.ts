@@ -4,7 +4,7 @@
 // answers, stream errors, hangs, invariant violations, leaked limit slots, and RSS after the load.
 //
 //   npm run fuzz                                   # 1,000,000 messages, 48 streams at once
-//   npm run fuzz -- --messages 50000 --concurrency 16 --seed 7
+//   npm run fuzz -- --messages 50000 --concurrency 16 --seed 7 --distinct 5000
 import { fork, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
@@ -18,7 +18,10 @@ const { values } = parseArgs({
     messages: { type: 'string', default: '1000000' },
     concurrency: { type: 'string', default: '48' },
     seed: { type: 'string', default: '13' },
-    'hang-ms': { type: 'string', default: '5000' },
+    'hang-ms': { type: 'string', default: '15000' },
+    distinct: { type: 'string', default: '20000' },
+    /** Stop after this long even if --messages were not sent (0: no limit); the summary says so. */
+    'max-minutes': { type: 'string', default: '0' },
     'report-seconds': { type: 'string', default: '10' },
   },
 });
@@ -43,12 +46,22 @@ const client = new ExternalProcessorClient(`127.0.0.1:${port}`, grpc.credentials
 const tally = { streams: 0, sent: 0, answers: 0, immediate: 0, cancelled: 0, hangs: 0, errors: {} as Record<string, number>, violations: 0 };
 const firstViolations: { exchange: Exchange; played: Played }[] = [];
 
-// Exchanges come from fast-check's generator in seeded batches: the run is reproducible.
+// Exchanges come from fast-check's generator in seeded batches (the run is reproducible) until
+// --distinct of them exist; after that they are replayed in a seeded random order, since
+// generating costs the client about as much as the server spends on an exchange.
+const distinct = Number(values.distinct);
 let batch = 0;
-let pool: Exchange[] = [];
+const pool: Exchange[] = [];
+const rng = fc.sample(fc.nat(), { seed, numRuns: 1 })[0] ?? 1;
+let replay = rng;
 const nextExchange = (): Exchange => {
-  if (pool.length === 0) pool = fc.sample(exchangeArb, { seed: seed + batch++, numRuns: 1000 });
-  return pool.pop() as Exchange;
+  if (pool.length < distinct) {
+    const fresh = fc.sample(exchangeArb, { seed: seed + batch++, numRuns: 1 })[0] as Exchange;
+    pool.push(fresh);
+    return fresh;
+  }
+  replay = (replay * 1103515245 + 12345) % 2147483648;
+  return pool[replay % pool.length] as Exchange;
 };
 
 const started = Date.now();
@@ -61,8 +74,14 @@ const report = setInterval(() => {
   });
 }, Number(values['report-seconds']) * 1000);
 
+// Ctrl-C or --max-minutes: stop sending, finish the streams in flight, print the summary.
+let stopped = false;
+process.once('SIGINT', () => (stopped = true));
+const maxMs = Number(values['max-minutes']) * 60_000;
+if (maxMs > 0) setTimeout(() => (stopped = true), maxMs).unref();
+
 async function worker(): Promise<void> {
-  while (tally.sent < target) {
+  while (tally.sent < target && !stopped) {
     const exchange = nextExchange();
     const played = await play(client, exchange, { hangMs });
     tally.streams++;
@@ -97,7 +116,7 @@ after = await stats('gc');
 
 const violations = tally.violations + after.violations.length;
 console.log(`
-summary (${elapsed.toFixed(0)} s, ${Math.round(tally.sent / elapsed).toLocaleString('en')} messages/s)
+summary (${elapsed.toFixed(0)} s, ${Math.round(tally.sent / elapsed).toLocaleString('en')} messages/s${stopped ? `; stopped before the target of ${target.toLocaleString('en')}` : ''})
   streams            ${tally.streams.toLocaleString('en')}
   messages sent      ${tally.sent.toLocaleString('en')}
   answers            ${tally.answers.toLocaleString('en')} (immediate responses: ${tally.immediate.toLocaleString('en')})

@@ -5,34 +5,26 @@
 //   npm run bench:processor [-- --requests 20000 --mode full|headers|body]
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import { ProcessingRequest, ProcessingResponse } from '../ext-proc/gen/envoy/service/ext_proc/v3/external_processor.js';
 import { createLogger } from '../ext-proc/logger.js';
 import { createMetrics } from '../ext-proc/metrics.js';
 import { accessLogger, combineObservers, metricsObserver } from '../ext-proc/observe.js';
 import { StreamProcessor } from '../ext-proc/stream.js';
 import type { GatewayConfigInput } from '../ext-proc/config/schema.js';
-import { REPO_ROOT } from '../scripts/envoy-bin.js';
 import { benchRuntime, msg } from './messages.js';
-import { body, fullChainHeaders, UPSTREAM_BODY } from './configs.js';
+import { fullChainHeaders, UPSTREAM_BODY } from './configs.js';
+import { gatewayConfig, targetList, type Target, type TargetKind } from './targets.js';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '20000' }, mode: { type: 'string', default: 'full' } } });
 const n = Number(values.requests);
 const mode = values.mode as string;
 
-const endpoint = { endpoints: ['127.0.0.1:1'] };
-let config: GatewayConfigInput;
-let path = '/v1/chat/completions';
-let reqBody = body('openai', 'tinylm');
-if (mode === 'full') {
-  config = parse(await readFile(join(REPO_ROOT, 'examples/gateway.yaml'), 'utf8')) as GatewayConfigInput;
-} else {
-  config = { plugins: [{ type: 'model-router' }], models: { bench: { protocol: mode === 'headers' ? 'kserve-v2' : 'openai', versions: { v1: endpoint } } } };
-  if (mode === 'headers') path = '/v2/models/bench/versions/v1/infer';
-  else reqBody = body('openai', 'bench');
-}
+if (!['headers', 'body', 'full'].includes(mode)) throw new Error(`--mode is headers, body or full, not ${mode}`);
+// The same configs and requests as `npm run bench`'s "ours" targets (body: router + openai-usage).
+const config: GatewayConfigInput = await gatewayConfig(mode as TargetKind, 1);
+const target = targetList([mode as TargetKind], [])[0] as Target;
+const path = target.path;
+const reqBody = target.body;
 
 const sink = new Writable({ write: (_c, _e, cb) => cb() });
 const log = createLogger('info', sink);

@@ -1,9 +1,11 @@
-// Processes of a bench run: Envoy and ext-proc with their output going straight to files (no
-// pipe through this process, which shares the same two cores), readiness waits, peak RSS.
+// Processes of a bench run: Envoy, our ext-proc and the floor's Go ext_proc, with their output
+// going straight to files (no pipe through this process, which shares the same cores), and
+// readiness waits.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { REPO_ROOT } from '../scripts/envoy-bin.js';
 import { httpOk, waitFor } from '../scripts/stack/processes.js';
@@ -56,51 +58,88 @@ export async function waitHealthy(adminPort: number): Promise<void> {
 
 /**
  * The ext-proc as one esbuild bundle (dependencies left external), run by plain node: what a
- * build step would ship, without tsx's loader, name-keeping helpers and source maps.
+ * build step would ship, without tsx's loader, name-keeping helpers and source maps. Files the
+ * code finds beside itself (`new URL('./static/', import.meta.url)`: the console's assets, the
+ * Redis scripts) are copied beside the bundle, where the bundled code now looks for them.
  */
 export async function bundleExtProc(workDir: string): Promise<string> {
   const { build } = await import('esbuild');
-  const outfile = join(workDir, 'ext-proc.bundle.mjs');
-  await build({ entryPoints: [join(REPO_ROOT, 'ext-proc/main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'warning' });
+  const dir = join(workDir, 'ext-proc-bundle');
+  const outfile = join(dir, 'ext-proc.mjs');
+  const result = await build({
+    entryPoints: [join(REPO_ROOT, 'ext-proc/main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outfile,
+    absWorkingDir: REPO_ROOT,
+    metafile: true,
+    logLevel: 'warning',
+  });
+  for (const input of Object.keys(result.metafile.inputs)) {
+    const source = join(REPO_ROOT, input);
+    for (const asset of siblingAssets(await readFile(source, 'utf8'))) {
+      const from = join(dirname(source), asset);
+      if (existsSync(from)) await cp(from, join(dir, asset), { recursive: true });
+    }
+  }
   return outfile;
 }
 
-export async function startExtProc(
-  name: string,
-  configFile: string,
-  grpcPort: number,
-  httpPort: number,
-  workDir: string,
-  nodeArgs: string[] = [],
-  bundle?: string,
-): Promise<Proc> {
-  const entry = bundle ? [bundle] : ['--import', 'tsx', 'ext-proc/main.ts'];
-  const p = start(name, process.execPath, [...nodeArgs, ...entry, '--config', configFile, '--port', String(grpcPort), '--http-port', String(httpPort)], workDir, {
-    NODE_ENV: 'production',
-    // One process, so that its pid's CPU and RSS are the ext-proc's (with workers the primary serves no stream).
-    GATEWAY_EXT_PROC_WORKERS: process.env.GATEWAY_EXT_PROC_WORKERS ?? '1',
-  });
+/**
+ * Paths a module reads relative to its own URL: `new URL('./static/', import.meta.url)` gives
+ * "static", `new URL(\`./redis/${name}.lua\`, …)` the directory before the substitution, "redis".
+ */
+export function siblingAssets(source: string): string[] {
+  const out = new Set<string>();
+  for (const m of source.matchAll(/new URL\(\s*[`'"]\.\/([^`'"$]*)/g)) {
+    const path = (m[1] as string).replace(/\/$/, '');
+    if (path) out.add(path);
+  }
+  return [...out];
+}
+
+export interface ExtProcLaunch {
+  configFile: string;
+  grpcPort: number;
+  httpPort: number;
+  /** The esbuild bundle to run; undefined runs ext-proc/main.ts through tsx. */
+  bundle?: string;
+  nodeArgs?: string[];
+  /** Extra environment, e.g. GATEWAY_EXT_PROC_TRANSPORT or NODE_OPTIONS. */
+  env?: Record<string, string>;
+}
+
+export async function startExtProc(name: string, workDir: string, l: ExtProcLaunch): Promise<Proc> {
+  const entry = l.bundle ? [l.bundle] : ['--import', 'tsx', 'ext-proc/main.ts'];
+  const args = [...(l.nodeArgs ?? []), ...entry, '--config', l.configFile, '--port', String(l.grpcPort), '--http-port', String(l.httpPort)];
+  const p = start(name, process.execPath, args, workDir, { NODE_ENV: 'production', ...l.env });
   await waitFor(`${name} ready (log ${p.log})`, async () => {
     if (p.proc.exitCode !== null) throw new Error(`${name} exited; see ${p.log}`);
-    return httpOk(`http://127.0.0.1:${httpPort}/readyz`);
+    return httpOk(`http://127.0.0.1:${l.httpPort}/readyz`);
   });
   return p;
 }
 
-/** Peak resident set size (VmHWM) of a live process, in bytes. */
-export async function peakRss(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return 0;
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
-  return kb ? Number(kb) * 1024 : 0;
+/** The floor's no-op Go ext_proc; ready when it accepts TCP connections. */
+export async function startFloor(bin: string, port: number, workDir: string): Promise<Proc> {
+  const p = start('floor-ext-proc', bin, ['-addr', `127.0.0.1:${port}`], workDir);
+  await waitFor(`floor ext_proc ready (log ${p.log})`, async () => {
+    if (p.proc.exitCode !== null) throw new Error(`floor ext_proc exited; see ${p.log}`);
+    return tcpOpen(port);
+  });
+  return p;
 }
 
-/** CPU time (user + system) a process has used so far, in milliseconds. */
-export async function cpuMs(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return 0;
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  // Fields after the command name (which may contain spaces) start at ") ".
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
-  return Number.isFinite(ticks) ? ticks * 10 : 0; // CLK_TCK is 100 on Linux
+function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }

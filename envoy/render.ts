@@ -36,6 +36,12 @@ export interface RenderOptions {
    * The ext-proc keeps the files current (see ext-proc/envoy-xds.ts).
    */
   xdsDir?: string;
+  /**
+   * A directory in the layout of a Kubernetes ConfigMap volume (files behind a `..data`
+   * symlink the kubelet swaps) whose files are runtime values, e.g. `gateway.shadow_percent`:
+   * one edit reaches every Pod's Envoy. The admin layer still overrides it per Envoy.
+   */
+  runtimeDir?: string;
 }
 
 /**
@@ -392,6 +398,8 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
             'envoy.reloadable_features.ext_proc_graceful_grpc_close': true,
           },
         },
+        // Envoy re-reads the tree when the symlink is swapped: exactly the kubelet's ConfigMap update.
+        ...(opts.runtimeDir === undefined ? [] : [{ name: 'configmap', disk_layer: { symlink_root: `${opts.runtimeDir}/..data`, subdirectory: '.' } }]),
         // Lets operators change runtime values (e.g. the shadow kill switch) via /runtime_modify.
         { name: 'admin', admin_layer: {} },
       ],

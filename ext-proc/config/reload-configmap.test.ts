@@ -3,13 +3,14 @@
 // over `..data`, and removes the old directory. `gateway.yaml` itself is a symlink to
 // `..data/gateway.yaml` that never changes. The reloader must see every such swap, not only
 // the first (a watch on the file's first target would go stale with the removed directory).
-import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../logger.js';
 import { loadConfigFile, type LoadedConfig } from './load.js';
 import { ConfigReloader, type ReloadResult } from './reload.js';
+import { ConfigMapVolume } from '../../test/harness/configmap-volume.js';
 
 const configText = (weights: string) => `
 plugins: [{ type: model-router }]
@@ -20,24 +21,6 @@ models:
     traffic: { weights: ${weights} }
 `;
 
-/** What the kubelet's atomic writer does for one update of the ConfigMap. */
-class ConfigMapVolume {
-  private generation = 0;
-  private current: string | undefined;
-  constructor(readonly dir: string) {}
-
-  async publish(text: string): Promise<void> {
-    const data = `..2026_11_30_00_00_00.${String(++this.generation).padStart(9, '0')}`;
-    await mkdir(join(this.dir, data));
-    await writeFile(join(this.dir, data, 'gateway.yaml'), text);
-    await symlink(data, join(this.dir, '..data_tmp'));
-    await rename(join(this.dir, '..data_tmp'), join(this.dir, '..data'));
-    if (this.current === undefined) await symlink('..data/gateway.yaml', join(this.dir, 'gateway.yaml'));
-    else await rm(join(this.dir, this.current), { recursive: true });
-    this.current = data;
-  }
-}
-
 describe('ConfigReloader on a Kubernetes ConfigMap volume', () => {
   let volume: ConfigMapVolume;
   let current: LoadedConfig;
@@ -46,7 +29,7 @@ describe('ConfigReloader on a Kubernetes ConfigMap volume', () => {
 
   beforeEach(async () => {
     volume = new ConfigMapVolume(await mkdtemp(join(tmpdir(), 'configmap-')));
-    await volume.publish(configText('{ v1: 90, v2: 10 }'));
+    await volume.publish({ 'gateway.yaml': configText('{ v1: 90, v2: 10 }') });
     const path = join(volume.dir, 'gateway.yaml');
     current = await loadConfigFile(path);
     results = [];
@@ -67,9 +50,9 @@ describe('ConfigReloader on a Kubernetes ConfigMap volume', () => {
 
   it('reloads on every update the kubelet publishes, without a signal', async () => {
     const weights = () => current.config.models.m?.traffic?.weights;
-    await volume.publish(configText('{ v1: 50, v2: 50 }'));
+    await volume.publish({ 'gateway.yaml': configText('{ v1: 50, v2: 50 }') });
     await vi.waitFor(() => expect(weights()).toEqual({ v1: 50, v2: 50 }));
-    await volume.publish(configText('{ v1: 0, v2: 100 }'));
+    await volume.publish({ 'gateway.yaml': configText('{ v1: 0, v2: 100 }') });
     await vi.waitFor(() => expect(weights()).toEqual({ v1: 0, v2: 100 }));
     expect(results.filter((r) => r === 'success')).toHaveLength(2);
     expect(results).not.toContain('failure');

@@ -105,6 +105,7 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
           limit,
           retryAfterMs: result.retryAfterMs,
           quota: result.quota,
+          wallMs: wall(),
           views: result.views,
           counted: options.countTokens,
         });

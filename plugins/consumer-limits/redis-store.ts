@@ -26,6 +26,8 @@ interface RedisLease extends Lease {
 
 /** Requests queued for a retry once Redis is back are capped: an outage must not grow memory without bound. */
 const MAX_DEFERRED = 10_000;
+/** A release that timed out on a live connection is sent again this much later. */
+const RETRY_MS = 1_000;
 const NO_VIEWS: Views = { requests: undefined, tokens: undefined, quotas: [] };
 
 /**
@@ -44,6 +46,7 @@ export class RedisStore implements LimitStore {
   private readonly renewTimer: NodeJS.Timeout;
   /** Releases and charges that could not be sent: sent once Redis is ready again. */
   private deferred: (() => void)[] = [];
+  private retryTimer: NodeJS.Timeout | undefined;
   /** Requests waiting for a slot of a key: woken when a request of that key ends on this replica. */
   private readonly waiters = new Map<string, Set<() => void>>();
 
@@ -167,6 +170,7 @@ export class RedisStore implements LimitStore {
 
   async close(): Promise<void> {
     clearInterval(this.renewTimer);
+    clearTimeout(this.retryTimer);
     // Requests still running keep their slots until they end or the leases expire.
     this.redis.disconnect();
   }
@@ -194,8 +198,18 @@ export class RedisStore implements LimitStore {
     pipeline.exec().catch((err: unknown) => this.health.failed('renew', err));
   }
 
+  /**
+   * Queues a send for when Redis answers again: at the next reconnect, or (a timeout on a live
+   * connection, which brings no reconnect) a second from now.
+   */
   private defer(send: () => void): void {
     if (this.deferred.length < MAX_DEFERRED) this.deferred.push(send);
+    if (this.retryTimer !== undefined) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.redis.status === 'ready') this.flushDeferred();
+    }, RETRY_MS);
+    this.retryTimer.unref();
   }
 
   private flushDeferred(): void {

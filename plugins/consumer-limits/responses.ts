@@ -57,6 +57,8 @@ export interface Rejection {
   retryAfterMs: number | undefined;
   /** For `quota`: the one spent. */
   quota?: Quota;
+  /** Wall clock now (ms since the epoch), for the reset time a quota's message names. */
+  wallMs: number;
   views: Views;
   /** Which tokens a budget counts (for the message). */
   counted: CountTokens;
@@ -85,7 +87,7 @@ export function rejection(ctx: BaseContext, r: Rejection): Respond {
     headers['retry-after'] = String(Math.ceil(waitMs / 1_000));
     headers['retry-after-ms'] = String(waitMs);
     const what = quota.what === 'requests' ? 'requests' : r.counted === 'total' ? 'tokens' : `${r.counted} tokens`;
-    const resets = new Date(Date.now() + waitMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const resets = new Date(Math.round((r.wallMs + waitMs) / 1_000) * 1_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     return ctx.fail(429, `Quota reached for ${where} (${quota.amount} ${what} per ${quota.period}, UTC); it resets at ${resets}`, {
       code: 'insufficient_quota',
       type: 'insufficient_quota',

@@ -99,4 +99,15 @@ describe('sse-content-filter', () => {
   it('needs at least one word', async () => {
     await expect(gateway({ words: [] })).rejects.toThrow(/options\.words: list at least one word/);
   });
+
+  it('keeps held-back text for at most 128 choices; choices past that are still filtered, piece by piece', async () => {
+    const gw = await gateway({ words: ['rabbit'] });
+    // A model server sending a new choice index in every event must not grow per-request state without end.
+    const events = Array.from({ length: 300 }, (_, i) => ({ object: 'chat.completion.chunk', choices: [{ index: i, delta: { content: 'a rabbit' } }] }));
+    const res = await gw.request(streamChat, { upstream: { sse: [...events, '[DONE]'] } });
+    expect(res.vars.contentFilterHeld?.size).toBe(128);
+    const texts = res.events.filter((e) => e.data !== '[DONE]').map((e) => (JSON.parse(e.data) as { choices: { delta: { content: string } }[] }).choices[0]?.delta.content);
+    expect(texts.every((t) => t === undefined || !t.includes('rabbit'))).toBe(true);
+    expect(texts.at(-1)).toBe('a ***');
+  });
 });

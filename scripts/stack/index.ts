@@ -288,6 +288,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         }
         extProcs.forEach((_, i) => list.push({ name: `ext-proc-${i}`, current: () => (extProcs[i] as ExtProcHandle).child, start: async () => (await startExtProc(i)).child }));
         list.push({ name: 'envoy', current: () => envoy as Child, start: startEnvoy });
+        const r = redis;
+        if (r) list.push({ name: 'redis', current: () => r.child, start: async () => (await r.start(), r.child) });
         return list;
       },
       restartDemo,

@@ -153,7 +153,7 @@ describe('the console in a browser, on the e2e stack under traffic', () => {
     // Chromium logs the refusal's 422 as a failed resource; that one is expected.
     expect(pageProblems.filter((p) => !p.includes('status of 422'))).toEqual([]);
     pageProblems.length = 0;
-  });
+  }, 120_000);
 
   it('an action points an alias, and a rollback undoes it', async () => {
     const form = '[data-action="alias"][data-model="sentiment"]';
@@ -171,7 +171,7 @@ describe('the console in a browser, on the e2e stack under traffic', () => {
     await page.waitForFunction(() => document.querySelector('#action-result')?.textContent?.includes('rollback: applied'));
     expect(servedBy(await canary())).toBe('v2');
     expect(pageProblems).toEqual([]);
-  });
+  }, 120_000);
 
   it("shows an endpoint Envoy's health checks failed", async () => {
     // The shadow candidate: its loss changes what clients get not at all.

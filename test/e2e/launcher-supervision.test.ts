@@ -43,7 +43,7 @@ describe('the launcher with one ext-proc', () => {
   let l: Launcher;
   beforeAll(async () => {
     l = await startLauncher(config, { maxStartFailures: 3 });
-  });
+  }, 180_000);
   afterAll(async () => {
     await l?.stop();
   });
@@ -54,8 +54,8 @@ describe('the launcher with one ext-proc', () => {
     await sleep(400);
     const killedAt = performance.now();
     process.kill(before.pid as number, 'SIGKILL');
-    await eventually('the launcher restarted ext-proc-0', async () => (await l.childStatus('ext-proc-0')).restarts === 1 && (await l.childStatus('ext-proc-0')).state === 'running', 30_000);
-    await eventually('the gateway serves again', () => servedAgain(l), 15_000);
+    await eventually('the launcher restarted ext-proc-0', async () => (await l.childStatus('ext-proc-0')).restarts === 1 && (await l.childStatus('ext-proc-0')).state === 'running', 60_000);
+    await eventually('the gateway serves again', () => servedAgain(l), 30_000);
     const recoveredAt = performance.now();
     await sleep(300);
     const samples = await run.stop();
@@ -72,7 +72,7 @@ describe('the launcher with one ext-proc', () => {
     const metrics = await (await fetch(`${l.statusUrl}/metrics`)).text();
     expect(metrics).toContain('gateway_launcher_child_restarts_total{child="ext-proc-0"} 1');
     expect(metrics).toContain('gateway_launcher_child_up{child="ext-proc-0"} 1');
-  });
+  }, 120_000);
 
   it('restarts a model server and Envoy itself', async () => {
     const demo = await l.childStatus('sentiment@v1');
@@ -85,7 +85,7 @@ describe('the launcher with one ext-proc', () => {
     await eventually('Envoy is back', async () => (await l.childStatus('envoy')).restarts === 1, 30_000);
     await eventually('the gateway serves through the new Envoy', () => servedAgain(l), 20_000);
     expect(l.child.running()).toBe(true);
-  });
+  }, 120_000);
 
   it('stops the stack (exit 1, saying why) when a child fails to start N times in a row', async () => {
     // The model server's port taken by someone else: each restart exits at once.
@@ -109,7 +109,7 @@ describe('the launcher with two ext-proc replicas', () => {
   let l: Launcher;
   beforeAll(async () => {
     l = await startLauncher(config, { replicas: 2 });
-  });
+  }, 180_000);
   afterAll(async () => {
     await l?.stop();
   });
@@ -142,5 +142,5 @@ describe('the launcher with two ext-proc replicas', () => {
     for (const s of lost) expect(isGatewayUnavailable(s), `${s.status} ${s.error ?? ''} ${s.body}`).toBe(true);
     expect(l.child.running()).toBe(true);
     expect(await l.output()).toMatch(/ext-proc-1 failed to start \(1 in a row\): ext-proc-1 exited \(signal SIGKILL\) before it was ready/);
-  });
+  }, 180_000);
 });

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { hashKey } from '../../plugins/sdk/keys.js';
 import { STACK_REDIS_URL_ENV } from '../../scripts/stack/index.js';
-import { baseConfig, extProcLog, postJson, useStack } from '../harness/e2e.js';
+import { baseConfig, baseModel, extProcLog, postJson, useStack } from '../harness/e2e.js';
 import { eventually } from '../harness/faults.js';
 
 const consumers = ['rate-exact', 'tokens-exact', 'quota-day', 'quota-tokens', 'quota-v2', 'open-a', 'closed-a'];
@@ -45,6 +45,8 @@ const stack = useStack(
       },
       { type: 'openai-usage', name: 'usage', options: { forceStreamUsage: true } },
     ],
+    // Two demo servers, not four: three replicas on a shared 2-core machine start slowly enough.
+    models: { sentiment: { protocol: 'kserve-v2', versions: { v1: { endpoints: ['127.0.0.1:1'] } } }, tinylm: baseModel('tinylm') },
   }),
   { extProcReplicas: 3, redis: true },
 );

@@ -178,7 +178,7 @@ const chunkArb = fc.oneof(
 ).map(bytes);
 
 const hostilityArb: fc.Arbitrary<Hostility> = fc.oneof(
-  { weight: 3, arbitrary: fc.constant({ kind: 'none' as const }) },
+  { weight: 5, arbitrary: fc.constant({ kind: 'none' as const }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('duplicate' as const, 'drop' as const, 'swap' as const), at: fc.nat(6) }) },
   {
     weight: 2,
@@ -213,11 +213,12 @@ const V2_BODY = JSON.stringify({ inputs: [{ name: 'text', shape: [1], datatype: 
 /** Requests the chain lets through to a model, so the response phases run too. */
 const realisticExchange: fc.Arbitrary<Exchange> = fc
   .record({
-    kind: fc.constantFrom('chat', 'chat-stream', 'v2', 'tf', 'models'),
+    kind: fc.constantFrom('chat', 'chat-stream', 'chat-stream', 'chat-stream', 'v2', 'tf', 'models'),
     withKey: fc.boolean(),
     extraHeaders: fc.array(fc.tuple(headerName, headerValue.map(bytes)), { maxLength: 3 }),
     status: fc.constantFrom('200', '200', '200', '500'),
-    chunks: fc.array(chunkArb, { minLength: 1, maxLength: 6 }),
+    // Long answers: a stream costs more than a message, so these carry most of the messages.
+    chunks: fc.array(chunkArb, { minLength: 1, maxLength: 40 }),
     hostility: hostilityArb,
     cancelAfter: cancelArb,
   })
@@ -237,7 +238,8 @@ const realisticExchange: fc.Arbitrary<Exchange> = fc
     }
   });
 
-export const exchangeArb: fc.Arbitrary<Exchange> = fc.oneof(randomExchange, realisticExchange);
+/** Mostly realistic: those reach the response phases, where long streams carry most messages. */
+export const exchangeArb: fc.Arbitrary<Exchange> = fc.oneof({ weight: 1, arbitrary: randomExchange }, { weight: 2, arbitrary: realisticExchange });
 
 // ---- playing one exchange over gRPC --------------------------------------------------------
 

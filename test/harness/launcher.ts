@@ -18,6 +18,8 @@ export interface Launcher {
   /** gRPC port of ext-proc replica 0 (replica i listens on this + i). */
   extProcPort: number;
   configPath: string;
+  /** The config as written for the launcher: the given one with free ports. */
+  effective: GatewayConfigInput;
   workDir: string;
   status(): Promise<ChildStatus[]>;
   childStatus(name: string): Promise<ChildStatus>;
@@ -41,12 +43,19 @@ async function withFreePorts(config: GatewayConfigInput): Promise<GatewayConfigI
   return c;
 }
 
-export async function startLauncher(config: GatewayConfigInput, args: { replicas?: number; maxStartFailures?: number } = {}): Promise<Launcher> {
+export interface LauncherArgs {
+  replicas?: number;
+  maxStartFailures?: number;
+  /** The config file's text for the free-port config (default: the YAML of it); e.g. the original file with its ports replaced. */
+  configText?: (effective: GatewayConfigInput) => string;
+}
+
+export async function startLauncher(config: GatewayConfigInput, args: LauncherArgs = {}): Promise<Launcher> {
   const workDir = await mkdtemp(join(tmpdir(), 'gateway-launcher-'));
   const replicas = args.replicas ?? 1;
   const configPath = join(workDir, 'gateway.yaml');
   const effective = await withFreePorts(config);
-  await writeFile(configPath, stringify(effective));
+  await writeFile(configPath, args.configText?.(effective) ?? stringify(effective));
   const statusPort = await freePort();
   const child = spawnChild({
     name: 'launcher',
@@ -68,6 +77,7 @@ export async function startLauncher(config: GatewayConfigInput, args: { replicas
     statusUrl,
     extProcPort: effective.extProc?.port as number,
     configPath,
+    effective,
     workDir,
     status,
     async childStatus(name) {

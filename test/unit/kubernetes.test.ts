@@ -8,9 +8,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfigFile } from '../../ext-proc/config/load.js';
 import type { GatewayConfig } from '../../ext-proc/config/schema.js';
-import { KUBERNETES_XDS_DIR, kubernetesRender } from '../../envoy/kubernetes.js';
-import { CDS_FILE, renderEnvoyYaml } from '../../envoy/render.js';
+import { KUBERNETES_RUNTIME_DIR, KUBERNETES_XDS_DIR, kubernetesRender } from '../../envoy/kubernetes.js';
+import { CDS_FILE, renderEnvoyYaml, SHADOW_RUNTIME_KEY } from '../../envoy/render.js';
 import { demoLaunches } from '../../scripts/demo-models.js';
+import { builtinPlugins } from '../../plugins/index.js';
 import { REPO_ROOT } from '../../scripts/envoy-bin.js';
 import { GATEWAY_CONFIG_FILE, renderKubernetesFiles } from '../../scripts/render-kubernetes.js';
 import { find, INSTALL_HINT, KUBERNETES_DIR, kustomizeBuild, toolPath, type K8sObject } from '../../scripts/kubernetes/tools.js';
@@ -88,6 +89,18 @@ describe.skipIf(!haveKustomize)(`deploy/kubernetes as kustomize renders it${have
     }
   });
 
+  it.each(overlays)('%s: every plugin instance of its gateway config has valid options (what the ext-proc checks at start)', (dir) => {
+    const config = configs.get(dir) as GatewayConfig;
+    const instances = [...config.plugins, ...Object.values(config.models).flatMap((m) => m.plugins ?? [])];
+    expect(instances.length).toBeGreaterThan(2);
+    for (const inst of instances) {
+      const def = builtinPlugins.find((d) => d.type === inst.type);
+      expect(def, inst.type).toBeDefined();
+      const parsed = def?.options.safeParse(inst.options ?? {});
+      expect(parsed?.success, `${inst.type}: ${JSON.stringify(parsed?.error?.issues)}`).toBe(true);
+    }
+  });
+
   it.each(overlays)('%s: the gateway config is a ConfigMap with a fixed name, mounted as a directory (edits reload, no restart)', (dir) => {
     const { extProc, volume } = gatewayPod(built.get(dir) as K8sObject[]);
     const configPath = argAfter(extProc, '--config') as string;
@@ -107,6 +120,16 @@ describe.skipIf(!haveKustomize)(`deploy/kubernetes as kustomize renders it${have
     const cmName = volume(mount)?.configMap?.name as string;
     expect(cmName).toMatch(/^envoy-bootstrap-[a-z0-9]+$/);
     expect(find<ConfigMap>(objects, 'ConfigMap', cmName).data['envoy.yaml']).toBe(renderEnvoyYaml(config, kubernetesRender(config)));
+  });
+
+  it.each(overlays)('%s: Envoy reads runtime values (the shadow kill switch) from a ConfigMap every Pod mounts, by a fixed name', (dir) => {
+    const objects = built.get(dir) as K8sObject[];
+    const { envoy, volume } = gatewayPod(objects);
+    const mount = mountOf(envoy, 'envoy-runtime');
+    expect(mount?.mountPath).toBe(KUBERNETES_RUNTIME_DIR);
+    expect(mount?.subPath).toBeUndefined();
+    expect(volume(mount)?.configMap?.name).toBe('envoy-runtime');
+    expect(find<ConfigMap>(objects, 'ConfigMap', 'envoy-runtime').data).toEqual({ [SHADOW_RUNTIME_KEY]: '100' });
   });
 
   it.each(overlays)('%s: Envoy dials the ext-proc on loopback, reads the model clusters it writes, and confirms reloads through the admin', (dir) => {
@@ -200,11 +223,41 @@ describe.skipIf(!haveKustomize)(`deploy/kubernetes as kustomize renders it${have
     expect((extProc as Container & { image: string }).image).toBe('registry.example.com/inference-gateway/ext-proc:0.1.0');
     expect((deployment.spec as unknown as { replicas: number }).replicas).toBe(3);
     const redis = find<Service>(objects, 'Service', 'redis');
-    expect(redis.spec.ports[0]?.port).toBe(6379);
     find<Deployment>(objects, 'Deployment', 'redis');
+    // The limits are counted in that Redis, reached by its Service name in the Pods' namespace.
+    const limits = configs.get('overlays/production')?.plugins.find((p) => p.type === 'consumer-limits');
+    const options = limits?.options as { store?: string; redis?: { url?: string } } | undefined;
+    expect(options?.store).toBe('redis');
+    const url = new URL(options?.redis?.url as string);
+    expect(url.hostname).toBe(redis.metadata.name);
+    expect(Number(url.port)).toBe(redis.spec.ports[0]?.port);
     // Model endpoints are Services (KServe predictors), not the demo servers.
     for (const m of Object.values(configs.get('overlays/production')?.models ?? {})) {
       for (const v of Object.values(m.versions)) for (const e of v.endpoints) expect(e).toMatch(/-predictor\.[a-z-]+\.svc\.cluster\.local:\d+$/);
     }
+  });
+
+  it('envoy-gateway: the policy, the ext-proc Service and Deployment, the Gateway and the stream-timeout patch agree', async () => {
+    const objects = built.get('envoy-gateway') as K8sObject[];
+    const config = (await loadConfigFile(join(KUBERNETES_DIR, 'envoy-gateway', GATEWAY_CONFIG_FILE))).config;
+    const policy = find<K8sObject & { spec: { targetRefs: { kind: string; name: string }[]; extProc: { backendRefs: { name: string; port: number }[] }[] } }>(objects, 'EnvoyExtensionPolicy', /.*/);
+    const gateway = find<K8sObject & { spec: { listeners: { name: string }[] } }>(objects, 'Gateway', policy.spec.targetRefs[0]?.name as string);
+    const ref = policy.spec.extProc[0]?.backendRefs[0];
+    const svc = find<Service>(objects, 'Service', ref?.name as string);
+    expect(svc.spec.ports[0]?.port).toBe(ref?.port);
+    expect(ref?.port).toBe(config.extProc.port);
+    const deployment = find<Deployment>(objects, 'Deployment', 'ext-proc');
+    const extProc = deployment.spec.template.spec.containers[0] as Container;
+    for (const [k, v] of Object.entries(svc.spec.selector)) expect(deployment.spec.template.metadata.labels[k]).toBe(v);
+    expect(portNamed(extProc, svc.spec.ports[0]?.targetPort as string)).toBe(config.extProc.port);
+    expect(argAfter(extProc, '--host')).toBe('0.0.0.0');
+    expect(argAfter(extProc, '--envoy-xds-dir')).toBeUndefined();
+    expect(mountOf(extProc, 'gateway-config')?.subPath).toBeUndefined();
+    const route = find<K8sObject & { spec: { parentRefs: { name: string }[] } }>(objects, 'HTTPRoute', /.*/);
+    expect(route.spec.parentRefs[0]?.name).toBe(gateway.metadata.name);
+    // Envoy Gateway names the listener <namespace>/<gateway>/<listener>.
+    const patch = find<K8sObject & { spec: { targetRef: { name: string }; jsonPatches: { name: string }[] } }>(objects, 'EnvoyPatchPolicy', /.*/);
+    expect(patch.spec.targetRef.name).toBe(gateway.metadata.name);
+    expect(patch.spec.jsonPatches[0]?.name).toBe(`${gateway.metadata.namespace}/${gateway.metadata.name}/${gateway.spec.listeners[0]?.name}`);
   });
 });

@@ -1,0 +1,85 @@
+// The floor of the architecture: a no-op ext_proc server in Go (grpc-go), the transport the
+// Go peers use. It answers request headers and response headers with empty CommonResponses
+// and anything else Envoy might send with the matching empty answer, so Envoy's ext_proc
+// filter and one gRPC stream per request is all a request costs on top of plain Envoy.
+//
+//	go build -o floor . && ./floor -addr 127.0.0.1:50061
+package main
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	extproc "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+)
+
+type noop struct {
+	extproc.UnimplementedExternalProcessorServer
+}
+
+var empty = &extproc.CommonResponse{}
+
+func (noop) Process(stream extproc.ExternalProcessor_ProcessServer) error {
+	for {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		resp := &extproc.ProcessingResponse{}
+		switch req.Request.(type) {
+		case *extproc.ProcessingRequest_RequestHeaders:
+			resp.Response = &extproc.ProcessingResponse_RequestHeaders{RequestHeaders: &extproc.HeadersResponse{Response: empty}}
+		case *extproc.ProcessingRequest_ResponseHeaders:
+			resp.Response = &extproc.ProcessingResponse_ResponseHeaders{ResponseHeaders: &extproc.HeadersResponse{Response: empty}}
+		case *extproc.ProcessingRequest_RequestBody:
+			resp.Response = &extproc.ProcessingResponse_RequestBody{RequestBody: &extproc.BodyResponse{Response: empty}}
+		case *extproc.ProcessingRequest_ResponseBody:
+			resp.Response = &extproc.ProcessingResponse_ResponseBody{ResponseBody: &extproc.BodyResponse{Response: empty}}
+		case *extproc.ProcessingRequest_RequestTrailers:
+			resp.Response = &extproc.ProcessingResponse_RequestTrailers{RequestTrailers: &extproc.TrailersResponse{}}
+		case *extproc.ProcessingRequest_ResponseTrailers:
+			resp.Response = &extproc.ProcessingResponse_ResponseTrailers{ResponseTrailers: &extproc.TrailersResponse{}}
+		default:
+			return status.Error(codes.InvalidArgument, "unknown ext_proc request")
+		}
+		if err := stream.Send(resp); err != nil {
+			return err
+		}
+	}
+}
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:50061", "listen address")
+	flag.Parse()
+	lis, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	extproc.RegisterExternalProcessorServer(srv, noop{})
+	healthpb.RegisterHealthServer(srv, health.NewServer())
+	go func() {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+		<-sig
+		srv.Stop()
+	}()
+	log.Printf("floor ext_proc listening on %s", lis.Addr())
+	if err := srv.Serve(lis); err != nil {
+		log.Fatal(err)
+	}
+}

@@ -1,0 +1,160 @@
+// The bench's targets: what each one runs and what request it is sent. Every target answers the
+// same upstream; "ours" targets run Envoy with the gateway's own rendered config and our ext-proc.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { parseConfigText } from '../ext-proc/config/load.js';
+import type { GatewayConfigInput } from '../ext-proc/config/schema.js';
+import { EXT_PROC_CLUSTER, renderEnvoyConfig } from '../envoy/render.js';
+import { REPO_ROOT } from '../scripts/envoy-bin.js';
+import { freePort } from '../scripts/stack/processes.js';
+import { body, floorEnvoy, FLOOR_CLUSTER, fullChainHeaders, plainEnvoy, withExtProcStreamsPerConnection } from './configs.js';
+import { startEnvoy, startExtProc, startFloor, waitHealthy, type Proc } from './procs.js';
+
+export type TargetKind = 'plain' | 'floor' | 'headers' | 'body' | 'full';
+export const TARGET_KINDS: readonly TargetKind[] = ['plain', 'floor', 'headers', 'body', 'full'];
+
+const TITLES: Record<TargetKind, string> = {
+  plain: 'plain Envoy',
+  floor: 'floor: plain Envoy + no-op Go ext_proc',
+  headers: 'ours, headers only',
+  body: 'ours, buffered body + usage',
+  full: 'ours, full example chain',
+};
+
+export interface Target {
+  /** Unique in a run: the kind, plus the transport for "ours" targets run once per transport. */
+  key: string;
+  kind: TargetKind;
+  title: string;
+  /** GATEWAY_EXT_PROC_TRANSPORT for our ext-proc; undefined leaves the default. */
+  transport?: string;
+  path: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+export const isOurs = (k: TargetKind) => k !== 'plain' && k !== 'floor';
+
+/** The targets of a run, in run order; "ours" ones once per transport when transports are given. */
+export function targetList(kinds: readonly TargetKind[], transports: readonly string[]): Target[] {
+  const openai = body('openai', 'bench');
+  const json = { 'content-type': 'application/json' };
+  const request: Record<TargetKind, Pick<Target, 'path' | 'body' | 'headers'>> = {
+    plain: { path: '/v1/chat/completions', body: openai, headers: json },
+    floor: { path: '/v1/chat/completions', body: openai, headers: json },
+    // kserve-v2 names the model in the path: the ext-proc sees request and response headers only.
+    headers: { path: '/v2/models/bench/versions/v1/infer', body: body('v2', 'bench'), headers: json },
+    body: { path: '/v1/chat/completions', body: openai, headers: json },
+    full: { path: '/v1/chat/completions', body: body('openai', 'tinylm'), headers: { ...json, ...fullChainHeaders() } },
+  };
+  return kinds.flatMap((kind): Target[] => {
+    const base = { kind, ...request[kind] };
+    if (!isOurs(kind) || transports.length === 0) return [{ ...base, key: kind, title: TITLES[kind] }];
+    return transports.map((t) => ({ ...base, key: `${kind}@${t}`, title: `${TITLES[kind]} [${t}]`, transport: t }));
+  });
+}
+
+const endpoint = (port: number) => ({ endpoints: [`127.0.0.1:${port}`], healthCheck: { path: '/health', intervalMs: 1000 } });
+
+/** The gateway config of an "ours" target (and of plain Envoy and the floor, which reuse its model cluster). */
+export async function gatewayConfig(kind: TargetKind, upstreamPort: number): Promise<GatewayConfigInput> {
+  if (kind === 'full') {
+    const example = parse(await readFile(join(REPO_ROOT, 'examples/gateway.yaml'), 'utf8')) as GatewayConfigInput;
+    for (const m of Object.values(example.models)) for (const v of Object.values(m.versions)) Object.assign(v, endpoint(upstreamPort));
+    return example;
+  }
+  if (kind === 'headers') return { plugins: [{ type: 'model-router' }], models: { bench: { protocol: 'kserve-v2', versions: { v1: endpoint(upstreamPort) } } } };
+  // Model from the buffered request body, token usage from the buffered response: the Go peer's work.
+  return { plugins: [{ type: 'model-router' }, { type: 'openai-usage' }], models: { bench: { protocol: 'openai', versions: { v1: endpoint(upstreamPort) } } } };
+}
+
+/** Everything a target needs from the run to start. */
+export interface RunContext {
+  envoyBin: string;
+  workDir: string;
+  upstreamPort: number;
+  envoyConcurrency: number;
+  /** The ext-proc bundle; undefined runs it through tsx. */
+  bundle?: string;
+  floorBin?: string;
+  extProcEnv: Record<string, string>;
+  nodeArgs: string[];
+  /** Overrides the ext_proc cluster's streams per connection (0: no limit); undefined keeps render.ts's. */
+  streamsPerConnection?: number;
+}
+
+export interface Running {
+  url: string;
+  envoyAdmin: number;
+  envoy: Proc;
+  /** Our ext-proc or the floor's Go one. */
+  extProc?: Proc;
+  /** Our ext-proc's /metrics port. */
+  metricsPort?: number;
+  /** The cluster Envoy sends ext_proc streams to. */
+  extProcCluster?: string;
+  stop(): Promise<void>;
+}
+
+function withPorts(config: GatewayConfigInput, listen: number, admin: number, grpc: number, http: number): GatewayConfigInput {
+  const c = structuredClone(config);
+  c.envoy = { ...c.envoy, listener: { host: '127.0.0.1', port: listen }, admin: { host: '127.0.0.1', port: admin } };
+  c.extProc = { ...c.extProc, host: '127.0.0.1', port: grpc, http: { host: '127.0.0.1', port: http } };
+  return c;
+}
+
+export async function startTarget(t: Target, ctx: RunContext, round: number): Promise<Running> {
+  const [listen, admin, grpc, http] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const name = `${t.key.replace('@', '-')}-r${round}`;
+  const config = withPorts(await gatewayConfig(isOurs(t.kind) ? t.kind : 'body', ctx.upstreamPort), listen, admin, grpc, http);
+  const cfgFile = join(ctx.workDir, `gateway-${name}.yaml`);
+  await writeFile(cfgFile, stringify(config));
+  const rendered = renderEnvoyConfig(parseConfigText(stringify(config), cfgFile), { extProcAddresses: [`127.0.0.1:${grpc}`] });
+  const started: Proc[] = [];
+  const stop = async () => {
+    await Promise.allSettled(started.reverse().map((p) => p.stop()));
+  };
+  try {
+    let envoyConfig: object;
+    let extProc: Proc | undefined;
+    let extProcCluster: string | undefined;
+    if (t.kind === 'plain' || t.kind === 'floor') {
+      const plain = plainEnvoy(rendered, 'bench@v1');
+      if (t.kind === 'floor') {
+        if (!ctx.floorBin) throw new Error('the floor needs Go (bench/floor)');
+        extProc = await startFloor(ctx.floorBin, grpc, ctx.workDir);
+        started.push(extProc);
+        extProcCluster = FLOOR_CLUSTER;
+      }
+      envoyConfig = t.kind === 'floor' ? floorEnvoy(plain, grpc) : plain;
+    } else {
+      extProc = await startExtProc(`ext-proc-${name}`, ctx.workDir, {
+        configFile: cfgFile,
+        grpcPort: grpc,
+        httpPort: http,
+        bundle: ctx.bundle,
+        nodeArgs: ctx.nodeArgs,
+        env: { ...ctx.extProcEnv, ...(t.transport ? { GATEWAY_EXT_PROC_TRANSPORT: t.transport } : {}) },
+      });
+      started.push(extProc);
+      extProcCluster = EXT_PROC_CLUSTER;
+      envoyConfig = ctx.streamsPerConnection === undefined ? rendered : withExtProcStreamsPerConnection(rendered, ctx.streamsPerConnection);
+    }
+    const envoy = await startEnvoy(`envoy-${name}`, ctx.envoyBin, envoyConfig, admin, ctx.workDir, ctx.envoyConcurrency);
+    started.push(envoy);
+    await waitHealthy(admin);
+    return {
+      url: `http://127.0.0.1:${listen}${t.path}`,
+      envoyAdmin: admin,
+      envoy,
+      extProc,
+      metricsPort: isOurs(t.kind) ? http : undefined,
+      extProcCluster,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
