@@ -5,8 +5,9 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 
-# Production dependencies only: tsx (which runs the TypeScript sources) is a runtime
-# dependency. No install scripts are needed (esbuild ships its binary as an optional dependency).
+# Production dependencies only: tsx (and with it esbuild) is a runtime dependency: it builds
+# the ext-proc below, runs the demo servers, and loads team plugins written in TypeScript. No
+# install scripts are needed (esbuild ships its binary as an optional dependency).
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
@@ -18,6 +19,9 @@ COPY examples/ ./examples/
 COPY envoy/ ./envoy/
 # The demo-models service runs all demo servers from this image.
 COPY scripts/demo-models.ts ./scripts/
+COPY scripts/build.ts ./scripts/
+# The ext-proc runs from plain JavaScript (dist/): no TypeScript loader at run time.
+RUN node --import tsx scripts/build.ts
 
 # Where the ext-proc writes Envoy's model clusters and routes (docker-compose.yml mounts the
 # shared `xds` volume here). A new named volume takes this directory's owner, so the
@@ -30,4 +34,4 @@ USER node
 # 50051: ext_proc gRPC; 9464: Prometheus metrics.
 EXPOSE 50051 9464
 
-CMD ["node", "--import", "tsx", "ext-proc/main.ts", "--config", "/etc/gateway/gateway.yaml"]
+CMD ["node", "dist/ext-proc.js", "--config", "/etc/gateway/gateway.yaml"]

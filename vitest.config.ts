@@ -30,6 +30,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/harness/build.ts'],
           testTimeout: 60_000,
           hookTimeout: 90_000,
           // e2e files each start their own stack; on 2 cores run them one at a time.

@@ -4,6 +4,7 @@ import { createLogger } from '../ext-proc/logger.js';
 import { startExtProcServer } from '../ext-proc/server.js';
 import { FuzzState, fuzzConfig, fuzzPlugins } from '../test/harness/fuzz.js';
 import { testRuntime } from '../test/harness/hostile-messages.js';
+import { selectTransport } from '../ext-proc/transport/select.js';
 
 export interface ServerStats {
   rss: number;
@@ -24,8 +25,8 @@ process.on('unhandledRejection', () => void unhandled++);
 const aborted: Record<string, number> = {};
 const runtime = await testRuntime(fuzzConfig(), { plugins: fuzzPlugins(state) });
 const server = await startExtProcServer({
-  host: '127.0.0.1',
-  port: 0,
+  listen: { host: '127.0.0.1', port: 0 },
+  transport: selectTransport('http2'),
   maxMessageBytes: 1024 * 1024,
   log: createLogger('silent'),
   runtime: () => runtime,

@@ -1,6 +1,8 @@
+import { resolve as resolvePath } from 'node:path';
 import { stringify } from 'yaml';
 import { clusterName, fallbackClusterName, type GatewayConfig, type ModelConfig, type VersionConfig } from '../ext-proc/config/schema.js';
 import { CLUSTER_HEADER, EXT_PROC_SERVICE, INTERNAL_REQUEST_HEADERS, NO_MODEL_SELECTED, SHADOW_HEADER, UPSTREAM_VERSION_HEADER } from '../plugins/sdk/wire.js';
+import { selectTransport } from '../ext-proc/transport/select.js';
 import { FILTER_BODY_MODES, FILTER_RESPONSE_HEADER_MODE } from '../ext-proc/filter-modes.js';
 import {
   processingMode_BodySendModeToJSON as bodyModeName,
@@ -17,15 +19,16 @@ export const EXT_PROC_CLUSTER = 'ext_proc';
 export const METADATA_NAMESPACE = 'gateway';
 /** Envoy runtime key scaling all shadow traffic (0-100); `/runtime_modify` turns shadowing off without a deploy. */
 export const SHADOW_RUNTIME_KEY = 'gateway.shadow_percent';
-/** Below nghttp2's reset-flood burst (1000), see extProcCluster. */
+/** Below nghttp2's reset-flood burst (1000), see extProcCluster (grpc-js transport only). */
 export const EXT_PROC_STREAMS_PER_CONNECTION = 800;
+const UNIX_PREFIX = 'unix:';
 
 export interface RenderOptions {
   /** Address Envoy binds its listener and admin to (0.0.0.0 inside a container). */
   bindAddress?: string;
   /** Rewrites upstream hosts, e.g. `{ '127.0.0.1': 'demo-models' }` for docker compose service names. */
   hostMap?: Readonly<Record<string, string>>;
-  /** Where the ext-proc replicas listen, as host:port; default from the gateway config. */
+  /** Where the ext-proc replicas listen, as host:port or unix:/path; default from the gateway config. */
   extProcAddresses?: readonly string[];
   /**
    * Serve model clusters and routes from files in this directory (CDS + RDS that Envoy
@@ -56,7 +59,9 @@ export const DOCKER_RENDER = {
 type Json = Record<string, unknown>;
 
 
+/** `unix:/path` is a Unix socket (Envoy's `pipe`), anything else host:port. */
 function socketAddress(hostPort: string, hostMap: Readonly<Record<string, string>> = {}): Json {
+  if (hostPort.startsWith(UNIX_PREFIX)) return { pipe: { path: hostPort.slice(UNIX_PREFIX.length) } };
   const i = hostPort.lastIndexOf(':');
   const host = hostPort.slice(0, i).replace(/^\[|\]$/g, '');
   return { socket_address: { address: hostMap[host] ?? host, port_value: Number(hostPort.slice(i + 1)) } };
@@ -105,22 +110,55 @@ function modelCluster(model: string, m: ModelConfig, version: string, v: Version
   };
 }
 
+/**
+ * With several ext-proc workers behind one address (node:cluster hands each new connection to
+ * the next worker), a worker gets streams only through a connection of its own: capping the
+ * streams per connection makes Envoy open more connections as concurrency grows. Set whatever
+ * the worker count (it may differ where the ext-proc runs), so the rendered file is the same
+ * everywhere; one worker just gets a second connection past the cap.
+ */
+export const EXT_PROC_STREAMS_PER_WORKER_CONNECTION = 64;
+
+/** Envoy's side of mTLS to the ext-proc: its client certificate, and the CA (and name) the ext-proc's certificate must have. */
+function extProcTls(tls: NonNullable<GatewayConfig['extProc']['tls']>): Json {
+  const file = (path: string) => ({ filename: resolvePath(path) });
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+      ...(tls.envoy.serverName ? { sni: tls.envoy.serverName } : {}),
+      common_tls_context: {
+        alpn_protocols: ['h2'],
+        tls_certificates: [{ certificate_chain: file(tls.envoy.cert), private_key: file(tls.envoy.key) }],
+        validation_context: {
+          trusted_ca: file(tls.envoy.serverCa),
+          ...(tls.envoy.serverName ? { match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: tls.envoy.serverName } }] } : {}),
+        },
+      },
+    },
+  };
+}
+
 function extProcCluster(addresses: readonly string[], config: GatewayConfig, opts: RenderOptions): Json {
   const hc = config.envoy.extProcHealthCheck;
+  const transport = selectTransport(config.extProc.transport);
   return {
     name: EXT_PROC_CLUSTER,
-    type: addresses.every((a) => /^[\d.:[\]]+$/.test(a)) && !opts.hostMap ? 'STATIC' : 'STRICT_DNS',
+    type: addresses.every((a) => /^[\d.:[\]]+$/.test(a) || a.startsWith(UNIX_PREFIX)) && !opts.hostMap ? 'STATIC' : 'STRICT_DNS',
     connect_timeout: '1s',
     typed_extension_protocol_options: {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-        explicit_http_config: { http2_protocol_options: {} },
-        // Envoy ends every ext_proc stream with RST_STREAM, and Node's nghttp2 answers a burst
-        // of 1000 resets on one connection (then 33/s) with GOAWAY, failing the streams in flight.
-        // Rotating connections before that keeps the limiter from ever tripping.
-        common_http_protocol_options: { max_requests_per_connection: EXT_PROC_STREAMS_PER_CONNECTION },
+        explicit_http_config: { http2_protocol_options: { max_concurrent_streams: EXT_PROC_STREAMS_PER_WORKER_CONNECTION } },
+        // grpc-js: a reset stream (a cancelled request) counts towards nghttp2's reset-flood
+        // limit (1000 per connection, then 33/s), past which GOAWAY fails the streams in flight;
+        // rotating connections keeps it from tripping. The http2 transport guards itself (it
+        // closes a connection gracefully before the limit, ext-proc/transport/reset-guard.ts),
+        // so its connections live on: no reconnect every few hundred requests.
+        ...(transport === 'grpc-js' ? { common_http_protocol_options: { max_requests_per_connection: EXT_PROC_STREAMS_PER_CONNECTION } } : {}),
       },
     },
+    ...(config.extProc.tls ? { transport_socket: extProcTls(config.extProc.tls) } : {}),
     // A draining replica leaves the rotation as soon as its health check says NOT_SERVING.
     common_lb_config: { update_merge_window: '0s' },
     load_assignment: {
@@ -298,7 +336,8 @@ export function renderXdsFiles(resources: ModelResources, version: string): Reco
 /** The complete Envoy bootstrap for a gateway config. */
 export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {}): Json {
   const bind = opts.bindAddress ?? config.envoy.listener.host;
-  const extProcAddresses = opts.extProcAddresses ?? [config.envoy.extProcAddress ?? `${config.extProc.host}:${config.extProc.port}`];
+  const ownAddress = config.extProc.socket !== undefined ? `${UNIX_PREFIX}${resolvePath(config.extProc.socket)}` : `${config.extProc.host}:${config.extProc.port}`;
+  const extProcAddresses = opts.extProcAddresses ?? [config.envoy.extProcAddress ?? ownAddress];
   const xds = opts.xdsDir;
   const models = xds === undefined ? modelResources(config, opts) : undefined;
   const clusters: Json[] = [extProcCluster(extProcAddresses, config, opts), ...(models?.clusters ?? [])];

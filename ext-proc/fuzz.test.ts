@@ -7,6 +7,7 @@ import { FUZZ_CHAIN, FUZZ_MODELS, FuzzState, exchangeArb, fuzzConfig, fuzzPlugin
 import { ExternalProcessorClient } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import { createLogger } from './logger.js';
 import { startExtProcServer, type ExtProcServer } from './server.js';
+import { selectTransport } from './transport/select.js';
 
 // Property-based fuzzing of the processor (issue 13). Short and seeded here; `npm run fuzz`
 // (bench/fuzz.ts) is the long run. Invariants: every message gets one answer of its kind, or an
@@ -30,8 +31,8 @@ describe('fuzzing the gRPC server with generated exchanges (faithful and hostile
   beforeAll(async () => {
     const runtime = await testRuntime(fuzzConfig(), { plugins: fuzzPlugins(state) });
     server = await startExtProcServer({
-      host: '127.0.0.1',
-      port: 0,
+      listen: { host: '127.0.0.1', port: 0 },
+      transport: selectTransport('http2'),
       maxMessageBytes: 1024 * 1024,
       log: createLogger('silent'),
       runtime: () => runtime,

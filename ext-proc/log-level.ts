@@ -10,7 +10,11 @@ import type { HttpRoute } from './http-status.js';
 export class LogLevelControl {
   private base: string;
 
-  constructor(private readonly log: Logger) {
+  /** @param onChange told every change (with workers: the primary passes it on to them) */
+  constructor(
+    private readonly log: Logger,
+    private readonly onChange?: (level: string, source: string) => void,
+  ) {
     this.base = log.level;
   }
 
@@ -24,6 +28,7 @@ export class LogLevelControl {
     this.log.level = parsed;
     // Logged at warn so the change is visible whatever the new level is.
     if (previous !== parsed) this.log.warn({ level: parsed, previous, source }, 'log level changed');
+    this.onChange?.(parsed, source);
     return { level: parsed, previous };
   }
 

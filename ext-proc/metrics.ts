@@ -5,8 +5,17 @@ const REQUEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 /** The ext-proc's own work: tens of microseconds to a slow plugin. */
 const WORK_BUCKETS = [0.00002, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25];
 
+/** Config metrics belong to the process that reloads (the primary with workers); workers' copies are left out of the sum. */
+export const CONFIG_METRICS = [
+  'gateway_config_reloads_total',
+  'gateway_config_last_reload_successful',
+  'gateway_config_last_reload_success_timestamp_seconds',
+  'gateway_config_info',
+] as const;
+
 /**
- * The ext-proc's Prometheus metrics, one registry per process. Names follow Prometheus
+ * The ext-proc's Prometheus metrics, one registry per process (with workers, the primary sums
+ * theirs: see cluster/pool.ts). Names follow Prometheus
  * conventions (base units in the name, `_total` on counters). `model`/`version` label values
  * join with Envoy's `envoy_cluster_name="<model>@<version>"`; an empty value means "none"
  * (no model resolved, no consumer identified).
@@ -17,24 +26,34 @@ export function createMetrics() {
   const registers = [registry];
   return {
     registry,
+    streams: new Counter({
+      name: 'gateway_ext_proc_streams_total',
+      help: 'ext_proc streams opened, by the process serving them (pid): how streams spread over extProc.workers',
+      labelNames: ['pid'] as const,
+      registers,
+    }),
     configReloads: new Counter({
       name: 'gateway_config_reloads_total',
+      aggregator: 'omit',
       help: 'Config reload attempts by result (success, failure)',
       labelNames: ['result'] as const,
       registers,
     }),
     configLastReloadSuccessful: new Gauge({
       name: 'gateway_config_last_reload_successful',
+      aggregator: 'omit',
       help: 'Whether the config file in force matches the file on disk: 0 after a refused reload, 1 once a reload succeeds or the file is restored',
       registers: [registry],
     }),
     configLastReloadSuccessTimestamp: new Gauge({
       name: 'gateway_config_last_reload_success_timestamp_seconds',
+      aggregator: 'omit',
       help: 'When the config in force was loaded (Unix time)',
       registers: [registry],
     }),
     configInfo: new Gauge({
       name: 'gateway_config_info',
+      aggregator: 'omit',
       help: 'The active config: 1 for its hash',
       labelNames: ['hash'] as const,
       registers,

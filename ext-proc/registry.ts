@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { PluginDef } from '../plugins/sdk/types.js';
 import { ConfigError } from './config/load.js';
-import { provideSdkToPlugins } from './sdk-resolver.js';
+import { loadsAsTypeScript, provideSdkToPlugins } from './sdk-resolver.js';
 
 export interface PluginRegistry {
   get(type: string): PluginDef | undefined;
@@ -61,7 +61,10 @@ async function findPackage(name: string, configDir: string): Promise<string> {
   throw new Error(`npm package "${name}" is not installed (looked in node_modules from ${configDir} and from the gateway)`);
 }
 
-const importDefs = async (file: string) => defsOf((await import(pathToFileURL(file).href)) as Record<string, unknown>);
+const importDefs = async (file: string) => {
+  await loadsAsTypeScript(file);
+  return defsOf((await import(pathToFileURL(file).href)) as Record<string, unknown>);
+};
 
 const SKIPPED_FILE = /(?:\.test|\.spec|\.config|\.d)\.[cm]?[jt]s$/;
 

@@ -1,14 +1,33 @@
 import { register } from 'node:module';
 
-/** The specifiers plugin authors import the SDK by (package.json `exports` of this repo). */
+/** Run from the TypeScript sources (a loader is active), or from the build in dist/ (plain JavaScript). */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/**
+ * The specifiers plugin authors import the SDK by (package.json `exports` of this repo). From
+ * the build, the SDK is dist/sdk/index.js, which shares its chunks with the running gateway.
+ */
 export const SDK_MODULES: Readonly<Record<string, string>> = {
-  '@inference-gateway/sdk': new URL('../plugins/sdk/index.ts', import.meta.url).href,
+  '@inference-gateway/sdk': new URL(FROM_SOURCE ? '../plugins/sdk/index.ts' : './sdk/index.js', import.meta.url).href,
+  '@inference-gateway/sdk/shared': new URL(FROM_SOURCE ? '../plugins/sdk/shared.ts' : './sdk/shared.js', import.meta.url).href,
+  // The name before the SDK was its own package, for plugins written against it.
+  'inference-gateway/sdk': new URL(FROM_SOURCE ? '../plugins/sdk/index.ts' : './sdk/index.js', import.meta.url).href,
+  // Tests only, always from the sources (dist/ and ext-proc/ are both one level below the root).
   '@inference-gateway/sdk/testing': new URL('../plugins/sdk/testing.ts', import.meta.url).href,
-  '@inference-gateway/sdk/shared': new URL('../plugins/sdk/shared.ts', import.meta.url).href,
-  // The names before the SDK was its own package, for plugins written against them.
-  'inference-gateway/sdk': new URL('../plugins/sdk/index.ts', import.meta.url).href,
   'inference-gateway/sdk/testing': new URL('../plugins/sdk/testing.ts', import.meta.url).href,
 };
+
+let typeScriptLoader: Promise<void> | undefined;
+
+/**
+ * Team plugins may be TypeScript. The built gateway runs without a loader; it registers tsx
+ * the first time a plugin file needs it (and never when every plugin is JavaScript).
+ */
+export function loadsAsTypeScript(file: string): Promise<void> {
+  if (FROM_SOURCE || !/\.[cm]?tsx?$/.test(file)) return Promise.resolve();
+  typeScriptLoader ??= import('tsx/esm/api').then(({ register }) => void register());
+  return typeScriptLoader;
+}
 
 // Plain JS on purpose: it runs in Node's loader thread, before any TypeScript loader applies.
 const HOOKS = `

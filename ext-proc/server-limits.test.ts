@@ -8,6 +8,7 @@ import { SseParser } from './pipeline/sse.js';
 import { StreamLimitError } from './pipeline/request-guard.js';
 import type { StreamAbortReason } from './pipeline/observer.js';
 import { startExtProcServer, type ExtProcServer, type ServerLimits } from './server.js';
+import { selectTransport } from './transport/select.js';
 
 // The bounds of docs/security.md ("Bounds"): a stream that goes quiet is cut, an SSE event that
 // never ends is cut, and the process takes at most maxStreams streams at once.
@@ -34,8 +35,8 @@ async function start(limits: Partial<ServerLimits>) {
     { plugins: [recorder] },
   );
   const server = await startExtProcServer({
-    host: '127.0.0.1',
-    port: 0,
+    listen: { host: '127.0.0.1', port: 0 },
+    transport: selectTransport('http2'),
     maxMessageBytes: 1024 * 1024,
     log: createLogger('silent'),
     runtime: () => runtime,

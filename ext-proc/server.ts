@@ -1,27 +1,27 @@
-import * as grpc from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
-import {
-  ExternalProcessorService,
-  type ProcessingRequest,
-  type ProcessingResponse,
-} from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import { PhaseOrderError } from './phase-order.js';
 import { DEFAULT_STREAM_LIMITS, StreamLimitError, type StreamLimits } from './pipeline/request-guard.js';
 import { StreamProcessor, type RequestObserver } from './stream.js';
 import type { StreamAbortReason } from './pipeline/observer.js';
 import type { Runtime } from './runtime.js';
+import { GrpcStatus } from './transport/grpc-status.js';
+import type { ListenAddress, StreamHandler, StreamSink, TlsFiles, Transport, TransportName, TransportOptions } from './transport/types.js';
 
-import { EXT_PROC_SERVICE } from '../plugins/sdk/wire.js';
+export type { TransportName };
 
 export interface ExtProcServerOptions {
-  host: string;
-  port: number;
-  /** Largest body Envoy may send in one message; grpc-js' 4 MiB default is raised to fit. */
+  /** A TCP address (loopback by default) or a Unix socket. */
+  listen: ListenAddress;
+  /** mTLS on the gRPC port: Envoy must present a certificate signed by `clientCa`. */
+  tls?: TlsFiles;
+  transport: TransportName;
+  /** Largest body Envoy may send in one message; the message limit leaves room for headers around it. */
   maxMessageBytes: number;
   log: Logger;
   runtime: () => Runtime;
   observer?: RequestObserver;
+  /** Called for every stream opened (a per-process counter). */
+  onStream?: () => void;
   /** `extProc.limits`; the defaults when not given. */
   limits?: Partial<ServerLimits>;
 }
@@ -37,6 +37,7 @@ export interface ServerLimits extends StreamLimits {
 export const DEFAULT_SERVER_LIMITS: ServerLimits = { ...DEFAULT_STREAM_LIMITS, streamIdleTimeoutMs: 300_000, maxStreams: 10_000 };
 
 export interface ExtProcServer {
+  /** The TCP port bound (0 on a Unix socket). */
   readonly port: number;
   inFlight(): number;
   /**
@@ -45,63 +46,53 @@ export interface ExtProcServer {
    * finish for up to `graceMs`, and cuts the rest.
    */
   shutdown(graceMs: number, delayMs?: number): Promise<void>;
+  /** See Transport.rebalance. */
+  rebalance(): void;
 }
 
-type Call = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
+/** Loaded on demand: the process that serves with http2 never loads @grpc/grpc-js' server. */
+async function startTransport(name: TransportName, opts: TransportOptions): Promise<Transport> {
+  if (name === 'grpc-js') return (await import('./transport/grpc-js.js')).startGrpcJsTransport(opts);
+  return (await import('./transport/http2.js')).startHttp2Transport(opts);
+}
 
 export async function startExtProcServer(opts: ExtProcServerOptions): Promise<ExtProcServer> {
   const { log } = opts;
-  const limit = opts.maxMessageBytes + 64 * 1024;
-  const server = new grpc.Server({
-    'grpc.max_receive_message_length': limit,
-    'grpc.max_send_message_length': limit,
-    // Envoy keeps one long-lived HTTP/2 connection; let it multiplex freely.
-    'grpc.max_concurrent_streams': 10_000,
-    // We serve no channelz service, and its per-call and per-message bookkeeping (a tracker
-    // object per stream, Date.now() per message) is pure cost on the hot path.
-    'grpc.enable_channelz': 0,
-  });
-  const live = new Set<Call>();
-  const health = new HealthImplementation({ '': 'SERVING', [EXT_PROC_SERVICE]: 'SERVING' });
-  health.addToServer(server);
-
+  const live = new Set<StreamHandler>();
   const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
-  server.addService(ExternalProcessorService, {
-    process: (call: Call) => handleStream(call, opts, limits, live),
+  const transport = await startTransport(opts.transport, {
+    listen: opts.listen,
+    tls: opts.tls,
+    maxMessageBytes: opts.maxMessageBytes + 64 * 1024,
+    log,
+    openStream: (sink) => openStream(sink, opts, limits, live),
   });
-
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
-      err ? reject(err) : resolve(bound),
-    );
-  });
-  log.info({ port, host: opts.host }, 'ext_proc gRPC server listening');
+  const where = 'path' in opts.listen ? { socket: opts.listen.path } : { host: opts.listen.host, port: transport.port };
+  log.info({ ...where, transport: opts.transport, tls: opts.tls !== undefined }, 'ext_proc gRPC server listening');
 
   return {
-    port,
+    port: transport.port,
     inFlight: () => live.size,
+    rebalance: () => transport.rebalance(),
     async shutdown(graceMs, delayMs = 0) {
-      health.setStatus('', 'NOT_SERVING');
-      health.setStatus(EXT_PROC_SERVICE, 'NOT_SERVING');
+      transport.setServing(false);
       if (delayMs > 0) {
         log.info({ inFlight: live.size, delayMs }, 'shutting down: NOT_SERVING, still serving until Envoy has moved away');
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
       log.info({ inFlight: live.size, graceMs }, 'shutting down: draining in-flight streams');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          log.warn({ inFlight: live.size }, 'grace period over: cancelling remaining streams');
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'grace over'>((resolve) => (timer = setTimeout(() => resolve('grace over'), graceMs)));
+      if ((await Promise.race([transport.drain(), graceOver])) === 'grace over') {
+        log.warn({ inFlight: live.size }, 'grace period over: cancelling remaining streams');
+      }
+      clearTimeout(timer);
+      transport.close();
     },
   };
 }
+
+const REFUSED: StreamHandler = { message: () => {}, halfClose: () => {}, abort: () => {} };
 
 /**
  * The server loop of one stream: messages are handled strictly in order (each answered
@@ -111,15 +102,15 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
  * client that goes away looks identical: whether the request was cancelled is decided by
  * whether the exchange reached its last message, not by which event arrived.
  */
-function handleStream(call: Call, opts: ExtProcServerOptions, limits: ServerLimits, live: Set<Call>): void {
+function openStream(sink: StreamSink, opts: ExtProcServerOptions, limits: ServerLimits, live: Set<StreamHandler>): StreamHandler {
   if (live.size >= limits.maxStreams) {
     // Envoy's retry policy moves an UNAVAILABLE stream to another replica.
     opts.observer?.streamAborted?.('overloaded');
     opts.log.warn({ inFlight: live.size, maxStreams: limits.maxStreams }, 'ext_proc stream refused: too many streams in flight');
-    call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'ext_proc overloaded: too many streams in flight' });
-    return;
+    sink.fail(GrpcStatus.UNAVAILABLE, 'ext_proc overloaded: too many streams in flight');
+    return REFUSED;
   }
-  live.add(call);
+  opts.onStream?.();
   const processor = new StreamProcessor(opts.runtime(), opts.log, opts.observer, limits);
   let queue: Promise<void> = Promise.resolve();
   let closed = false;
@@ -128,13 +119,13 @@ function handleStream(call: Call, opts: ExtProcServerOptions, limits: ServerLimi
     if (closed) return;
     closed = true;
     if (idle) clearTimeout(idle);
-    live.delete(call);
+    live.delete(handler);
     void processor.end(!processor.complete);
   };
   /** Ends the stream with a gRPC status (Envoy answers the client with its status_on_error). */
-  const abort = (code: grpc.status, details: string, reason: StreamAbortReason) => {
+  const abort = (code: number, details: string, reason: StreamAbortReason) => {
     opts.observer?.streamAborted?.(reason);
-    if (!closed) call.emit('error', { code, details });
+    if (!closed) sink.fail(code, details);
     finish();
   };
   const idleMs = limits.streamIdleTimeoutMs;
@@ -143,41 +134,44 @@ function handleStream(call: Call, opts: ExtProcServerOptions, limits: ServerLimi
   if (idleMs > 0) {
     idle = setTimeout(() => {
       processor.log.warn({ idleMs }, 'ext_proc stream idle too long; cut');
-      abort(grpc.status.DEADLINE_EXCEEDED, `ext_proc stream idle for ${idleMs} ms`, 'idle_timeout');
+      abort(GrpcStatus.DEADLINE_EXCEEDED, `ext_proc stream idle for ${idleMs} ms`, 'idle_timeout');
     }, idleMs);
     idle.unref();
   }
 
-  call.on('data', (msg: ProcessingRequest) => {
-    idle?.refresh();
-    queue = queue.then(async () => {
-      if (closed) return;
-      try {
-        const out = await processor.handle(msg);
-        if (!closed) call.write(out);
-      } catch (err) {
-        if (err instanceof PhaseOrderError) {
-          // Not Envoy, or not the modes we asked for: refuse the stream before any hook runs out of order.
-          processor.log.warn({ err: err.message }, 'ext_proc message out of order; stream refused');
-          abort(grpc.status.FAILED_PRECONDITION, `ext_proc message out of order: ${err.message}`, 'out_of_order');
-        } else if (err instanceof StreamLimitError) {
-          processor.log.warn({ err: err.message }, 'ext_proc stream over its limits; cut');
-          abort(grpc.status.RESOURCE_EXHAUSTED, `ext_proc stream over its limits: ${err.message}`, 'limit');
-        } else {
-          // Unexpected: a bug, not a plugin error (those become responses). Envoy turns this into a 500.
-          processor.log.error({ err }, 'ext_proc stream failed');
-          abort(grpc.status.INTERNAL, 'ext_proc internal error', 'internal');
+  const handler: StreamHandler = {
+    message(msg) {
+      idle?.refresh();
+      queue = queue.then(async () => {
+        if (closed) return;
+        try {
+          const out = await processor.handle(msg);
+          if (!closed) sink.send(out);
+        } catch (err) {
+          if (err instanceof PhaseOrderError) {
+            // Not Envoy, or not the modes we asked for: refuse the stream before any hook runs out of order.
+            processor.log.warn({ err: err.message }, 'ext_proc message out of order; stream refused');
+            abort(GrpcStatus.FAILED_PRECONDITION, `ext_proc message out of order: ${err.message}`, 'out_of_order');
+          } else if (err instanceof StreamLimitError) {
+            processor.log.warn({ err: err.message }, 'ext_proc stream over its limits; cut');
+            abort(GrpcStatus.RESOURCE_EXHAUSTED, `ext_proc stream over its limits: ${err.message}`, 'limit');
+          } else {
+            // Unexpected: a bug, not a plugin error (those become responses). Envoy turns this into a 500.
+            processor.log.error({ err }, 'ext_proc stream failed');
+            abort(GrpcStatus.INTERNAL, 'ext_proc internal error', 'internal');
+          }
         }
-      }
-    });
-  });
-  call.on('end', () => {
-    // Answer whatever is still queued first, then close our side.
-    void queue.then(() => {
-      if (!closed) call.end();
-      finish();
-    });
-  });
-  call.on('cancelled', finish);
-  call.on('error', finish);
+      });
+    },
+    halfClose() {
+      // Answer whatever is still queued first, then close our side.
+      void queue.then(() => {
+        if (!closed) sink.end();
+        finish();
+      });
+    },
+    abort: finish,
+  };
+  live.add(handler);
+  return handler;
 }

@@ -8,6 +8,7 @@ import { ExternalProcessorClient, type ProcessingRequest, type ProcessingRespons
 import { createLogger } from './logger.js';
 import { startExtProcServer, type ExtProcServer } from './server.js';
 import type { StreamAbortReason } from './pipeline/observer.js';
+import { selectTransport } from './transport/select.js';
 
 // The findings of issue 13, played by a hostile client straight on the gRPC port: messages in
 // orders Envoy never sends must end the stream with FAILED_PRECONDITION before any hook runs
@@ -64,8 +65,8 @@ beforeAll(async () => {
     { plugins: [limits, recorder, slow] },
   );
   server = await startExtProcServer({
-    host: '127.0.0.1',
-    port: 0,
+    listen: { host: '127.0.0.1', port: 0 },
+    transport: selectTransport('http2'),
     maxMessageBytes: 1024 * 1024,
     log: createLogger('silent'),
     runtime: () => runtime,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TRANSPORTS } from '../transport/names.js';
 import { ConsoleSchema } from '../console/schema.js';
 import { DEFAULT_STREAM_LIMITS } from '../pipeline/request-guard.js';
 import { ExtProcHealthCheckSchema, LimitsSchema, LoadBalancingSchema, OutlierDetectionSchema, RetriesSchema } from './resilience.js';
@@ -32,6 +33,28 @@ export const PluginInstanceSchema = z
   })
   .strict();
 export type PluginInstanceConfig = z.infer<typeof PluginInstanceSchema>;
+
+/** PEM file paths, absolute or relative to the working directory of the process that reads them. */
+const ExtProcTlsSchema = z
+  .object({
+    /** The ext-proc's server certificate (chain) and key. */
+    cert: z.string().min(1),
+    key: z.string().min(1),
+    /** The CA that signs the client certificates the ext-proc accepts (Envoy's). */
+    clientCa: z.string().min(1),
+    /** What Envoy presents and trusts on its connections to the ext-proc. */
+    envoy: z
+      .object({
+        cert: z.string().min(1),
+        key: z.string().min(1),
+        /** The CA that signs the ext-proc's certificate. */
+        serverCa: z.string().min(1),
+        /** SNI and the name the ext-proc's certificate must carry; by default the host Envoy connects to. */
+        serverName: z.string().min(1).optional(),
+      })
+      .strict(),
+  })
+  .strict();
 
 const HealthCheckSchema = z
   .object({
@@ -173,8 +196,20 @@ export const GatewayConfigSchema = z
       .prefault({}),
     extProc: z
       .object({
+        /** The gRPC port binds loopback by default: whoever reaches it steers routing (docs/security.md). */
         host: Host.default('127.0.0.1'),
         port: Port.default(50051),
+        /** Serve gRPC on this Unix socket instead of host:port (the sidecar shape; Envoy connects through a `pipe` address). */
+        socket: z.string().min(1).optional(),
+        /** mTLS on the gRPC port (docs/security.md): the ext-proc's certificate and the CA of Envoy's, and Envoy's side. */
+        tls: ExtProcTlsSchema.optional(),
+        /** `http2`: the gateway's own gRPC server on node:http2; `grpc-js`: @grpc/grpc-js, the reference. Env GATEWAY_EXT_PROC_TRANSPORT overrides. */
+        transport: z.enum(TRANSPORTS).default('http2'),
+        /**
+         * Processes serving the gRPC port (node:cluster); `auto`: one per core this process may use.
+         * Default 1: in-memory plugin state (consumer-limits without Redis) is per process.
+         */
+        workers: z.union([z.number().int().positive().max(256), z.literal('auto')]).optional(),
         /** HTTP port for /healthz, /readyz and /metrics. */
         http: z.object({ host: Host.default('127.0.0.1'), port: Port.default(9464) }).strict().prefault({}),
         /** In-flight streams get this long to finish on SIGTERM. */

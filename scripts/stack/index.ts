@@ -7,6 +7,7 @@ import type { GatewayConfig, GatewayConfigInput } from '../../ext-proc/config/sc
 import { renderEnvoyYaml } from '../../envoy/render.js';
 import { demoModels } from '../../examples/demo-models.js';
 import { envoyVersion, resolveEnvoyBin, REPO_ROOT } from '../envoy-bin.js';
+import { BUILT_EXT_PROC, buildExtProc } from '../build.js';
 
 /** How often Envoy flushes its access logs (docker-compose.yml passes the same). */
 export const ENVOY_LOG_FLUSH_MS = 1000;
@@ -36,6 +37,12 @@ export interface StackOptions {
    * CDS/RDS), so config edits that add or remove versions apply without restarting Envoy.
    */
   envoyXds?: boolean;
+  /**
+   * `build` (default): the ext-proc runs from dist/ (plain node, as shipped), built by this
+   * process unless GATEWAY_EXT_PROC_BUILT=1 says it is fresh; `source`: through tsx.
+   * GATEWAY_EXT_PROC_FROM overrides.
+   */
+  extProcFrom?: 'build' | 'source';
   /**
    * Start a redis-server (loopback, free port, no persistence) before the ext-procs, which
    * find its URL in $GATEWAY_REDIS_URL (`consumer-limits` options: `redis: { urlEnv: GATEWAY_REDIS_URL }`).
@@ -116,6 +123,16 @@ export async function startDemo(key: string, port: number, workDir: string, echo
   return { child, url: `http://${host}:${actual}` };
 }
 
+let built: Promise<string> | undefined;
+
+/** Node's arguments to run the ext-proc: the build in dist/ (built once per process) or the sources. */
+async function extProcCommand(from: StackOptions['extProcFrom']): Promise<string[]> {
+  const choice = process.env.GATEWAY_EXT_PROC_FROM ?? from ?? 'build';
+  if (choice === 'source') return [...NODE_ARGS, resolve(REPO_ROOT, 'ext-proc/main.ts')];
+  built ??= process.env.GATEWAY_EXT_PROC_BUILT === '1' ? Promise.resolve(BUILT_EXT_PROC) : buildExtProc();
+  return [await built];
+}
+
 /** Starts demo servers, ext-proc(s) and Envoy; waits until traffic can flow. */
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const workDir = opts.workDir ?? (await mkdtemp(join(tmpdir(), 'gateway-stack-')));
@@ -172,6 +189,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const xdsDir = opts.envoyXds ? join(workDir, 'xds') : undefined;
     const xdsArgs = xdsDir ? ['--envoy-xds-dir', xdsDir, '--envoy-admin', adminUrl] : [];
 
+    const extProcEntry = await extProcCommand(opts.extProcFrom);
     const extProcs: ExtProcHandle[] = [];
     const extProcPorts: { grpc: number; http: number }[] = [{ grpc: config.extProc.port, http: config.extProc.http.port }];
     for (let i = 1; i < replicas; i++) {
@@ -183,7 +201,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const child = spawnChild({
         name: `ext-proc-${index}`,
         command: process.execPath,
-        args: [...NODE_ARGS, resolve(REPO_ROOT, 'ext-proc/main.ts'), '--config', configPath, '--port', String(ports.grpc), '--http-port', String(ports.http), ...xdsArgs],
+        args: [...extProcEntry, '--config', configPath, '--port', String(ports.grpc), '--http-port', String(ports.http), ...xdsArgs],
         logFile: join(workDir, `ext-proc-${index}.log`),
         cwd: REPO_ROOT,
         echo,
@@ -208,7 +226,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await writeFile(
       envoyConfigPath,
       // With xDS files, the ext-proc (already up) wrote them; Envoy reads them at start.
-      renderEnvoyYaml(config, { extProcAddresses: extProcPorts.map((p) => `${config.extProc.host}:${p.grpc}`), xdsDir }),
+      // A Unix socket (extProc.socket): one ext-proc, reached through the config's own address.
+      renderEnvoyYaml(config, { extProcAddresses: config.extProc.socket ? undefined : extProcPorts.map((p) => `${config.extProc.host}:${p.grpc}`), xdsDir }),
     );
     const envoyArgs = [
       ...['-c', envoyConfigPath, '--use-dynamic-base-id', '--log-level', opts.envoyLogLevel ?? 'warn', '--drain-time-s', '1', '--parent-shutdown-time-s', '2'],

@@ -66,6 +66,12 @@ function argsAfter(cmd: string[] | undefined, flag: string): string[] {
   return (cmd ?? []).flatMap((a, i, all) => (all[i - 1] === flag ? [a] : []));
 }
 
+
+/** The built ext-proc and the source it is built from (scripts/build.ts). */
+const BUILT_ENTRY = 'dist/ext-proc.js';
+const BUILD_SCRIPT = 'scripts/build.ts';
+const sourceOf = (arg: string) => (arg === BUILT_ENTRY ? 'ext-proc/main.ts' : arg);
+
 describe('docker-compose.yml', () => {
   it('runs the official Envoy image of the pinned version with the rendered docker config', () => {
     expect(services.envoy?.image).toBe(`envoyproxy/envoy:v${ENVOY_VERSION}`);
@@ -143,12 +149,19 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('the image builds dist/ when a service runs the build', () => {
+    const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+    expect(services['ext-proc']?.command).toContain(BUILT_ENTRY);
+    expect(dockerfile).toMatch(new RegExp(`^RUN node --import tsx ${BUILD_SCRIPT}$`, 'm'));
+    expect(dockerfile).toMatch(new RegExp(`^CMD \\["node", "${BUILT_ENTRY}"`, 'm'));
+  });
+
   it('the image holds the entry scripts its services run', () => {
     const copied = [...readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8').matchAll(/^COPY\s+(\S+)\s+\S+$/gm)].map((m) => m[1] as string);
     const built = Object.values(services).filter((s) => s.build !== undefined);
     expect(built.length).toBeGreaterThan(1);
     for (const s of built) {
-      const script = (s.command ?? []).find((a) => a.endsWith('.ts')) as string;
+      const script = (s.command ?? []).map(sourceOf).find((a) => a.endsWith('.ts')) as string;
       expect(script).toBeDefined();
       expect(existsSync(join(REPO_ROOT, script)), script).toBe(true);
       expect(copied.some((c) => script === c || (c.endsWith('/') && script.startsWith(c))), `${script} is copied into the image`).toBe(true);
@@ -159,7 +172,10 @@ describe('docker-compose.yml', () => {
     const copied = [...readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8').matchAll(/^COPY\s+(\S+)\s+\S+$/gm)].map((m) => m[1] as string);
     const inImage = (file: string) => copied.some((c) => file === c || (c.endsWith('/') && file.startsWith(c)));
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    const scripts = Object.values(services).flatMap((s) => (s.build !== undefined ? (s.command ?? []).filter((a) => a.endsWith('.ts')) : []));
+    const scripts = [
+      ...Object.values(services).flatMap((s) => (s.build !== undefined ? (s.command ?? []).map(sourceOf).filter((a) => a.endsWith('.ts')) : [])),
+      BUILD_SCRIPT,
+    ];
     // esbuild follows the imports the way Node will at run time; packages stay external.
     const { metafile } = await build({ entryPoints: scripts, bundle: true, write: false, metafile: true, platform: 'node', format: 'esm', packages: 'external', outdir: 'out', absWorkingDir: REPO_ROOT, logLevel: 'silent' });
     const local = Object.keys(metafile.inputs);
