@@ -33,8 +33,8 @@ function blocksOf(file: string): Block[] {
   return out;
 }
 
-/** Files with at least one block that calls the gateway, with all their blocks. */
-const files = DOCS.map((file) => ({ file, blocks: blocksOf(file) })).filter((f) => f.blocks.some((b) => CALLS_GATEWAY.test(b.code)));
+/** Files with at least one block that is not skipped and calls the gateway, with all their blocks. */
+const files = DOCS.map((file) => ({ file, blocks: blocksOf(file) })).filter((f) => f.blocks.some((b) => !b.skip && CALLS_GATEWAY.test(b.code)));
 
 const configText = readFileSync(join(REPO_ROOT, 'examples/gateway.yaml'), 'utf8');
 const config = parse(configText) as GatewayConfigInput;
