@@ -1,4 +1,5 @@
-import type { Protocol } from './types.js';
+/** The client protocols the gateway speaks; errors are shaped per protocol. */
+export type Protocol = 'openai' | 'kserve-v2' | 'tfserving';
 
 /** What the path of a request says about its target; the gateway parses it once per request (`ctx.request.target`). */
 export interface PathTarget {

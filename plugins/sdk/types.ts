@@ -1,9 +1,8 @@
-import type { PathTarget } from './paths.js';
+import type { PathTarget, Protocol } from './paths.js';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 
-/** The client protocols the gateway speaks; errors are shaped per protocol. */
-export type Protocol = 'openai' | 'kserve-v2' | 'tfserving';
+export type { Protocol } from './paths.js';
 
 export interface ReadonlyHeaders {
   /** Header names are lower-case, as Envoy delivers them. */
