@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import { windowOf } from './calendar.js';
 import { viewsOf, type Admission, type Lease, type LimitStore, type Scope, type Views } from './limit-store.js';
 import { admitArgs, chargeArgs, readAdmitAnswer, scopeKey, windowsAt } from './redis/args.js';
@@ -30,6 +31,13 @@ const RETRY_MS = 1_000;
 const NO_VIEWS: Views = { requests: undefined, tokens: undefined, quotas: [] };
 
 /**
+ * ioredis is loaded when a Redis store is opened, not when the gateway starts: most
+ * deployments keep limits in memory, and the client library costs the process several MB
+ * (docs/performance.md, "Memory"). It is CommonJS, so a synchronous require keeps openStore sync.
+ */
+const loadRedis = (): typeof Redis => (createRequire(import.meta.url)('ioredis') as typeof import('ioredis')).Redis;
+
+/**
  * Limits shared by every gateway replica, kept in Redis: each admission and each charge is
  * one Lua script, atomic on the Redis server, so replicas never interleave half-decisions.
  * Concurrency slots are leases in a sorted set, renewed while the request runs and released
@@ -54,7 +62,8 @@ export class RedisStore implements LimitStore {
     private readonly options: RedisStoreOptions,
     private readonly health: StoreHealth,
   ) {
-    this.redis = new Redis(url, {
+    const RedisClient = loadRedis();
+    this.redis = new RedisClient(url, {
       // Nothing waits for a connection: a command while disconnected fails at once, and the policy decides.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
