@@ -34,4 +34,5 @@ USER node
 # 50051: ext_proc gRPC; 9464: Prometheus metrics.
 EXPOSE 50051 9464
 
-CMD ["node", "dist/ext-proc.js", "--config", "/etc/gateway/gateway.yaml"]
+# Node flags: ext-proc/node-flags.ts (why: docs/performance.md, "Memory under load").
+CMD ["node", "--heap-growing-percent=50", "dist/ext-proc.js", "--config", "/etc/gateway/gateway.yaml"]

@@ -1,5 +1,6 @@
 // The ext-proc side of `npm run fuzz`: the fuzzed chain on a gRPC server in its own process, so
 // the RSS reported is the processor's alone. Talks to bench/fuzz.ts over the IPC channel.
+import { readFileSync } from 'node:fs';
 import { createLogger } from '../ext-proc/logger.js';
 import { startExtProcServer } from '../ext-proc/server.js';
 import { FuzzState, fuzzConfig, fuzzPlugins } from '../test/harness/fuzz.js';
@@ -9,6 +10,12 @@ import { selectTransport } from '../ext-proc/transport/select.js';
 export interface ServerStats {
   rss: number;
   heapUsed: number;
+  /** V8's committed heap: what the live heap plus garbage and free pages hold. */
+  heapTotal: number;
+  /** Memory of Buffers and other objects outside the V8 heap. */
+  external: number;
+  /** Resident pages mapped from files (the node binary, libraries): not the process's doing. */
+  rssFile: number;
   inFlight: number;
   /** Requests whose `end` has not run. */
   live: number;
@@ -49,6 +56,9 @@ process.on('message', (m: { type: 'stats' | 'gc' | 'stop' }) => {
   const stats: ServerStats = {
     rss: mem.rss,
     heapUsed: mem.heapUsed,
+    heapTotal: mem.heapTotal,
+    external: mem.external,
+    rssFile: residentFileBytes(),
     inFlight: server.inFlight(),
     live: state.live.size,
     slots: state.slotsInFlight(),
@@ -59,6 +69,16 @@ process.on('message', (m: { type: 'stats' | 'gc' | 'stop' }) => {
   };
   process.send?.(stats);
 });
+/** RssFile of /proc/self/status, in bytes (0 where there is no /proc). */
+function residentFileBytes(): number {
+  try {
+    const kb = /RssFile:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return kb === undefined ? 0 : Number(kb) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
 // The run was stopped (Ctrl-C, a killed parent): don't outlive it.
 process.on('disconnect', () => process.exit(0));
 process.send?.({ port: server.port });

@@ -9,6 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
+import { EXT_PROC_NODE_FLAGS } from '../ext-proc/node-flags.js';
 import { ExternalProcessorClient } from '../ext-proc/gen/envoy/service/ext_proc/v3/external_processor.js';
 import { exchangeArb, play, type Exchange, type Played } from '../test/harness/fuzz.js';
 import type { ServerStats } from './fuzz-server.js';
@@ -23,6 +24,10 @@ const { values } = parseArgs({
     /** Stop after this long even if --messages were not sent (0: no limit); the summary says so. */
     'max-minutes': { type: 'string', default: '0' },
     'report-seconds': { type: 'string', default: '10' },
+    /** After the load: how long the server is left idle (V8 shrinks its heap after a few idle seconds) before RSS is read. */
+    'settle-seconds': { type: 'string', default: '60' },
+    /** "Back near idle": RSS after settling at most this much above idle, MiB. */
+    'near-idle-mib': { type: 'string', default: '25' },
   },
 });
 const target = Number(values.messages);
@@ -30,7 +35,7 @@ const concurrency = Number(values.concurrency);
 const seed = Number(values.seed);
 const hangMs = Number(values['hang-ms']);
 
-const child: ChildProcess = fork(new URL('./fuzz-server.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx', '--expose-gc'] });
+const child: ChildProcess = fork(new URL('./fuzz-server.ts', import.meta.url).pathname, [], { execArgv: [...EXT_PROC_NODE_FLAGS, '--import', 'tsx', '--expose-gc'] });
 const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
 const stats = (type: 'stats' | 'gc' = 'stats') =>
   new Promise<ServerStats>((resolve) => {
@@ -39,6 +44,9 @@ const stats = (type: 'stats' | 'gc' = 'stats') =>
   });
 
 const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+/** RSS split: V8's committed heap (of which live), memory outside it (Buffers, nghttp2, malloc), file-mapped code. */
+const memoryLine = (label: string, s: ServerStats) =>
+  `${`${label}:`.padEnd(11)} heap ${mib(s.heapTotal)} (used ${mib(s.heapUsed)}), external ${mib(s.external)}, other native ${mib(Math.max(0, s.rss - s.heapTotal - s.rssFile))}, file-mapped ${mib(s.rssFile)}`;
 const idle = await stats('gc');
 console.log(`fuzz: ${target.toLocaleString('en')} messages, ${concurrency} streams at once, seed ${seed}; ext-proc RSS idle ${mib(idle.rss)}`);
 
@@ -111,8 +119,19 @@ for (let i = 0; i < 100 && (after.inFlight > 0 || after.live > 0); i++) {
   after = await stats();
 }
 rssPeak = Math.max(rssPeak, after.rss);
-await new Promise((r) => setTimeout(r, 1000));
+const loaded = after;
+// Settling: the load is over and nothing happens; V8's memory reducer runs its shrinking GCs
+// after some idle seconds, and freed pages go back to the OS (or stay with the allocator).
+const settleMs = Number(values['settle-seconds']) * 1000;
+const settleStart = Date.now();
+while (Date.now() - settleStart < settleMs) {
+  await new Promise((r) => setTimeout(r, Math.min(10_000, settleMs)));
+  after = await stats();
+  console.log(`  settling ${((Date.now() - settleStart) / 1000).toFixed(0).padStart(3)} s  RSS ${mib(after.rss).padStart(10)}  heap ${mib(after.heapUsed).padStart(9)} of ${mib(after.heapTotal)}`);
+}
 after = await stats('gc');
+const nearIdleBytes = Number(values['near-idle-mib']) * 2 ** 20;
+const backNearIdle = after.rss - idle.rss <= nearIdleBytes;
 
 const violations = tally.violations + after.violations.length;
 console.log(`
@@ -128,11 +147,15 @@ summary (${elapsed.toFixed(0)} s, ${Math.round(tally.sent / elapsed).toLocaleStr
   unhandled rejections ${after.unhandled}
   requests without end ${after.live}
   leaked limit slots ${after.slots}
-  ext-proc RSS       idle ${mib(idle.rss)}, peak ${mib(rssPeak)}, after the load (GC) ${mib(after.rss)}; heap after ${mib(after.heapUsed)}`);
+  ext-proc RSS       idle ${mib(idle.rss)}, peak ${mib(rssPeak)}, at the end of the load ${mib(loaded.rss)}, after settling ${settleMs / 1000} s (GC) ${mib(after.rss)}
+  back near idle     ${backNearIdle ? 'yes' : 'NO'}: ${mib(after.rss - idle.rss)} above idle (bound ${mib(nearIdleBytes)}, --near-idle-mib)
+  where RSS is       ${memoryLine('idle', idle)}
+                     ${memoryLine('peak load', loaded)}
+                     ${memoryLine('settled', after)}`);
 for (const v of firstViolations) console.log('violation:', JSON.stringify(v.played.violations), JSON.stringify({ ...v.exchange, headers: v.exchange.headers.slice(0, 5).map(([k, b]) => [k, b.toString('latin1').slice(0, 40)]), body: v.exchange.body?.toString('latin1').slice(0, 80), chunks: v.exchange.chunks.map((c) => c.toString('latin1').slice(0, 40)), responseHeaders: undefined }));
 for (const v of after.violations) console.log('server violation:', v);
 
 client.close();
 child.send({ type: 'stop' });
-const failed = violations > 0 || tally.hangs > 0 || after.slots > 0 || after.live > 0 || after.unhandled > 0;
+const failed = violations > 0 || tally.hangs > 0 || after.slots > 0 || after.live > 0 || after.unhandled > 0 || !backNearIdle;
 process.exitCode = failed ? 1 : 0;

@@ -6,6 +6,7 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
+import { EXT_PROC_NODE_FLAGS } from '../ext-proc/node-flags.js';
 import { stringify } from 'yaml';
 import { REPO_ROOT } from '../scripts/envoy-bin.js';
 import { httpOk, waitFor } from '../scripts/stack/processes.js';
@@ -112,10 +113,14 @@ export interface ExtProcLaunch {
   env?: Record<string, string>;
 }
 
-export async function startExtProc(name: string, workDir: string, l: ExtProcLaunch): Promise<Proc> {
+/** Node's arguments for the ext-proc: the production flags first, so --node-args given to the bench come later and win. */
+export function extProcArgs(l: ExtProcLaunch): string[] {
   const entry = l.bundle ? [l.bundle] : ['--import', 'tsx', 'ext-proc/main.ts'];
-  const args = [...(l.nodeArgs ?? []), ...entry, '--config', l.configFile, '--port', String(l.grpcPort), '--http-port', String(l.httpPort)];
-  const p = start(name, process.execPath, args, workDir, { NODE_ENV: 'production', ...l.env });
+  return [...EXT_PROC_NODE_FLAGS, ...(l.nodeArgs ?? []), ...entry, '--config', l.configFile, '--port', String(l.grpcPort), '--http-port', String(l.httpPort)];
+}
+
+export async function startExtProc(name: string, workDir: string, l: ExtProcLaunch): Promise<Proc> {
+  const p = start(name, process.execPath, extProcArgs(l), workDir, { NODE_ENV: 'production', ...l.env });
   await waitFor(`${name} ready (log ${p.log})`, async () => {
     if (p.proc.exitCode !== null) throw new Error(`${name} exited; see ${p.log}`);
     return httpOk(`http://127.0.0.1:${l.httpPort}/readyz`);

@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { EXT_PROC_NODE_FLAGS } from '../ext-proc/node-flags.js';
 import { envoyVersion, resolveEnvoyBin, REPO_ROOT } from '../scripts/envoy-bin.js';
 import { freePort } from '../scripts/stack/processes.js';
 import { upstreamEnvoy } from './configs.js';
@@ -117,7 +118,7 @@ async function main(): Promise<void> {
   const machine = [
     `machine: ${availableParallelism()} CPUs (nproc) × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}`,
     `software: Node ${process.version}, Envoy ${envoyVersion(envoyBin)} (--concurrency ${ctx.envoyConcurrency}), ${version(tools.h2load, ['--version'])} (saturation: HTTP/1.1 keep-alive, ${settings.connections} connections), vegeta ${vegetaVersion(tools.vegeta)} (open loop, keep-alive, at most ${settings.openLoopConnections} connections)`,
-    `ext-proc: ${ctx.bundle ? 'from an esbuild bundle' : 'through tsx'}${transports.length ? `, transports ${transports.join(', ')}` : ''}${Object.keys(ctx.extProcEnv).length ? `, env ${(opt['ext-proc-env'] as string[]).join(' ')}` : ''}${ctx.nodeArgs.length ? `, node ${ctx.nodeArgs.join(' ')}` : ''}${ctx.streamsPerConnection !== undefined ? `, ext_proc streams per connection ${ctx.streamsPerConnection || 'unlimited'}` : ''}`,
+    `ext-proc: ${ctx.bundle ? 'from an esbuild bundle' : 'through tsx'}${transports.length ? `, transports ${transports.join(', ')}` : ''}${Object.keys(ctx.extProcEnv).length ? `, env ${(opt['ext-proc-env'] as string[]).join(' ')}` : ''}, node flags ${[...EXT_PROC_NODE_FLAGS, ...ctx.nodeArgs].join(' ')}${ctx.streamsPerConnection !== undefined ? `, ext_proc streams per connection ${ctx.streamsPerConnection || 'unlimited'}` : ''}`,
     `run: ${rounds} interleaved round(s); per target and round ${settings.warmupS} s warm-up, then ${settings.durationS} s each at saturation, ${settings.fixedRate} req/s and ½ saturation`,
   ];
   machine.forEach((l) => log(l));

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { parseConfigText } from '../../ext-proc/config/load.js';
 import type { GatewayConfig, GatewayConfigInput } from '../../ext-proc/config/schema.js';
+import { EXT_PROC_NODE_FLAGS } from '../../ext-proc/node-flags.js';
 import { renderEnvoyYaml } from '../../envoy/render.js';
 import { demoModels } from '../../examples/demo-models.js';
 import { envoyVersion, resolveEnvoyBin, REPO_ROOT } from '../envoy-bin.js';
@@ -125,12 +126,12 @@ export async function startDemo(key: string, port: number, workDir: string, echo
 
 let built: Promise<string> | undefined;
 
-/** Node's arguments to run the ext-proc: the build in dist/ (built once per process) or the sources. */
-async function extProcCommand(from: StackOptions['extProcFrom']): Promise<string[]> {
+/** Node's arguments to run the ext-proc: its node flags, then the build in dist/ (built once per process) or the sources. */
+export async function extProcCommand(from: StackOptions['extProcFrom']): Promise<string[]> {
   const choice = process.env.GATEWAY_EXT_PROC_FROM ?? from ?? 'build';
-  if (choice === 'source') return [...NODE_ARGS, resolve(REPO_ROOT, 'ext-proc/main.ts')];
+  if (choice === 'source') return [...EXT_PROC_NODE_FLAGS, ...NODE_ARGS, resolve(REPO_ROOT, 'ext-proc/main.ts')];
   built ??= process.env.GATEWAY_EXT_PROC_BUILT === '1' ? Promise.resolve(BUILT_EXT_PROC) : buildExtProc();
-  return [await built];
+  return [...EXT_PROC_NODE_FLAGS, await built];
 }
 
 /** Starts demo servers, ext-proc(s) and Envoy; waits until traffic can flow. */
