@@ -1,6 +1,7 @@
 // The ext-proc side of `npm run fuzz`: the fuzzed chain on a gRPC server in its own process, so
 // the RSS reported is the processor's alone. Talks to bench/fuzz.ts over the IPC channel.
 import { readFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { createLogger } from '../ext-proc/logger.js';
 import { startExtProcServer } from '../ext-proc/server.js';
 import { FuzzState, fuzzConfig, fuzzPlugins } from '../test/harness/fuzz.js';
@@ -16,6 +17,8 @@ export interface ServerStats {
   external: number;
   /** Resident pages mapped from files (the node binary, libraries): not the process's doing. */
   rssFile: number;
+  /** What V8 itself holds from malloc (compiler zones, tables), outside the heap. */
+  v8Malloced: number;
   inFlight: number;
   /** Requests whose `end` has not run. */
   live: number;
@@ -59,6 +62,7 @@ process.on('message', (m: { type: 'stats' | 'gc' | 'stop' }) => {
     heapTotal: mem.heapTotal,
     external: mem.external,
     rssFile: residentFileBytes(),
+    v8Malloced: getHeapStatistics().malloced_memory,
     inFlight: server.inFlight(),
     live: state.live.size,
     slots: state.slotsInFlight(),

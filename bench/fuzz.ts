@@ -28,6 +28,8 @@ const { values } = parseArgs({
     'settle-seconds': { type: 'string', default: '60' },
     /** "Back near idle": RSS after settling at most this much above idle, MiB. */
     'near-idle-mib': { type: 'string', default: '25' },
+    /** Extra node flags for the server, after the ext-proc's own (so they win), e.g. "--heap-growing-percent=0". */
+    'node-args': { type: 'string', default: '' },
   },
 });
 const target = Number(values.messages);
@@ -35,7 +37,9 @@ const concurrency = Number(values.concurrency);
 const seed = Number(values.seed);
 const hangMs = Number(values['hang-ms']);
 
-const child: ChildProcess = fork(new URL('./fuzz-server.ts', import.meta.url).pathname, [], { execArgv: [...EXT_PROC_NODE_FLAGS, '--import', 'tsx', '--expose-gc'] });
+const child: ChildProcess = fork(new URL('./fuzz-server.ts', import.meta.url).pathname, [], {
+  execArgv: [...EXT_PROC_NODE_FLAGS, ...values['node-args'].split(' ').filter(Boolean), '--import', 'tsx', '--expose-gc'],
+});
 const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
 const stats = (type: 'stats' | 'gc' = 'stats') =>
   new Promise<ServerStats>((resolve) => {
@@ -44,11 +48,11 @@ const stats = (type: 'stats' | 'gc' = 'stats') =>
   });
 
 const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
-/** RSS split: V8's committed heap (of which live), memory outside it (Buffers, nghttp2, malloc), file-mapped code. */
+/** RSS split: V8's committed heap (of which live), Buffers, V8's own malloc, the rest (nghttp2, allocator free lists, freed heap pages not yet returned), file-mapped code. */
 const memoryLine = (label: string, s: ServerStats) =>
-  `${`${label}:`.padEnd(11)} heap ${mib(s.heapTotal)} (used ${mib(s.heapUsed)}), external ${mib(s.external)}, other native ${mib(Math.max(0, s.rss - s.heapTotal - s.rssFile))}, file-mapped ${mib(s.rssFile)}`;
+  `${`${label}:`.padEnd(11)} heap ${mib(s.heapTotal)} (used ${mib(s.heapUsed)}), external ${mib(s.external)}, V8 malloc ${mib(s.v8Malloced)}, other native ${mib(Math.max(0, s.rss - s.heapTotal - s.rssFile - s.external - s.v8Malloced))}, file-mapped ${mib(s.rssFile)}`;
 const idle = await stats('gc');
-console.log(`fuzz: ${target.toLocaleString('en')} messages, ${concurrency} streams at once, seed ${seed}; ext-proc RSS idle ${mib(idle.rss)}`);
+console.log(`fuzz: ${target.toLocaleString('en')} messages, ${concurrency} streams at once, seed ${seed}; ext-proc RSS idle ${mib(idle.rss)}; node flags ${child.spawnargs.filter((a) => a.startsWith('--') && !['--import', '--expose-gc'].includes(a)).join(' ')}`);
 
 const client = new ExternalProcessorClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 const tally = { streams: 0, sent: 0, answers: 0, immediate: 0, cancelled: 0, hangs: 0, errors: {} as Record<string, number>, violations: 0 };
