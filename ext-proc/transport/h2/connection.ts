@@ -364,7 +364,7 @@ export class H2Connection implements FrameSink {
   /** A connection error: GOAWAY with the code, then the connection closes; its streams are aborted. */
   private fail(code: number, reason: string): void {
     this.log.warn({ code, reason }, 'ext_proc connection refused: HTTP/2 protocol error');
-    this.out.push(goAwayFrame(this.lastStreamId, code, reason));
+    this.write(goAwayFrame(this.lastStreamId, code, reason));
     this.flush();
     this.socket.end();
     this.socketClosed();
