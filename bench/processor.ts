@@ -5,6 +5,8 @@
 //   npm run bench:processor [-- --requests 20000 --mode full|headers|body]
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { decodeProcessingRequest } from '../ext-proc/envoy-decode.js';
+import { encodeProcessingResponse } from '../ext-proc/envoy-encode.js';
 import { ProcessingRequest, ProcessingResponse } from '../ext-proc/gen/envoy/service/ext_proc/v3/external_processor.js';
 import { createLogger } from '../ext-proc/logger.js';
 import { createMetrics } from '../ext-proc/metrics.js';
@@ -58,12 +60,12 @@ async function one(): Promise<number> {
   const p = new StreamProcessor(runtime, log, observer);
   let messages = 0;
   for (const bytes of [wire.requestHeaders, wire.requestBody, wire.responseHeaders, wire.responseBody]) {
-    const m = ProcessingRequest.decode(bytes);
+    const m = decodeProcessingRequest(bytes);
     // Skip phases the processor turned off, as Envoy would.
     if (m.request?.$case === 'requestBody' && skipRequestBody) continue;
     if (m.request?.$case === 'responseBody' && skipResponseBody) continue;
     const out = await p.handle(m);
-    ProcessingResponse.encode(out).finish();
+    encodeProcessingResponse(out);
     messages++;
     if (out.response?.$case === 'immediateResponse') throw new Error('the bench request was refused: check BENCH_HEADERS');
     if (out.response?.$case === 'requestHeaders') skipRequestBody = out.modeOverride?.requestBodyMode === 0;
