@@ -24,7 +24,7 @@ export interface RunOptions {
 export class ChainRunner implements HookHost {
   runningPlugin: PluginInstance | undefined;
   runningHook: HookName | 'end' | undefined;
-  private chain: PluginInstance[];
+  private chain: readonly PluginInstance[];
   private joinedModel: string | undefined;
   private lateJoiners: PluginInstance[] = [];
   private phaseReached: HookName = 'requestHeaders';
@@ -40,7 +40,7 @@ export class ChainRunner implements HookHost {
     /** The requestHeaders context for a model plugin joining after that phase. */
     private readonly requestHeadersContext: () => object,
   ) {
-    this.chain = runtime.globalChain.filter((p) => appliesTo(p, request.protocol));
+    this.chain = runtime.requestChain(request.protocol);
   }
 
   get log(): Logger {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ModelInfo, RequestVars, ReadonlyHeaders, RouteHints } from '../sdk/types.js';
+import type { ModelInfo, RequestVars, ReadonlyHeaders, RouteHints } from '../../plugins/sdk/types.js';
 
 /**
  * A key's fixed point in [0, 1). The same key always lands on the same point, so a version
@@ -66,4 +66,9 @@ function extras(model: ModelInfo, version: string, random: () => number): Pick<R
   if (shadow && shadow.version !== version && random() * 100 < shadow.percent) out.shadow = shadow.version;
   if (fallback !== undefined && fallback !== version) out.fallback = fallback;
   return out;
+}
+
+/** The traffic policy's placement of a request that named no version (sticky key read from the request). */
+export function placeByPolicy(model: ModelInfo, headers: ReadonlyHeaders, vars: RequestVars): Assignment {
+  return assignVersion(model, stickyValue(model, headers, vars));
 }
