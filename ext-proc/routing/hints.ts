@@ -1,8 +1,5 @@
-import type { ModelInfo, Protocol, RouteHints, RouteUpdate } from '../../plugins/sdk/types.js';
+import type { ModelCatalog, ModelInfo, Protocol, RouteHints, RouteUpdate } from '../../plugins/sdk/types.js';
 import { gatewayError, type PluginError } from '../../plugins/sdk/errors.js';
-import type { Runtime } from '../runtime.js';
-
-type Catalog = Runtime['catalog'];
 
 /**
  * The one alias rule: a name is a version of the model, or an alias of one. Returns the real
@@ -23,7 +20,7 @@ export function versionNotFound(model: string, name: string): PluginError {
  * way) and records them in `route`. Unknown models and versions are the client's 404, never
  * a fall-through; `joinedModel` is the model whose chain already joined (it cannot change any more).
  */
-export function applyRouteHints(route: RouteHints, hints: RouteUpdate, catalog: Catalog, joinedModel: string | undefined, protocol: Protocol | undefined): void {
+export function applyRouteHints(route: RouteHints, hints: RouteUpdate, catalog: ModelCatalog, joinedModel: string | undefined, protocol: Protocol | undefined): void {
   if (hints.model !== undefined && hints.model !== route.model) {
     if (joinedModel !== undefined) {
       throw gatewayError('route_conflict', `model already resolved to "${joinedModel}"`);
@@ -57,7 +54,7 @@ export function applyRouteHints(route: RouteHints, hints: RouteUpdate, catalog: 
 }
 
 /** Shadow and fallback come from the config, never from the client: a bad one is our bug. */
-function knownVersion(route: RouteHints, catalog: Catalog, version: string, what: string): string {
+function knownVersion(route: RouteHints, catalog: ModelCatalog, version: string, what: string): string {
   const model = route.model === undefined ? undefined : catalog.get(route.model);
   if (!model?.versions.includes(version)) {
     throw gatewayError('route_invalid', `${what} version "${version}" is not a version of the model`);
