@@ -50,10 +50,11 @@ export interface ExtProcServer {
   rebalance(): void;
 }
 
-/** Loaded on demand: the process that serves with http2 never loads @grpc/grpc-js' server. */
+/** Loaded on demand: a process loads only the transport it serves with. */
 async function startTransport(name: TransportName, opts: TransportOptions): Promise<Transport> {
   if (name === 'grpc-js') return (await import('./transport/grpc-js.js')).startGrpcJsTransport(opts);
-  return (await import('./transport/http2.js')).startHttp2Transport(opts);
+  if (name === 'http2') return (await import('./transport/http2.js')).startHttp2Transport(opts);
+  return (await import('./transport/h2/server.js')).startH2Transport(opts);
 }
 
 export async function startExtProcServer(opts: ExtProcServerOptions): Promise<ExtProcServer> {
