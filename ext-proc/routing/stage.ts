@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { PathTarget } from '../../plugins/sdk/paths.js';
-import type { ModelInfo, PluginHooks, RequestBodyContext, RequestHeadersContext, ResponseHeadersContext, Respond } from '../../plugins/sdk/types.js';
+import type { ModelInfo, PluginHooks, RouteUpdate, RequestBodyContext, RequestHeadersContext, ResponseHeadersContext, Respond } from '../../plugins/sdk/types.js';
 import type { RoutingSettings } from '../../plugins/sdk/routing-options.js';
 import { resolveVersion, versionNotFound } from './hints.js';
 import { placeByPolicy } from './traffic.js';
@@ -29,20 +29,23 @@ export function routingStep(settings: RoutingSettings): PluginHooks {
    * wins over the traffic policy and is never swapped for another: unknown → 404.
    */
   const route = (ctx: RequestContext, model: ModelInfo, named: { version: string; source: 'path' | 'model' } | undefined, target: PathTarget | undefined): Respond | undefined => {
-    ctx.setRoute({ model: model.name });
     const header = named === undefined ? ctx.request.headers.get(versionHeader) : undefined;
     const explicit = named ?? (header ? { version: header, source: 'header' as const } : undefined);
+    // One setRoute per request (model and version together): this runs for every request.
     if (explicit) {
       const { version, source } = explicit;
       if (resolveVersion(model, version) === undefined) {
+        ctx.setRoute({ model: model.name }); // the 404 is still counted against its model
         // OpenAI clients name versions inside `model`; to them it is simply an unknown model.
         return source === 'model'
           ? ctx.fail(404, `The model '${model.name}${separator}${version}' does not exist`, { code: 'model_not_found', param: 'model' })
           : ctx.fail(404, versionNotFound(model.name, version).message, { code: 'version_not_found' });
       }
-      ctx.setRoute({ version, reason: model.aliases[version] !== undefined ? `alias:${version}` : source });
+      ctx.setRoute({ model: model.name, version, reason: model.aliases[version] !== undefined ? `alias:${version}` : source });
     } else {
-      ctx.setRoute(placeByPolicy(model, ctx.request.headers, ctx.vars));
+      const placed: RouteUpdate = placeByPolicy(model, ctx.request.headers, ctx.vars);
+      placed.model = model.name;
+      ctx.setRoute(placed);
     }
     // Model servers know versions, not our aliases: point an aliased path at the real version.
     if (named?.source === 'path' && target?.withVersion && ctx.route.version !== named.version) {

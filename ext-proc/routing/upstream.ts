@@ -1,9 +1,15 @@
-import type { RequestInfo, RequestVars, RouteHints } from '../../plugins/sdk/types.js';
+import type { ModelCatalog, RequestInfo, RequestVars, RouteHints } from '../../plugins/sdk/types.js';
 import type { HeaderSet } from '../../plugins/sdk/headers.js';
-import type { Runtime } from '../runtime.js';
 import { CLUSTER_HEADER, SHADOW_HEADER, UPSTREAM_VERSION_HEADER } from '../../plugins/sdk/wire.js';
 import { applyRouteHints } from './hints.js';
 import { placeByPolicy } from './traffic.js';
+
+/** What finishing a route reads of the config in force (the runtime). */
+export interface RouteTargets {
+  readonly catalog: ModelCatalog;
+  /** Envoy's cluster for a version, or for the version-then-fallback pair; undefined when unknown. */
+  cluster(model: string, version: string, fallback?: string): string | undefined;
+}
 
 /**
  * At the last request phase: a model that a plugin named after the routing step, without a
@@ -14,7 +20,7 @@ export function finishRouting(
   route: RouteHints,
   request: RequestInfo,
   vars: RequestVars,
-  runtime: Pick<Runtime, 'catalog' | 'cluster'>,
+  runtime: RouteTargets,
   headers: HeaderSet,
 ): boolean {
   const model = route.model;
