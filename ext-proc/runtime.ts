@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ConfiguredChains, ConfiguredPlugin, ModelCatalog, ModelInfo, PluginHost, Protocol } from '../plugins/sdk/types.js';
 import { ConfigError, formatIssues, type LoadedConfig } from './config/load.js';
 import { clusterName, fallbackClusterName, type GatewayConfig, type PluginInstanceConfig } from './config/schema.js';
-import { appliesTo, type PluginInstance } from './pipeline/chain.js';
+import { appliesTo, type Chains, type PluginInstance } from './pipeline/chain.js';
 import { withRoutingStep } from './routing/place.js';
 import { pluginMetrics } from './plugin-metrics.js';
 import type { PluginRegistry } from './registry.js';
@@ -12,18 +12,12 @@ import { dirname } from 'node:path';
  * Everything derived from one config generation. Streams capture the runtime current when
  * they start, so a reload never changes a request half-way through.
  */
-export interface Runtime {
+export interface Runtime extends Chains {
   readonly config: GatewayConfig;
   readonly hash: string;
   readonly catalog: ModelCatalog;
   /** The global chain as configured (tracing first when on). */
   readonly globalChain: readonly PluginInstance[];
-  /**
-   * What a request of this protocol runs before its model is known: the global chain's
-   * instances for the protocol, with the core's routing step in its place (routing/place.ts).
-   */
-  requestChain(protocol: Protocol | undefined): readonly PluginInstance[];
-  readonly modelChains: ReadonlyMap<string, readonly PluginInstance[]>;
   /** Envoy's cluster for a version, or for the version-then-fallback pair; undefined when unknown. */
   cluster(model: string, version: string, fallback?: string): string | undefined;
   close(): Promise<void>;

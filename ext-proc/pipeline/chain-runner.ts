@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import type { EndContext, Protocol, RequestInfo, RequestVars, ResponseInfo, RouteHints } from '../../plugins/sdk/types.js';
 import type { BodyMode } from '../envoy-messages.js';
-import type { Runtime } from '../runtime.js';
 import { chooseResponseBodyMode, needsRequestBody } from './body-modes.js';
-import { appliesTo, type HookName, type PluginInstance } from './chain.js';
+import { appliesTo, type Chains, type HookName, type PluginInstance } from './chain.js';
 import { invokeHook, runEndHooks, type HookHost } from './hooks.js';
 import type { RequestObserver } from './observer.js';
 import type { Stop } from './respond.js';
@@ -33,7 +32,7 @@ export class ChainRunner implements HookHost {
   private closed = false;
 
   constructor(
-    private readonly runtime: Runtime,
+    private readonly runtime: Chains,
     readonly request: RequestInfo,
     readonly observer: RequestObserver,
     private readonly logOf: () => Logger,
