@@ -26,7 +26,7 @@ const aborted: Record<string, number> = {};
 const runtime = await testRuntime(fuzzConfig(), { plugins: fuzzPlugins(state) });
 const server = await startExtProcServer({
   listen: { host: '127.0.0.1', port: 0 },
-  transport: selectTransport('http2'),
+  transport: selectTransport('h2'),
   maxMessageBytes: 1024 * 1024,
   log: createLogger('silent'),
   runtime: () => runtime,

@@ -5,6 +5,7 @@
 //   npm run bench:processor [-- --requests 20000 --mode full|headers|body]
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { decodeProcessingRequest } from '../ext-proc/envoy-decode.js';
 import { ProcessingRequest, ProcessingResponse } from '../ext-proc/gen/envoy/service/ext_proc/v3/external_processor.js';
 import { createLogger } from '../ext-proc/logger.js';
 import { createMetrics } from '../ext-proc/metrics.js';
@@ -58,7 +59,7 @@ async function one(): Promise<number> {
   const p = new StreamProcessor(runtime, log, observer);
   let messages = 0;
   for (const bytes of [wire.requestHeaders, wire.requestBody, wire.responseHeaders, wire.responseBody]) {
-    const m = ProcessingRequest.decode(bytes);
+    const m = decodeProcessingRequest(bytes);
     // Skip phases the processor turned off, as Envoy would.
     if (m.request?.$case === 'requestBody' && skipRequestBody) continue;
     if (m.request?.$case === 'responseBody' && skipResponseBody) continue;

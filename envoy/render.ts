@@ -154,7 +154,7 @@ function extProcCluster(addresses: readonly string[], config: GatewayConfig, opt
         // limit (1000 per connection, then 33/s), past which GOAWAY fails the streams in flight;
         // rotating connections keeps it from tripping. The http2 transport guards itself (it
         // closes a connection gracefully before the limit, ext-proc/transport/reset-guard.ts),
-        // so its connections live on: no reconnect every few hundred requests.
+        // and h2 (our own framing, no nghttp2) has no such limit: their connections live on.
         ...(transport === 'grpc-js' ? { common_http_protocol_options: { max_requests_per_connection: EXT_PROC_STREAMS_PER_CONNECTION } } : {}),
       },
     },

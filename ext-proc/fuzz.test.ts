@@ -32,7 +32,7 @@ describe('fuzzing the gRPC server with generated exchanges (faithful and hostile
     const runtime = await testRuntime(fuzzConfig(), { plugins: fuzzPlugins(state) });
     server = await startExtProcServer({
       listen: { host: '127.0.0.1', port: 0 },
-      transport: selectTransport('http2'),
+      transport: selectTransport('h2'),
       maxMessageBytes: 1024 * 1024,
       log: createLogger('silent'),
       runtime: () => runtime,

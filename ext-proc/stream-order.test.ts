@@ -66,7 +66,7 @@ beforeAll(async () => {
   );
   server = await startExtProcServer({
     listen: { host: '127.0.0.1', port: 0 },
-    transport: selectTransport('http2'),
+    transport: selectTransport('h2'),
     maxMessageBytes: 1024 * 1024,
     log: createLogger('silent'),
     runtime: () => runtime,

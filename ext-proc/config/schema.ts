@@ -203,8 +203,8 @@ export const GatewayConfigSchema = z
         socket: z.string().min(1).optional(),
         /** mTLS on the gRPC port (docs/security.md): the ext-proc's certificate and the CA of Envoy's, and Envoy's side. */
         tls: ExtProcTlsSchema.optional(),
-        /** `http2`: the gateway's own gRPC server on node:http2; `grpc-js`: @grpc/grpc-js, the reference. Env GATEWAY_EXT_PROC_TRANSPORT overrides. */
-        transport: z.enum(TRANSPORTS).default('http2'),
+        /** `h2`: the gateway's own gRPC server on its own HTTP/2 framing over node:net (the leanest); `http2`: the same on node:http2; `grpc-js`: @grpc/grpc-js, the reference. Env GATEWAY_EXT_PROC_TRANSPORT overrides. */
+        transport: z.enum(TRANSPORTS).default('h2'),
         /**
          * Processes serving the gRPC port (node:cluster); `auto`: one per core this process may use.
          * Default 1: in-memory plugin state (consumer-limits without Redis) is per process.

@@ -1,5 +1,6 @@
 import { type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import { ProcessingRequest, ProcessingResponse } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
+import { decodeProcessingRequest } from '../envoy-decode.js';
+import { ProcessingResponse } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
 import { encodeFrame, FrameDecoder, FrameError } from './frames.js';
 import { GrpcStatus } from './grpc-status.js';
 import { decodeHealthCheckRequest, encodeHealthCheckResponse, type HealthState } from './health.js';
@@ -83,7 +84,7 @@ export function serveProcess(stream: ServerHttp2Stream, maxMessageBytes: number,
     aborted = true;
     handler.abort();
   };
-  const onMessage = (bytes: Buffer) => handler.message(ProcessingRequest.decode(bytes));
+  const onMessage = (bytes: Buffer) => handler.message(decodeProcessingRequest(bytes));
   stream.on('data', (chunk: Buffer) => {
     if (call.ended) return;
     try {

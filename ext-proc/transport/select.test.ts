@@ -4,9 +4,11 @@ import { extProcWorkers, selectTransport } from './select.js';
 
 describe('transport and worker selection', () => {
   it('takes the config transport unless GATEWAY_EXT_PROC_TRANSPORT names another, and refuses unknown names', () => {
+    expect(selectTransport('h2', {})).toBe('h2');
     expect(selectTransport('http2', {})).toBe('http2');
+    expect(selectTransport('h2', { GATEWAY_EXT_PROC_TRANSPORT: 'http2' })).toBe('http2');
     expect(selectTransport('http2', { GATEWAY_EXT_PROC_TRANSPORT: 'grpc-js' })).toBe('grpc-js');
-    expect(() => selectTransport('http2', { GATEWAY_EXT_PROC_TRANSPORT: 'grpc' })).toThrow(/http2, grpc-js/);
+    expect(() => selectTransport('http2', { GATEWAY_EXT_PROC_TRANSPORT: 'grpc' })).toThrow(/h2, http2, grpc-js/);
   });
 
   it('runs one worker by default, a number or one per core (auto) when asked', () => {

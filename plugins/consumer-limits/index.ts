@@ -135,11 +135,12 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
       };
 
       /** Admitted, or refused: a lease taken for a request that ended meanwhile goes straight back. */
-      const decide = (ctx: BaseContext, who: Caller, model: string | undefined, scopes: readonly Scope[], result: Admission): Respond | undefined => {
+      const decide = (ctx: BaseContext, who: Caller, model: string | undefined, scopes: readonly Scope[], result: Admission, waited: boolean): Respond | undefined => {
         if (!result.ok) return refuse(ctx, who, model, scopes, result);
         // The request ended while its admission was decided (client gone, hook timed out): its
-        // end hook has run, so a slot kept now would never be given back.
-        if (ctx.signal.aborted) {
+        // end hook has run, so a slot kept now would never be given back. Only an admission that
+        // waited (the store, a slot) can see that; reading ctx.signal otherwise costs an AbortController.
+        if (waited && ctx.signal.aborted) {
           store.release(result.lease);
           return undefined;
         }
@@ -153,13 +154,13 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
         const first = store.admit(scopes, now(), tokens, wall());
         const settle = async (result: Admission): Promise<Respond | undefined> => {
           // Only a concurrency limit frees up soon enough to wait for; a rate, budget or quota refuses at once.
-          if (result.ok || result.reason !== 'concurrency' || options.waitForSlotMs === 0) return decide(ctx, who, model, scopes, result);
+          if (result.ok || result.reason !== 'concurrency' || options.waitForSlotMs === 0) return decide(ctx, who, model, scopes, result, true);
           await store.waitForSlot(result.key, options.waitForSlotMs, ctx.signal);
           if (ctx.signal.aborted) return undefined;
-          return decide(ctx, who, model, scopes, await store.admit(scopes, now(), tokens, wall()));
+          return decide(ctx, who, model, scopes, await store.admit(scopes, now(), tokens, wall()), true);
         };
         if (first instanceof Promise) return first.then(settle);
-        if (first.ok || first.reason !== 'concurrency' || options.waitForSlotMs === 0) return decide(ctx, who, model, scopes, first);
+        if (first.ok || first.reason !== 'concurrency' || options.waitForSlotMs === 0) return decide(ctx, who, model, scopes, first, false);
         return settle(first);
       };
 

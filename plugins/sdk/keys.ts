@@ -1,5 +1,5 @@
 // Stored API keys (hashed, compared in constant time): used by api-key-auth and by the console's admin key.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 
 /** How keys are stored in the config: `sha256:<64 hex>` or `sha512:<128 hex>`, never the key itself. */
 export const KEY_HASH = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
@@ -61,7 +61,8 @@ export class KeyTable {
     const digests: Partial<Record<HashAlgorithm, Buffer>> = {};
     let found: KeyMatch | undefined;
     for (const e of this.entries) {
-      const presented = (digests[e.algorithm] ??= createHash(e.algorithm).update(key, 'utf8').digest());
+      // crypto.hash: the one-shot digest, without a Hash object per call.
+      const presented = (digests[e.algorithm] ??= hash(e.algorithm, key, 'buffer'));
       if (timingSafeEqual(presented, e.digest) && found === undefined) found = e;
     }
     return found;

@@ -40,8 +40,9 @@ describe('the ext_proc cluster', () => {
     }
   });
 
-  it('with the http2 transport (the default), keeps its connections: the server guards the limit itself', () => {
+  it('with the h2 (the default) and http2 transports, keeps its connections: no reset-flood limit to dodge, or the server guards it itself', () => {
     expect(options(extProcCluster('{}'))?.common_http_protocol_options).toBeUndefined();
+    expect(options(extProcCluster('{ transport: grpc-js }', { GATEWAY_EXT_PROC_TRANSPORT: 'h2' }))?.common_http_protocol_options).toBeUndefined();
     expect(options(extProcCluster('{ transport: grpc-js }', { GATEWAY_EXT_PROC_TRANSPORT: 'http2' }))?.common_http_protocol_options).toBeUndefined();
   });
 

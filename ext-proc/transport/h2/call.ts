@@ -1,4 +1,5 @@
-import { ProcessingRequest, ProcessingResponse } from '../../gen/envoy/service/ext_proc/v3/external_processor.js';
+import { decodeProcessingRequest } from '../../envoy-decode.js';
+import { ProcessingResponse } from '../../gen/envoy/service/ext_proc/v3/external_processor.js';
 import { FrameDecoder, FrameError } from '../frames.js';
 import { GrpcStatus } from '../grpc-status.js';
 import { decodeHealthCheckRequest, encodeHealthCheckResponse, HEALTH_CHECK_PATH, type HealthState } from '../health.js';
@@ -59,7 +60,7 @@ function processCall(out: CallOutput, services: CallServices): Call {
     end: () => out.finish(GrpcStatus.OK),
     fail: (code, message) => out.finish(code, message),
   });
-  const onMessage = (bytes: Buffer) => handler.message(ProcessingRequest.decode(bytes));
+  const onMessage = (bytes: Buffer) => handler.message(decodeProcessingRequest(bytes));
   const fail = (code: number, message: string) => {
     failed = true;
     out.finish(code, message);

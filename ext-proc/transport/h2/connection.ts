@@ -2,12 +2,10 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { openCall, type Call, type CallServices } from './call.js';
 import {
-  CLIENT_PREFACE,
   ConnectionError,
   DEFAULT_MAX_FRAME_SIZE,
   DEFAULT_WINDOW,
   Flag,
-  FRAME_HEADER_BYTES,
   FrameType,
   frame,
   goAwayFrame,
@@ -20,6 +18,8 @@ import {
 } from './frame.js';
 import { HpackDecoder, HpackError } from './hpack.js';
 import { Outbound, type FrameSink } from './outbound.js';
+import { FrameReader } from './reader.js';
+import { BatchWriter } from './writer.js';
 
 /** What we announce. Envoy multiplexes every stream of a worker on one connection: no small cap. */
 export const LOCAL = {
@@ -38,16 +38,14 @@ interface Stream {
   unacked: number;
 }
 
-const EMPTY = Buffer.alloc(0);
-
 /**
  * The server side of one HTTP/2 connection carrying gRPC calls (RFC 9113): frames in, flow
  * control both ways, HPACK decoding, and every frame we send written in one batch per turn of
  * the event loop. The gRPC meaning of a stream is call.ts's; this class knows only HTTP/2.
  */
 export class H2Connection implements FrameSink {
-  private buffered: Buffer = EMPTY;
-  private prefaceSeen = false;
+  private readonly reader: FrameReader;
+  private readonly writer: BatchWriter;
   private readonly streams = new Map<number, Stream>();
   private lastStreamId = 0;
   private readonly hpack = new HpackDecoder(LOCAL.headerTableSize, LOCAL.maxHeaderListBytes);
@@ -59,9 +57,6 @@ export class H2Connection implements FrameSink {
   private readonly waiting = new Set<Outbound>();
   private recvWindow = LOCAL.connectionWindow;
   private unacked = 0;
-  private out: Buffer[] = [];
-  private outBytes = 0;
-  private flushScheduled = false;
   private goingAway = false;
   private ended = false;
   private readonly onEnd: Array<() => void> = [];
@@ -72,6 +67,10 @@ export class H2Connection implements FrameSink {
     private readonly log: Logger,
   ) {
     socket.setNoDelay?.(true);
+    this.reader = new FrameReader((type, flags, id, payload) => this.onFrame(type, flags, id, payload), () => !this.ended);
+    this.writer = new BatchWriter(socket, () => {
+      if (this.goingAway && this.streams.size === 0 && !this.ended) socket.end();
+    });
     this.write(
       settingsFrame([
         [Setting.MAX_CONCURRENT_STREAMS, LOCAL.maxConcurrentStreams],
@@ -108,33 +107,8 @@ export class H2Connection implements FrameSink {
 
   private receive(chunk: Buffer): void {
     if (this.ended) return;
-    const data = this.buffered.length > 0 ? Buffer.concat([this.buffered, chunk]) : chunk;
-    let at = 0;
     try {
-      if (!this.prefaceSeen) {
-        if (data.length < CLIENT_PREFACE.length) {
-          if (!CLIENT_PREFACE.subarray(0, data.length).equals(data)) throw new ConnectionError(H2Error.PROTOCOL_ERROR, 'not an HTTP/2 client preface');
-          this.buffered = data;
-          return;
-        }
-        if (!data.subarray(0, CLIENT_PREFACE.length).equals(CLIENT_PREFACE)) throw new ConnectionError(H2Error.PROTOCOL_ERROR, 'not an HTTP/2 client preface');
-        this.prefaceSeen = true;
-        at = CLIENT_PREFACE.length;
-      }
-      while (data.length - at >= FRAME_HEADER_BYTES) {
-        const length = (data[at] as number) * 65536 + (data[at + 1] as number) * 256 + (data[at + 2] as number);
-        // Ours is the default 16 KiB: we never raise SETTINGS_MAX_FRAME_SIZE.
-        if (length > DEFAULT_MAX_FRAME_SIZE) throw new ConnectionError(H2Error.FRAME_SIZE_ERROR, `frame of ${length} bytes`);
-        if (data.length - at - FRAME_HEADER_BYTES < length) break;
-        const type = data[at + 3] as number;
-        const flags = data[at + 4] as number;
-        const id = data.readUInt32BE(at + 5) & 0x7fffffff;
-        const payload = data.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length);
-        at += FRAME_HEADER_BYTES + length;
-        this.onFrame(type, flags, id, payload);
-        if (this.ended) return;
-      }
-      this.buffered = at === data.length ? EMPTY : data.subarray(at);
+      this.reader.push(chunk);
     } catch (err) {
       if (err instanceof ConnectionError) return this.fail(err.code, err.message);
       if (err instanceof HpackError) return this.fail(H2Error.COMPRESSION_ERROR, err.message);
@@ -331,41 +305,18 @@ export class H2Connection implements FrameSink {
   // ---- sending ----------------------------------------------------------------------------------
 
   write(buf: Buffer): void {
-    if (this.ended) return;
-    this.out.push(buf);
-    this.outBytes += buf.length;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      // Every answer made in this turn of the loop leaves in one write.
-      setImmediate(this.flush);
-    }
+    if (!this.ended) this.writer.write(buf);
   }
 
-  private readonly flush = (): void => {
-    this.flushScheduled = false;
-    const bufs = this.out;
-    const bytes = this.outBytes;
-    this.out = [];
-    this.outBytes = 0;
-    if (this.ended || this.socket.destroyed || bufs.length === 0) return;
-    const writable = this.socket.write(bufs.length === 1 ? (bufs[0] as Buffer) : Buffer.concat(bufs, bytes));
-    // Envoy reads slower than we answer: stop reading its frames until it catches up.
-    if (!writable && !this.socket.isPaused()) {
-      this.socket.pause();
-      this.socket.once('drain', () => this.socket.resume());
-    }
-    if (this.goingAway && this.streams.size === 0) this.socket.end();
-  };
-
   private endIfIdle(): void {
-    if (this.goingAway && this.streams.size === 0 && !this.flushScheduled && !this.ended) this.socket.end();
+    if (this.goingAway && this.streams.size === 0 && !this.writer.pending && !this.ended) this.socket.end();
   }
 
   /** A connection error: GOAWAY with the code, then the connection closes; its streams are aborted. */
   private fail(code: number, reason: string): void {
     this.log.warn({ code, reason }, 'ext_proc connection refused: HTTP/2 protocol error');
     this.write(goAwayFrame(this.lastStreamId, code, reason));
-    this.flush();
+    this.writer.flush();
     this.socket.end();
     this.socketClosed();
   }
