@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TRANSPORTS } from '../transport/names.js';
-import { ConsoleSchema } from '../console/schema.js';
+import { ConsoleSchema } from './console.js';
 import { DEFAULT_STREAM_LIMITS } from './stream-limits.js';
 import { ExtProcHealthCheckSchema, LimitsSchema, LoadBalancingSchema, OutlierDetectionSchema, RetriesSchema } from './resilience.js';
 
