@@ -6,6 +6,7 @@
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { decodeProcessingRequest } from '../ext-proc/envoy-decode.js';
+import { encodeProcessingResponse } from '../ext-proc/envoy-encode.js';
 import { ProcessingRequest, ProcessingResponse } from '../ext-proc/gen/envoy/service/ext_proc/v3/external_processor.js';
 import { createLogger } from '../ext-proc/logger.js';
 import { createMetrics } from '../ext-proc/metrics.js';
@@ -64,7 +65,7 @@ async function one(): Promise<number> {
     if (m.request?.$case === 'requestBody' && skipRequestBody) continue;
     if (m.request?.$case === 'responseBody' && skipResponseBody) continue;
     const out = await p.handle(m);
-    ProcessingResponse.encode(out).finish();
+    encodeProcessingResponse(out);
     messages++;
     if (out.response?.$case === 'immediateResponse') throw new Error('the bench request was refused: check BENCH_HEADERS');
     if (out.response?.$case === 'requestHeaders') skipRequestBody = out.modeOverride?.requestBodyMode === 0;

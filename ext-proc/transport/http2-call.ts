@@ -1,6 +1,6 @@
 import { type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { decodeProcessingRequest } from '../envoy-decode.js';
-import { ProcessingResponse } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
+import { encodeProcessingResponse } from '../envoy-encode.js';
 import { encodeFrame, FrameDecoder, FrameError } from './frames.js';
 import { GrpcStatus } from './grpc-status.js';
 import { decodeHealthCheckRequest, encodeHealthCheckResponse, type HealthState } from './health.js';
@@ -74,7 +74,7 @@ export function serveProcess(stream: ServerHttp2Stream, maxMessageBytes: number,
   const call = new GrpcCall(stream);
   const decoder = new FrameDecoder(maxMessageBytes, FRAME_CODES);
   const handler = open({
-    send: (msg) => call.send(ProcessingResponse.encode(msg).finish()),
+    send: (msg) => call.send(encodeProcessingResponse(msg)),
     end: () => call.finish(GrpcStatus.OK),
     fail: (code, message) => call.finish(code, message),
   });

@@ -1,5 +1,5 @@
 import { decodeProcessingRequest } from '../../envoy-decode.js';
-import { ProcessingResponse } from '../../gen/envoy/service/ext_proc/v3/external_processor.js';
+import { encodeProcessingResponse } from '../../envoy-encode.js';
 import { FrameDecoder, FrameError } from '../frames.js';
 import { GrpcStatus } from '../grpc-status.js';
 import { decodeHealthCheckRequest, encodeHealthCheckResponse, HEALTH_CHECK_PATH, type HealthState } from '../health.js';
@@ -56,7 +56,7 @@ function processCall(out: CallOutput, services: CallServices): Call {
   const decoder = new FrameDecoder(services.maxMessageBytes, FRAME_CODES);
   let failed = false;
   const handler = services.openStream({
-    send: (msg) => out.send(ProcessingResponse.encode(msg).finish()),
+    send: (msg) => out.send(encodeProcessingResponse(msg)),
     end: () => out.finish(GrpcStatus.OK),
     fail: (code, message) => out.finish(code, message),
   });
