@@ -19,7 +19,7 @@ type RequestContext = RequestHeadersContext | RequestBodyContext;
  *
  * It runs in the chain's order, so what ran before it (authentication: a 401 before a 404, the
  * consumer a sticky key reads) keeps its meaning: where `model-router` is listed in the global
- * chain, or after the global chain otherwise (runtime.ts places it).
+ * chain, or after the global chain otherwise (place.ts puts it there, once per config).
  */
 export function routingStep(settings: RoutingSettings): PluginHooks {
   const { versionHeader, openaiVersionSeparator: separator } = settings;
