@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import type { ConfiguredChains, ConfiguredPlugin, ModelCatalog, ModelInfo, PluginHost } from '../plugins/sdk/types.js';
+import type { ConfiguredChains, ConfiguredPlugin, ModelCatalog, ModelInfo, PluginHost, Protocol } from '../plugins/sdk/types.js';
 import { ConfigError, formatIssues, type LoadedConfig } from './config/load.js';
 import { clusterName, fallbackClusterName, type GatewayConfig, type PluginInstanceConfig } from './config/schema.js';
-import type { PluginInstance } from './pipeline/chain.js';
+import { appliesTo, type Chains, type PluginInstance } from './pipeline/chain.js';
+import { withRoutingStep } from './routing/place.js';
 import { pluginMetrics } from './plugin-metrics.js';
 import type { PluginRegistry } from './registry.js';
 import { dirname } from 'node:path';
@@ -11,12 +12,12 @@ import { dirname } from 'node:path';
  * Everything derived from one config generation. Streams capture the runtime current when
  * they start, so a reload never changes a request half-way through.
  */
-export interface Runtime {
+export interface Runtime extends Chains {
   readonly config: GatewayConfig;
   readonly hash: string;
   readonly catalog: ModelCatalog;
+  /** The global chain as configured (tracing first when on). */
   readonly globalChain: readonly PluginInstance[];
-  readonly modelChains: ReadonlyMap<string, readonly PluginInstance[]>;
   /** Envoy's cluster for a version, or for the version-then-fallback pair; undefined when unknown. */
   cluster(model: string, version: string, fallback?: string): string | undefined;
   close(): Promise<void>;
@@ -115,11 +116,18 @@ export async function buildRuntime(loaded: LoadedConfig, registry: PluginRegistr
     for (const [model, m] of Object.entries(config.models)) {
       modelChains.set(model, await buildChain(m.plugins, `models.${model}.plugins`, registry, host, model, log, built));
     }
+    // Filtered once per config, not per request.
+    const routed = withRoutingStep(globalChain, config.plugins);
+    const byProtocol = new Map<Protocol | undefined, readonly PluginInstance[]>();
+    for (const protocol of [undefined, 'openai', 'kserve-v2', 'tfserving'] as const) {
+      byProtocol.set(protocol, Object.freeze(routed.filter((p) => appliesTo(p, protocol))));
+    }
     return {
       config,
       hash: loaded.hash,
       catalog,
       globalChain,
+      requestChain: (protocol) => byProtocol.get(protocol) as readonly PluginInstance[],
       modelChains,
       cluster: (model, version, fallback) => {
         const versions = config.models[model]?.versions;

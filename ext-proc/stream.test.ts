@@ -382,9 +382,17 @@ describe('harness routing', () => {
     expect(res.status).toBe(200);
   });
 
-  it('answers 404 like Envoy when no plugin picked a model', async () => {
+  it('routes with no plugin at all: routing is the core\'s', async () => {
     const gw = await createTestGateway({ models: exampleModels });
     const res = await gw.request({ path: '/v2/models/sentiment/infer', json: {} });
+    expect(res.status).toBe(200);
+    expect(res.upstream?.cluster).toBe('sentiment@v1');
+  });
+
+  it('answers 404 like Envoy when no model was picked', async () => {
+    // An OpenAI request without a body names no model: nothing is routed, Envoy's last route answers.
+    const gw = await createTestGateway({ models: exampleModels });
+    const res = await gw.request({ method: 'POST', path: '/v1/chat/completions' });
     expect(res.status).toBe(404);
     expect(res.upstream).toBeUndefined();
     expect(res.phases).toEqual(['requestHeaders', 'responseHeaders']);

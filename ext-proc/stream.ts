@@ -15,7 +15,8 @@ import { ChainRunner } from './pipeline/chain-runner.js';
 import { baseContext, headersContext, withBody, type ContextSource } from './pipeline/context.js';
 import type { RequestObserver } from './pipeline/observer.js';
 import { failResponse, stopResponse, type Stop } from './pipeline/respond.js';
-import { applyRouteHints, finishRouting, noteServedVersion } from './pipeline/route.js';
+import { applyRouteHints } from './routing/hints.js';
+import { finishRouting, noteServedVersion } from './routing/upstream.js';
 import { SseParser } from './pipeline/sse.js';
 import { DEFAULT_STREAM_LIMITS, headersOverLimit, refuseRequestHeaders, usableRequestId, type Refusal, type StreamLimits } from './pipeline/request-guard.js';
 import { RequestState, type Responded } from './pipeline/state.js';
@@ -31,7 +32,7 @@ export type { PluginHooks } from '../plugins/sdk/types.js';
  * and the phase's result back into Envoy's answer, one method per phase; the server loop only
  * decodes a message and calls `handle`. The request's state is a RequestState record, its
  * plugin chain a ChainRunner (order, late joiners, `needs`, timeouts, fail-open), routing
- * pipeline/route.ts; this class owns neither, it wires them per phase.
+ * routing/ (the core's routing step runs in the chain); this class owns neither, it wires them per phase.
  */
 export class StreamProcessor {
   private state: RequestState | undefined;
@@ -176,7 +177,7 @@ export class StreamProcessor {
 
     const wantsBody = !msg.endOfStream && runner.wantsRequestBody(state.route, state.vars);
     // Without a body phase this is the last request phase: route now.
-    const clearRouteCache = !wantsBody && finishRouting(state.route, this.runtime, headers);
+    const clearRouteCache = !wantsBody && finishRouting(state.route, state.request, state.vars, this.runtime, headers);
     return {
       response: { $case: 'requestHeaders', value: { response: common(takeChanges(headers), { clearRouteCache }) } },
       // The filter's default is BUFFERED request bodies; skip that round trip when nobody reads the body.
@@ -189,7 +190,7 @@ export class StreamProcessor {
     const body = new BodyBuffer(msg.body, 'request');
     const stop = await runner.run('requestBody', () => withBody(headersContext(src, 'requestBody', headers), body));
     if (stop) return this.stop(stop);
-    const clearRouteCache = finishRouting(state.route, this.runtime, headers);
+    const clearRouteCache = finishRouting(state.route, state.request, state.vars, this.runtime, headers);
     let newBody: Buffer | undefined;
     if (body.replaced) {
       newBody = body.body;

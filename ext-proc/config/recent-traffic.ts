@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { RequestObserver } from '../stream.js';
 import type { GatewayConfig } from './schema.js';
 
 /**
@@ -15,7 +14,8 @@ export class RecentTraffic {
     this.lastSeen.set(`${model}@${version}`, this.now());
   }
 
-  observer(): RequestObserver {
+  /** A request observer (pipeline/observer.ts), typed by what it reads so config/ imports nothing of the pipeline. */
+  observer(): { finished(summary: { readonly route: { readonly model?: string; readonly version?: string } }): void } {
     return {
       finished: (r) => {
         if (r.route.model !== undefined && r.route.version !== undefined) this.seen(r.route.model, r.route.version);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TRANSPORTS } from '../transport/names.js';
-import { ConsoleSchema } from '../console/schema.js';
-import { DEFAULT_STREAM_LIMITS } from '../pipeline/request-guard.js';
+import { ConsoleSchema } from './console.js';
+import { DEFAULT_STREAM_LIMITS } from './stream-limits.js';
 import { ExtProcHealthCheckSchema, LimitsSchema, LoadBalancingSchema, OutlierDetectionSchema, RetriesSchema } from './resilience.js';
 
 /** Names end up in Envoy cluster and stat names: no dots (Envoy's stat tag regexes split on them). */

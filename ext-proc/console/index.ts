@@ -9,7 +9,7 @@ import { consumersView, type ConsumerLimitsLookup } from './consumers.js';
 import { EnvoyClusters } from './envoy-clusters.js';
 import { RecentErrors } from './recent-errors.js';
 import { consoleRoutes } from './routes.js';
-import type { ConsoleConfig } from './schema.js';
+import type { ConsoleConfig } from '../config/console.js';
 import { SnapshotRing, type MetricsSource } from './snapshots.js';
 import { modelsView, totals, SPLIT_WINDOW_MS } from './view.js';
 

@@ -5,7 +5,7 @@ import { hashKey } from '../../plugins/sdk/keys.js';
 import { startStatusServer, type StatusServer } from '../http-status.js';
 import type { ConfigActions } from './actions.js';
 import { consoleRoutes } from './routes.js';
-import { ConsoleSchema, type ConsoleConfig } from './schema.js';
+import { ConsoleSchema, type ConsoleConfig } from '../config/console.js';
 
 let server: StatusServer | undefined;
 afterEach(async () => server?.close());

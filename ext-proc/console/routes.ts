@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { HttpRoute } from '../http-status.js';
 import { decideAccess, sameOriginWrite } from './access.js';
 import type { ActionResult, ConfigActions } from './actions.js';
-import type { ConsoleConfig } from './schema.js';
+import type { ConsoleConfig } from '../config/console.js';
 
 const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
 const TYPES: Record<string, string> = {

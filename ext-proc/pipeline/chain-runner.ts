@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import type { EndContext, Protocol, RequestInfo, RequestVars, ResponseInfo, RouteHints } from '../../plugins/sdk/types.js';
 import type { BodyMode } from '../envoy-messages.js';
-import type { Runtime } from '../runtime.js';
 import { chooseResponseBodyMode, needsRequestBody } from './body-modes.js';
-import { appliesTo, type HookName, type PluginInstance } from './chain.js';
+import { appliesTo, type Chains, type HookName, type PluginInstance } from './chain.js';
 import { invokeHook, runEndHooks, type HookHost } from './hooks.js';
 import type { RequestObserver } from './observer.js';
 import type { Stop } from './respond.js';
@@ -24,7 +23,7 @@ export interface RunOptions {
 export class ChainRunner implements HookHost {
   runningPlugin: PluginInstance | undefined;
   runningHook: HookName | 'end' | undefined;
-  private chain: PluginInstance[];
+  private chain: readonly PluginInstance[];
   private joinedModel: string | undefined;
   private lateJoiners: PluginInstance[] = [];
   private phaseReached: HookName = 'requestHeaders';
@@ -33,14 +32,14 @@ export class ChainRunner implements HookHost {
   private closed = false;
 
   constructor(
-    private readonly runtime: Runtime,
+    private readonly runtime: Chains,
     readonly request: RequestInfo,
     readonly observer: RequestObserver,
     private readonly logOf: () => Logger,
     /** The requestHeaders context for a model plugin joining after that phase. */
     private readonly requestHeadersContext: () => object,
   ) {
-    this.chain = runtime.globalChain.filter((p) => appliesTo(p, request.protocol));
+    this.chain = runtime.requestChain(request.protocol);
   }
 
   get log(): Logger {

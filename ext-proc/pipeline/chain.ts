@@ -10,6 +10,14 @@ export interface PluginInstance {
   readonly protocols: ReadonlySet<Protocol> | undefined;
 }
 
+/** The chains of the config in force (the runtime), as the chain runner reads them. */
+export interface Chains {
+  /** The instances a request of this protocol runs before its model is known (routing step included). */
+  requestChain(protocol: Protocol | undefined): readonly PluginInstance[];
+  /** Each model's own chain, joining once the model is known. */
+  readonly modelChains: ReadonlyMap<string, readonly PluginInstance[]>;
+}
+
 export type HookName = 'requestHeaders' | 'requestBody' | 'responseHeaders' | 'responseBody' | 'responseChunk' | 'responseEvent';
 
 export function appliesTo(instance: PluginInstance, protocol: Protocol | undefined): boolean {

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import type { BaseContext, ErrorDetails, HeaderMutator, Respond, RouteUpdate } from '../../plugins/sdk/types.js';
-import type { Runtime } from '../runtime.js';
+import type { BaseContext, ErrorDetails, HeaderMutator, ModelCatalog, Respond, RouteUpdate } from '../../plugins/sdk/types.js';
 import type { BodyBuffer } from './body.js';
 import type { ChainRunner } from './chain-runner.js';
 import { respondFrom } from './respond.js';
@@ -10,7 +9,8 @@ import type { RequestState } from './state.js';
 export interface ContextSource {
   readonly state: RequestState;
   readonly runner: ChainRunner;
-  readonly runtime: Runtime;
+  /** The config in force: its model catalog is `ctx.models`. */
+  readonly runtime: { readonly catalog: ModelCatalog };
   readonly rootLog: Logger;
   /** Lazy: the AbortController is made only when a plugin reads `ctx.signal`. */
   readonly signal: AbortSignal;

@@ -71,7 +71,7 @@ export default definePlugin({
         }
         let systemPrompt = false;
         const messages = next.messages;
-        if (options.systemPrompt !== undefined && Array.isArray(messages) && ctx.request.pathname.endsWith('/chat/completions')) {
+        if (options.systemPrompt !== undefined && Array.isArray(messages) && ctx.request.target?.action === 'chat/completions') {
           const hasSystem = (messages as ChatMessage[]).some((m) => m?.role === 'system' || m?.role === 'developer');
           if (options.systemPromptMode === 'prepend' || !hasSystem) {
             next.messages = [{ role: 'system', content: options.systemPrompt }, ...messages];

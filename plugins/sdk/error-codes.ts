@@ -40,8 +40,8 @@ export const ERROR_CODES = {
   route_invalid: code(500, 'error', 'core', 'the traffic policy or a plugin picked a version the model does not have'),
   invalid_path: code(400, 'validation', 'core', 'the request path has a malformed percent-escape'),
   bad_upstream_response: code(502, 'error', 'core', 'the model server answered with a body (or headers) the gateway could not read', true),
+  unknown_path: code(404, 'routing', 'core', 'the path is no inference endpoint of any protocol'),
   // ---- built-in plugins --------------------------------------------------------------------
-  unknown_path: code(404, 'routing', 'model-router', 'the path is no inference endpoint of any protocol'),
   method_not_allowed: code(405, 'routing', 'validation plugins', 'the endpoint does not take this method'),
   unsupported_media_type: code(415, 'validation', 'validation plugins', 'the body is not JSON (or uses the binary tensor extension)'),
   request_too_large: code(413, 'validation', 'validation plugins, Envoy', "the request body is over the gateway's limit"),

@@ -6,7 +6,7 @@
  * what runs in production.
  *
  *   import { createTestGateway } from '@inference-gateway/sdk/testing';
- *   const gw = await createTestGateway({ plugins: ['model-router', { plugin: myPlugin, options: {...} }], models: exampleModels });
+ *   const gw = await createTestGateway({ plugins: [{ plugin: myPlugin, options: {...} }], models: exampleModels });
  *   const res = await gw.request({ path: '/v2/models/sentiment/infer', json: {...} }, { upstream: { json: {...} } });
  *   expect(res.upstream?.json()).toEqual(...);
  */
@@ -48,7 +48,11 @@ export interface TestModel {
 }
 
 export interface TestGatewayOptions {
-  /** The global chain, in order. Include `'model-router'` when your plugin needs the model known. */
+  /**
+   * The global chain, in order. The core routes after it (before the models' chains); list
+   * `'model-router'` before your plugin to have the routing step run there instead, when your
+   * plugin reads `ctx.route` in the global chain.
+   */
   plugins?: readonly TestPlugin[];
   models?: Readonly<Record<string, TestModel>>;
   /** Plugin types to register besides the built-ins, for chains that refer to them by type name. */
@@ -258,7 +262,7 @@ export async function createTestGateway(opts: TestGatewayOptions = {}): Promise<
   };
 }
 
-/** One plugin alone in the global chain (after the router when `router` is set), for quick tests. */
+/** One plugin alone in the global chain, for quick tests; with `router` the core's routing step runs before it (it runs after it otherwise). */
 export function testPlugin(
   plugin: PluginDef,
   options: unknown = {},

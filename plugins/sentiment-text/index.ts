@@ -19,8 +19,6 @@ const Options = z
   })
   .strict();
 
-const INFER_PATH = /^\/v2\/models\/[^/]+(?:\/versions\/[^/]+)?\/infer$/;
-
 /** V2 response tensors as the model returns them; only the two outputs we read are checked. */
 const Tensor = z.object({ name: z.string(), data: z.array(z.unknown()) }).loose();
 const V2Response = z.object({ outputs: z.array(Tensor) }).loose();
@@ -47,7 +45,7 @@ export default definePlugin({
 
     return {
       needs: {
-        requestBody: (request) => request.method === 'POST' && INFER_PATH.test(request.pathname),
+        requestBody: (request) => request.method === 'POST' && request.target?.action === 'infer',
         // Only translated requests need their response rewritten: standard V2 traffic stays unbuffered.
         responseBody: (_response, _request, vars) => vars.sentimentText !== undefined,
       },

@@ -100,6 +100,17 @@ describe('layers', () => {
     expect(importsOf('plugins/sdk/wire.ts')).toEqual([]);
   });
 
+  it("ext-proc/'s folders point one way: config below pipeline below routing below runtime and stream", () => {
+    // Each folder may import the ones after it in this list, never one before it.
+    const order = ['ext-proc/stream.ts', 'ext-proc/runtime.ts', 'ext-proc/routing/', 'ext-proc/pipeline/', 'ext-proc/config/'];
+    const rank = (f: string) => order.findIndex((o) => f === o || (o.endsWith('/') && f.startsWith(o)));
+    const upward: string[] = [];
+    for (const f of sources('ext-proc').filter((f) => rank(f) !== -1)) {
+      for (const i of importsOf(f)) if (rank(i) !== -1 && rank(i) < rank(f)) upward.push(`${f} -> ${i}`);
+    }
+    expect(upward).toEqual([]);
+  });
+
   it('ext-proc/ has no import cycles', () => {
     const files = sources('ext-proc');
     const edges = new Map(files.map((f) => [f, importsOf(f).filter((i) => i.startsWith('ext-proc/') && !i.startsWith('ext-proc/gen/'))]));

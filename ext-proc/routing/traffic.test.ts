@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelInfo, TrafficPolicy } from '../sdk/types.js';
+import type { ModelInfo, TrafficPolicy } from '../../plugins/sdk/types.js';
 import { assignVersion, bucketOf, versionAt } from './traffic.js';
 
 function model(traffic: TrafficPolicy, versions = ['v1', 'v2']): ModelInfo {

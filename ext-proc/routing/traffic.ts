@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ModelInfo, RequestVars, ReadonlyHeaders, RouteHints } from '../sdk/types.js';
+import type { ModelInfo, RequestVars, ReadonlyHeaders, RouteHints } from '../../plugins/sdk/types.js';
 
 /**
  * A key's fixed point in [0, 1). The same key always lands on the same point, so a version
@@ -17,17 +17,24 @@ export function bucketOf(salt: string, key: string): number {
  * the keys in the slice that changed hands. A version with weight 0 owns nothing (rollback).
  */
 export function versionAt(order: readonly string[], weights: Readonly<Record<string, number>>, point: number): string | undefined {
-  const shares = order.map((v) => [v, weights[v] ?? 0] as const).filter(([, w]) => w > 0);
-  const total = shares.reduce((sum, [, w]) => sum + w, 0);
+  // Two passes over the versions, no arrays: this runs for every request the policy places.
+  let total = 0;
+  for (const v of order) total += positive(weights[v]);
   if (total <= 0) return undefined;
   const target = point * total;
   let edge = 0;
-  for (const [version, weight] of shares) {
+  let last: string | undefined;
+  for (const version of order) {
+    const weight = positive(weights[version]);
+    if (weight === 0) continue;
     edge += weight;
+    last = version;
     if (target < edge) return version;
   }
-  return shares.at(-1)?.[0];
+  return last;
 }
+
+const positive = (w: number | undefined): number => (w !== undefined && w > 0 ? w : 0);
 
 export type Assignment = Required<Pick<RouteHints, 'version' | 'reason'>> & Pick<RouteHints, 'variant' | 'experiment' | 'shadow' | 'fallback'>;
 
@@ -49,21 +56,19 @@ export function assignVersion(model: ModelInfo, sticky: string | undefined, rand
   const weights = traffic.weights;
   const point = sticky !== undefined ? bucketOf(traffic.experiment ?? model.name, sticky) : random();
   const picked = weights ? versionAt(model.versions, weights, point) : undefined;
-  if (picked === undefined) return { version: model.defaultVersion, reason: 'default', ...extras(model, model.defaultVersion, random) };
-  return {
-    version: picked,
-    reason: sticky !== undefined ? 'sticky' : 'split',
-    variant: traffic.variants?.[picked] ?? picked,
-    experiment: traffic.experiment,
-    ...extras(model, picked, random),
-  };
+  const out: Assignment =
+    picked === undefined
+      ? { version: model.defaultVersion, reason: 'default' }
+      : { version: picked, reason: sticky !== undefined ? 'sticky' : 'split', variant: traffic.variants?.[picked] ?? picked, experiment: traffic.experiment };
+  // Shadow and fallback ride along on the one object: no per-request extras to spread.
+  const { shadow, fallback } = traffic;
+  // percent 100 must mirror every request: random() < 1 always holds.
+  if (shadow && shadow.version !== out.version && random() * 100 < shadow.percent) out.shadow = shadow.version;
+  if (fallback !== undefined && fallback !== out.version) out.fallback = fallback;
+  return out;
 }
 
-function extras(model: ModelInfo, version: string, random: () => number): Pick<RouteHints, 'shadow' | 'fallback'> {
-  const { shadow, fallback } = model.traffic;
-  const out: Pick<RouteHints, 'shadow' | 'fallback'> = {};
-  // percent 100 must mirror every request: random() < 1 always holds.
-  if (shadow && shadow.version !== version && random() * 100 < shadow.percent) out.shadow = shadow.version;
-  if (fallback !== undefined && fallback !== version) out.fallback = fallback;
-  return out;
+/** The traffic policy's placement of a request that named no version (sticky key read from the request). */
+export function placeByPolicy(model: ModelInfo, headers: ReadonlyHeaders, vars: RequestVars): Assignment {
+  return assignVersion(model, stickyValue(model, headers, vars));
 }
