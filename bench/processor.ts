@@ -1,7 +1,8 @@
 // The ext-proc's own per-request work, without Envoy or gRPC transport: protobuf decode of the
 // messages Envoy sends, the StreamProcessor with a chain, protobuf encode of the answers, the
 // metrics and the access log. CPU time per request is steady even on a busy machine, so this
-// is the number to compare before and after a hot-path change.
+// is the number to compare before and after a hot-path change. `npm run bench:processor` runs it
+// bundled as the ext-proc runs (bench/bundled.ts); `node --import tsx bench/processor.ts` runs the sources.
 //   npm run bench:processor [-- --requests 20000 --mode full|headers|body]
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
