@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { EXT_PROC_NODE_FLAGS } from '../ext-proc/node-flags.js';
 import { REPO_ROOT } from '../scripts/envoy-bin.js';
 
 const [entry, ...args] = process.argv.slice(2);
@@ -18,5 +19,6 @@ const outdir = join(REPO_ROOT, '.tmp');
 mkdirSync(outdir, { recursive: true });
 const outfile = join(outdir, `bundled-${basename(entry).replace(/\.ts$/, '.mjs')}`);
 await build({ entryPoints: [resolve(entry)], outfile, bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning' });
-const run = spawnSync(process.execPath, [outfile, ...args], { stdio: 'inherit', cwd: REPO_ROOT });
+// With the ext-proc's node flags, as it runs in production (GC sizing changes the CPU per request).
+const run = spawnSync(process.execPath, [...EXT_PROC_NODE_FLAGS, outfile, ...args], { stdio: 'inherit', cwd: REPO_ROOT });
 process.exit(run.status ?? 1);
