@@ -42,7 +42,8 @@ function fast(m: ProcessingResponse): boolean {
   const mutation = common.bodyMutation?.mutation;
   if (mutation !== undefined && mutation.$case !== 'body' && mutation.$case !== 'clearBody') return false;
   const mode = m.modeOverride;
-  return mode === undefined || Object.values(mode).every((v) => typeof v !== 'number' || v >= 0);
+  // Negative enums take ten bytes as varints: the generated encoder writes those.
+  return mode === undefined || Math.min(mode.requestHeaderMode, mode.responseHeaderMode, mode.requestBodyMode, mode.responseBodyMode, mode.requestTrailerMode, mode.responseTrailerMode) >= 0;
 }
 
 const varint = (v: number) => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5);

@@ -1,13 +1,9 @@
 import { type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import { decodeProcessingRequest } from '../envoy-decode.js';
-import { encodeProcessingResponse } from '../envoy-encode.js';
-import { encodeFrame, FrameDecoder, FrameError } from './frames.js';
-import { GrpcStatus } from './grpc-status.js';
-import { decodeHealthCheckRequest, encodeHealthCheckResponse, type HealthState } from './health.js';
-import type { StreamHandler, StreamSink } from './types.js';
+import { healthCall, processCall, type Call, type CallServices } from './calls.js';
+import { encodeFrame } from './frames.js';
+import type { HealthState } from './health.js';
 
 const RESPONSE_HEADERS: OutgoingHttpHeaders = { ':status': 200, 'content-type': 'application/grpc' };
-const FRAME_CODES = { tooLarge: GrpcStatus.RESOURCE_EXHAUSTED, compressed: GrpcStatus.UNIMPLEMENTED };
 
 /**
  * The server side of one gRPC call on an HTTP/2 stream: response headers on the first message,
@@ -69,74 +65,37 @@ export function refuseCall(stream: ServerHttp2Stream, code: number, message: str
   new GrpcCall(stream).finish(code, message);
 }
 
-/** envoy.service.ext_proc.v3.ExternalProcessor/Process: a bidi stream of ProcessingRequest → ProcessingResponse. */
-export function serveProcess(stream: ServerHttp2Stream, maxMessageBytes: number, open: (sink: StreamSink) => StreamHandler, onReset: () => void): void {
-  const call = new GrpcCall(stream);
-  const decoder = new FrameDecoder(maxMessageBytes, FRAME_CODES);
-  const handler = open({
-    send: (msg) => call.send(encodeProcessingResponse(msg)),
-    end: () => call.finish(GrpcStatus.OK),
-    fail: (code, message) => call.finish(code, message),
-  });
-  let aborted = false;
-  const abort = () => {
-    if (aborted) return;
-    aborted = true;
-    handler.abort();
-  };
-  const onMessage = (bytes: Buffer) => handler.message(decodeProcessingRequest(bytes));
+/** envoy.service.ext_proc.v3.ExternalProcessor/Process on a node:http2 stream (the call itself: calls.ts). */
+export function serveProcess(stream: ServerHttp2Stream, services: CallServices, onReset: () => void): void {
+  const out = new GrpcCall(stream);
+  follow(stream, out, processCall(out, services), onReset);
+}
+
+/** grpc.health.v1.Health/Check, unary, on a node:http2 stream. */
+export function serveHealthCheck(stream: ServerHttp2Stream, health: HealthState): void {
+  const out = new GrpcCall(stream);
+  follow(stream, out, healthCall(out, health), () => {});
+}
+
+/** Reports a node:http2 stream's events to its call. */
+function follow(stream: ServerHttp2Stream, out: GrpcCall, call: Call, onReset: () => void): void {
   stream.on('data', (chunk: Buffer) => {
-    if (call.ended) return;
-    try {
-      decoder.push(chunk, onMessage);
-    } catch (err) {
-      if (err instanceof FrameError) call.finish(err.code, err.message);
-      else call.finish(GrpcStatus.INTERNAL, 'could not decode the ProcessingRequest');
-      abort();
-    }
+    if (!out.ended) call.data(chunk);
   });
   // A reset (RST_STREAM) also ends the readable side, just before the stream closes: decide
   // once the close, if any, has been seen.
   stream.on('end', () =>
     setImmediate(() => {
-      if (call.ended || stream.destroyed) return;
-      if (decoder.partial) {
-        call.finish(GrpcStatus.INTERNAL, 'stream ended inside a message');
-        abort();
-      } else handler.halfClose();
+      if (!out.ended && !stream.destroyed) call.remoteEnd();
     }),
   );
   // Envoy resets streams as a matter of course: a normal end, reported by 'close', not an error.
   stream.on('error', () => {});
   stream.on('close', () => {
     if (stream.rstCode) onReset();
-    if (!call.ended) {
-      call.ended = true;
-      abort();
+    if (!out.ended) {
+      out.ended = true;
+      call.abort();
     }
-  });
-}
-
-/** grpc.health.v1.Health/Check, unary. */
-export function serveHealthCheck(stream: ServerHttp2Stream, health: HealthState): void {
-  const call = new GrpcCall(stream);
-  const decoder = new FrameDecoder(64 * 1024, FRAME_CODES);
-  let service: string | undefined;
-  stream.on('error', () => {});
-  stream.on('data', (chunk: Buffer) => {
-    if (call.ended) return;
-    try {
-      decoder.push(chunk, (bytes) => (service = decodeHealthCheckRequest(bytes)));
-    } catch (err) {
-      call.finish(err instanceof FrameError ? err.code : GrpcStatus.INTERNAL, err instanceof FrameError ? err.message : 'bad HealthCheckRequest');
-    }
-  });
-  stream.on('end', () => {
-    if (call.ended) return;
-    if (service === undefined) return call.finish(GrpcStatus.INTERNAL, 'expected one HealthCheckRequest');
-    const status = health.of(service);
-    if (status === undefined) return call.finish(GrpcStatus.NOT_FOUND, `unknown service ${service}`);
-    call.send(encodeHealthCheckResponse(status));
-    call.finish(GrpcStatus.OK);
   });
 }

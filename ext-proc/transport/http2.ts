@@ -15,6 +15,7 @@ import { PROCESS_PATH, type Transport, type TransportOptions } from './types.js'
  */
 export async function startHttp2Transport(opts: TransportOptions): Promise<Transport> {
   const health = new HealthState();
+  const services = { maxMessageBytes: opts.maxMessageBytes, health, openStream: opts.openStream };
   const sessions = new Set<Http2Session>();
   const mib = 1024 * 1024;
   const common = {
@@ -45,7 +46,7 @@ export async function startHttp2Transport(opts: TransportOptions): Promise<Trans
     const path = headers[':path'];
     if (path === PROCESS_PATH) {
       const guard = guards.get(stream.session as Http2Session);
-      return serveProcess(stream, opts.maxMessageBytes, opts.openStream, () => guard?.reset());
+      return serveProcess(stream, services, () => guard?.reset());
     }
     if (path === HEALTH_CHECK_PATH) return serveHealthCheck(stream, health);
     refuseCall(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${String(path)}`);

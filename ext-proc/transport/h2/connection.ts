@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { openCall, type Call, type CallServices } from './call.js';
+import { openCall, type Call, type CallServices } from '../calls.js';
 import {
   ConnectionError,
   DEFAULT_MAX_FRAME_SIZE,

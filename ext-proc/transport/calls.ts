@@ -1,9 +1,14 @@
-import { decodeProcessingRequest } from '../../envoy-decode.js';
-import { encodeProcessingResponse } from '../../envoy-encode.js';
-import { FrameDecoder, FrameError } from '../frames.js';
-import { GrpcStatus } from '../grpc-status.js';
-import { decodeHealthCheckRequest, encodeHealthCheckResponse, HEALTH_CHECK_PATH, type HealthState } from '../health.js';
-import { PROCESS_PATH, type StreamHandler, type StreamSink } from '../types.js';
+import { decodeProcessingRequest } from '../envoy-decode.js';
+import { encodeProcessingResponse } from '../envoy-encode.js';
+import { FrameDecoder, FrameError } from './frames.js';
+import { GrpcStatus } from './grpc-status.js';
+import { decodeHealthCheckRequest, encodeHealthCheckResponse, HEALTH_CHECK_PATH, type HealthState } from './health.js';
+import { PROCESS_PATH, type StreamHandler, type StreamSink } from './types.js';
+
+/**
+ * The gRPC calls the ext-proc serves (ext_proc Process, health Check), whatever carries their
+ * HTTP/2 streams: the h2 transport's own framing or node:http2 (http2-call.ts).
+ */
 
 /** What a call may do to its HTTP/2 stream. Both are no-ops once the call finished. */
 export interface CallOutput {
@@ -52,7 +57,7 @@ export function openCall(headers: ReadonlyArray<readonly [string, string]>, out:
 }
 
 /** envoy.service.ext_proc.v3.ExternalProcessor/Process: a bidi stream of ProcessingRequest → ProcessingResponse. */
-function processCall(out: CallOutput, services: CallServices): Call {
+export function processCall(out: CallOutput, services: CallServices): Call {
   const decoder = new FrameDecoder(services.maxMessageBytes, FRAME_CODES);
   let failed = false;
   const handler = services.openStream({
@@ -87,7 +92,7 @@ function processCall(out: CallOutput, services: CallServices): Call {
 }
 
 /** grpc.health.v1.Health/Check, unary. */
-function healthCall(out: CallOutput, health: HealthState): Call {
+export function healthCall(out: CallOutput, health: HealthState): Call {
   const decoder = new FrameDecoder(64 * 1024, FRAME_CODES);
   let service: string | undefined;
   let failed = false;
