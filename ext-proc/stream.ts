@@ -8,9 +8,10 @@ import { INTERNAL_REQUEST_HEADERS, UPSTREAM_VERSION_HEADER } from '../plugins/sd
 import type { HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import { BodyMode, common, FILTER_BODY_MODES, headersToMap, modeOverride } from './envoy-messages.js';
 import { loggableHeaders } from './logger.js';
-import { PhaseOrder } from './phase-order.js';
+import { PhaseOrder, type Phase } from './phase-order.js';
 import { BodyBuffer } from './pipeline/body.js';
 import type { HookName } from './pipeline/chain.js';
+import type { MaybePromise } from './pipeline/hooks.js';
 import { ChainRunner } from './pipeline/chain-runner.js';
 import { baseContext, headersContext, withBody, type ContextSource } from './pipeline/context.js';
 import type { RequestObserver } from './pipeline/observer.js';
@@ -80,34 +81,45 @@ export class StreamProcessor {
    * one running, so no hook of this request runs after its `end` hooks.
    */
   handle(msg: ProcessingRequest): Promise<ProcessingResponse> {
-    const work = this.dispatch(msg);
-    this.running = work;
-    return work;
+    // The phase runs synchronously unless a hook is async: only then is there something to wait for.
+    let out: MaybePromise<ProcessingResponse>;
+    try {
+      out = this.dispatch(msg);
+    } catch (err) {
+      this.running = undefined;
+      return Promise.reject(err);
+    }
+    if (out instanceof Promise) {
+      this.running = out;
+      return out;
+    }
+    this.running = undefined;
+    return Promise.resolve(out);
   }
 
-  private async dispatch(msg: ProcessingRequest): Promise<ProcessingResponse> {
+  private dispatch(msg: ProcessingRequest): MaybePromise<ProcessingResponse> {
     // Before anything runs: a message out of Envoy's order never reaches a hook.
     this.order.accept(msg);
     const t0 = performance.now();
     const r = msg.request;
-    let out: ProcessingResponse;
+    let out: MaybePromise<ProcessingResponse>;
     let phase: HookName | undefined;
     switch (r?.$case) {
       case 'requestHeaders':
         phase = 'requestHeaders';
-        out = await this.onRequestHeaders(r.value);
+        out = this.onRequestHeaders(r.value);
         break;
       case 'requestBody':
         phase = 'requestBody';
-        out = await this.onRequestBody(this.expectRequest(), r.value);
+        out = this.onRequestBody(this.expectRequest(), r.value);
         break;
       case 'responseHeaders':
         phase = 'responseHeaders';
-        out = await this.onResponseHeaders(this.expectRequest(), r.value);
+        out = this.onResponseHeaders(this.expectRequest(), r.value);
         break;
       case 'responseBody':
         phase = 'responseBody';
-        out = await this.onResponseBody(this.expectResponse(), r.value);
+        out = this.onResponseBody(this.expectResponse(), r.value);
         break;
       case 'requestTrailers':
         out = { response: { $case: 'requestTrailers', value: {} } };
@@ -118,7 +130,14 @@ export class StreamProcessor {
       default:
         throw new Error('ProcessingRequest without a known phase');
     }
-    this.order.answered(r.$case, out);
+    const kind = r.$case;
+    if (out instanceof Promise) return out.then((answer) => this.answered(kind, phase, t0, answer));
+    return this.answered(kind, phase, t0, out);
+  }
+
+  /** Books the answer to one message: the order check, the processing time, the phase's metric. */
+  private answered(kind: Phase, phase: HookName | undefined, t0: number, out: ProcessingResponse): ProcessingResponse {
+    this.order.answered(kind, out);
     const dt = performance.now() - t0;
     this.processingMs += dt;
     if (phase) this.observer.phase?.(phase, dt);
@@ -139,7 +158,7 @@ export class StreamProcessor {
 
   // ---- phases -------------------------------------------------------------------------------
 
-  private async onRequestHeaders(msg: HttpHeaders): Promise<ProcessingResponse> {
+  private onRequestHeaders(msg: HttpHeaders): MaybePromise<ProcessingResponse> {
     const values = headersToMap(msg);
     const headers = new HeaderSet(values);
     // The gateway's invariant, not a plugin's choice: clients never pick the cluster or the mirror.
@@ -172,10 +191,15 @@ export class StreamProcessor {
       this.log.debug({ protocol: request.protocol, headers: loggableHeaders(values) }, 'request headers');
     }
 
-    const stop = await runner.run('requestHeaders', () => headersContext(src, 'requestHeaders', headers));
-    if (stop) return this.stop(stop);
+    const stop = runner.run('requestHeaders', () => headersContext(src, 'requestHeaders', headers));
+    if (stop instanceof Promise) return stop.then((s) => this.afterRequestHeaders(state, runner, msg.endOfStream, s));
+    return this.afterRequestHeaders(state, runner, msg.endOfStream, stop);
+  }
 
-    const wantsBody = !msg.endOfStream && runner.wantsRequestBody(state.route, state.vars);
+  private afterRequestHeaders(state: RequestState, runner: ChainRunner, endOfStream: boolean, stop: Stop | undefined): ProcessingResponse {
+    if (stop) return this.stop(stop);
+    const headers = state.requestHeaders;
+    const wantsBody = !endOfStream && runner.wantsRequestBody(state.route, state.vars);
     // Without a body phase this is the last request phase: route now.
     const clearRouteCache = !wantsBody && finishRouting(state.route, state.request, state.vars, this.runtime, headers);
     return {
@@ -185,11 +209,17 @@ export class StreamProcessor {
     };
   }
 
-  private async onRequestBody({ state, runner, src }: ReturnType<StreamProcessor['expectRequest']>, msg: HttpBody): Promise<ProcessingResponse> {
+  private onRequestBody({ state, runner, src }: ReturnType<StreamProcessor['expectRequest']>, msg: HttpBody): MaybePromise<ProcessingResponse> {
     const headers = state.requestHeaders;
     const body = new BodyBuffer(msg.body, 'request');
-    const stop = await runner.run('requestBody', () => withBody(headersContext(src, 'requestBody', headers), body));
+    const stop = runner.run('requestBody', () => withBody(headersContext(src, 'requestBody', headers), body));
+    if (stop instanceof Promise) return stop.then((s) => this.afterRequestBody(state, body, s));
+    return this.afterRequestBody(state, body, stop);
+  }
+
+  private afterRequestBody(state: RequestState, body: BodyBuffer, stop: Stop | undefined): ProcessingResponse {
     if (stop) return this.stop(stop);
+    const headers = state.requestHeaders;
     const clearRouteCache = finishRouting(state.route, state.request, state.vars, this.runtime, headers);
     let newBody: Buffer | undefined;
     if (body.replaced) {
@@ -199,7 +229,7 @@ export class StreamProcessor {
     return { response: { $case: 'requestBody', value: { response: common(takeChanges(headers), { body: newBody, clearRouteCache }) } } };
   }
 
-  private async onResponseHeaders({ state, runner, src }: ReturnType<StreamProcessor['expectRequest']>, msg: HttpHeaders): Promise<ProcessingResponse> {
+  private onResponseHeaders({ state, runner, src }: ReturnType<StreamProcessor['expectRequest']>, msg: HttpHeaders): MaybePromise<ProcessingResponse> {
     this.responseHeadersAt = performance.now();
     const over = headersOverLimit(msg, this.limits);
     if (over !== undefined) {
@@ -213,12 +243,19 @@ export class StreamProcessor {
       headers,
       streaming: (values.get('content-type') ?? '').includes('text/event-stream'),
     };
-    this.responded = state.responded(response, headers);
+    const responded = state.responded(response, headers);
+    this.responded = responded;
     if (this.rootLog.isLevelEnabled('debug')) this.log.debug({ headers: loggableHeaders(values) }, 'response headers');
-    const stop = await runner.run('responseHeaders', () => Object.assign(headersContext(src, 'responseHeaders', headers), { response }));
-    if (stop) return this.stop(stop);
+    const stop = runner.run('responseHeaders', () => Object.assign(headersContext(src, 'responseHeaders', headers), { response }));
+    if (stop instanceof Promise) return stop.then((s) => this.afterResponseHeaders(responded, runner, msg.endOfStream, s));
+    return this.afterResponseHeaders(responded, runner, msg.endOfStream, stop);
+  }
 
-    if (!msg.endOfStream) this.responseBodyMode = runner.responseBodyMode(response, state.vars);
+  private afterResponseHeaders(state: Responded, runner: ChainRunner, endOfStream: boolean, stop: Stop | undefined): ProcessingResponse {
+    if (stop) return this.stop(stop);
+    const { response, responseHeaders: headers } = state;
+
+    if (!endOfStream) this.responseBodyMode = runner.responseBodyMode(response, state.vars);
     if (this.responseBodyMode === BodyMode.NONE) this.completed = true;
     if (this.responseBodyMode === BodyMode.STREAMED && response.streaming && runner.wantsEvents()) this.sse = new SseParser(this.limits.maxSseEventBytes);
     return {
@@ -227,28 +264,30 @@ export class StreamProcessor {
     };
   }
 
-  private async onResponseBody(at: ReturnType<StreamProcessor['expectResponse']>, msg: HttpBody): Promise<ProcessingResponse> {
+  private onResponseBody(at: ReturnType<StreamProcessor['expectResponse']>, msg: HttpBody): MaybePromise<ProcessingResponse> {
     if (msg.endOfStream) this.completed = true;
     if (this.responseBodyMode === BodyMode.BUFFERED) return this.onBufferedResponseBody(at, msg);
     // Only when the chain streams the body anyway: timing it never adds a round trip.
     this.firstChunkAt ??= performance.now();
-    const chunk = await transformStreamedChunk(at.src, at.state.response, this.sse, msg);
-    return { response: { $case: 'responseBody', value: { response: common(new Map(), { body: chunk }) } } };
+    const chunk = transformStreamedChunk(at.src, at.state.response, this.sse, msg);
+    if (chunk instanceof Promise) return chunk.then(streamedAnswer);
+    return streamedAnswer(chunk);
   }
 
-  private async onBufferedResponseBody({ state, runner, src }: ReturnType<StreamProcessor['expectResponse']>, msg: HttpBody): Promise<ProcessingResponse> {
+  private onBufferedResponseBody({ state, runner, src }: ReturnType<StreamProcessor['expectResponse']>, msg: HttpBody): MaybePromise<ProcessingResponse> {
     const { response, responseHeaders: headers } = state;
     const body = new BodyBuffer(msg.body, 'response');
-    const stop = await runner.run('responseBody', () => withBody(Object.assign(headersContext(src, 'responseBody', headers), { response }), body));
+    const stop = runner.run('responseBody', () => withBody(Object.assign(headersContext(src, 'responseBody', headers), { response }), body));
+    if (stop instanceof Promise) return stop.then((s) => this.afterResponseBody(state, src, body, s));
+    return this.afterResponseBody(state, src, body, stop);
+  }
+
+  private afterResponseBody(state: Responded, src: ContextSource, body: BodyBuffer, stop: Stop | undefined): MaybePromise<ProcessingResponse> {
     if (stop) return this.stop(stop);
     // Chunk hooks see every byte that reaches the client; here that is the whole body, once.
-    const chunk = await runChunkHooks(src, response, body.body, true);
-    let newBody: Buffer | undefined;
-    if (body.replaced || chunk) {
-      newBody = chunk ?? body.body;
-      headers.set('content-length', String(newBody.length));
-    }
-    return { response: { $case: 'responseBody', value: { response: common(takeChanges(headers), { body: newBody }) } } };
+    const chunk = runChunkHooks(src, state.response, body.body, true);
+    if (chunk instanceof Promise) return chunk.then((c) => bufferedAnswer(state.responseHeaders, body, c));
+    return bufferedAnswer(state.responseHeaders, body, chunk);
   }
 
   /** The core's own refusal of hostile input: the client's protocol, a log line, counted as a rejection by `gateway`. */
@@ -305,8 +344,9 @@ export class StreamProcessor {
     this.runner?.close();
     this.outcome.cancelled = cancelled;
     this.abortController?.abort(STREAM_ENDED);
-    // The hook running now (bounded by its plugin's timeout, cut short by the signal) finishes first.
-    await this.running?.catch(() => undefined);
+    // The hook running now (bounded by its plugin's timeout, cut short by the signal) finishes
+    // first. A message answered synchronously left nothing running.
+    if (this.running) await this.running.catch(() => undefined);
     const elapsedMs = performance.now() - this.startedAt;
     const { state, runner, source } = this;
     if (state && runner && source) {
@@ -315,7 +355,8 @@ export class StreamProcessor {
         outcome: this.outcome,
         elapsedMs,
       });
-      await runner.end(endCtx);
+      const ended = runner.end(endCtx);
+      if (ended instanceof Promise) await ended;
     }
     this.observer.finished?.({
       request: state?.request,
@@ -336,6 +377,23 @@ export class StreamProcessor {
  * reason builds a DOMException (with its stack) per request, which showed in the profile.
  */
 const STREAM_ENDED = Object.freeze(new Error('the request ended'));
+
+/** The answer to a buffered response body: the chain's header edits, and the body if a hook replaced it. */
+function bufferedAnswer(headers: HeaderSet, body: BodyBuffer, chunk: Buffer | undefined): ProcessingResponse {
+  let newBody: Buffer | undefined;
+  if (body.replaced || chunk) {
+    newBody = chunk ?? body.body;
+    headers.set('content-length', String(newBody.length));
+  }
+  return { response: { $case: 'responseBody', value: { response: common(takeChanges(headers), { body: newBody }) } } };
+}
+
+/** The answer to a streamed chunk: the chunk as it leaves (undefined: untouched). */
+function streamedAnswer(chunk: Buffer | undefined): ProcessingResponse {
+  return { response: { $case: 'responseBody', value: { response: common(NO_CHANGES, { body: chunk }) } } };
+}
+
+const NO_CHANGES: ReadonlyMap<string, string | null> = new Map();
 
 /** The header edits made since the last phase; the set starts over for the next one. */
 function takeChanges(headers: HeaderSet): Map<string, string | null> {

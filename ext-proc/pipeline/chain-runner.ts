@@ -3,7 +3,7 @@ import type { EndContext, Protocol, RequestInfo, RequestVars, ResponseInfo, Rout
 import type { BodyMode } from '../envoy-messages.js';
 import { chooseResponseBodyMode, needsRequestBody } from './body-modes.js';
 import { appliesTo, type Chains, type HookName, type PluginInstance } from './chain.js';
-import { invokeHook, runEndHooks, type HookHost } from './hooks.js';
+import { invokeHook, runEndHooks, type HookHost, type MaybePromise } from './hooks.js';
 import type { RequestObserver } from './observer.js';
 import type { Stop } from './respond.js';
 
@@ -12,6 +12,18 @@ export interface RunOptions {
   streamed?: boolean;
   /** Stop walking the chain once this says so (a dropped SSE event). */
   until?: () => boolean;
+}
+
+const NO_OPTIONS: RunOptions = Object.freeze({});
+
+/** One phase's walk through the chain: what `resume` needs to carry on after an async hook. */
+interface PhaseWalk {
+  readonly hook: HookName;
+  readonly makeCtx: () => object;
+  readonly opts: RunOptions;
+  readonly skip: ReadonlySet<PluginInstance> | undefined;
+  /** The phase's context, made when the first plugin with this hook runs. */
+  shared: object | undefined;
 }
 
 /**
@@ -58,34 +70,55 @@ export class ChainRunner implements HookHost {
   /**
    * Calls `hook` on each plugin of the chain, in order, until one stops the request.
    * `streamed` hooks run after the status went out: they cannot stop anything, and a failure
-   * is logged and skipped so the rest of the chain still sees the chunk.
+   * is logged and skipped so the rest of the chain still sees the chunk. Synchronous while the
+   * hooks are: the first one that returns a promise hands the rest of the walk to `resume`.
    */
-  async run(hook: HookName, makeCtx: () => object, opts: RunOptions = {}): Promise<Stop | undefined> {
-    // One context per phase, shared by the plugins (it reads through to live state); streamed
-    // hooks get a fresh one per plugin because it carries the (maybe replaced) chunk or event.
-    let shared: object | undefined;
+  run(hook: HookName, makeCtx: () => object, opts: RunOptions = NO_OPTIONS): MaybePromise<Stop | undefined> {
     this.phaseReached = hook;
     const skip = hook === 'requestBody' ? this.skipRequestBody : hook.startsWith('response') && hook !== 'responseHeaders' ? this.skipResponseBody : undefined;
+    return this.walk({ hook, makeCtx, opts, skip, shared: undefined }, 0);
+  }
+
+  /** The walk of one phase from plugin `from` on; returns a promise only once a hook did. */
+  private walk(phase: PhaseWalk, from: number): MaybePromise<Stop | undefined> {
+    const { hook, opts, skip } = phase;
     // The chain can grow while it runs (the model's plugins join once a plugin names the model).
-    for (let i = 0; i < this.chain.length; i++) {
+    for (let i = from; i < this.chain.length; i++) {
       // The stream ended (cancelled, refused, cut) while this phase ran: no hook starts after it,
       // or one could take a resource (a limits slot) that the `end` hooks already gave back.
       if (this.closed) break;
       const plugin = this.chain[i] as PluginInstance;
-      if (this.lateJoiners.includes(plugin)) {
+      if (this.lateJoiners.length > 0 && this.lateJoiners.includes(plugin)) {
         this.lateJoiners = this.lateJoiners.filter((p) => p !== plugin);
         if (plugin.hooks.requestHeaders && hook !== 'requestHeaders') {
-          const stop = await invokeHook(this, plugin, 'requestHeaders', this.requestHeadersContext());
+          const stop = invokeHook(this, plugin, 'requestHeaders', this.requestHeadersContext());
+          // Still this plugin's turn once it settles (it left the late joiners): its own hook follows.
+          if (stop instanceof Promise) return this.resume(phase, stop, i, false);
           if (stop) return stop;
         }
       }
       if (!plugin.hooks[hook] || skip?.has(plugin)) continue;
-      const ctx = opts.streamed ? makeCtx() : (shared ??= makeCtx());
-      const stop = await invokeHook(this, plugin, hook, ctx, opts.streamed ?? false);
+      // One context per phase, shared by the plugins (it reads through to live state); streamed
+      // hooks get a fresh one per plugin because it carries the (maybe replaced) chunk or event.
+      const ctx = opts.streamed ? phase.makeCtx() : (phase.shared ??= phase.makeCtx());
+      const stop = invokeHook(this, plugin, hook, ctx, opts.streamed ?? false);
+      if (stop instanceof Promise) return this.resume(phase, stop, i + 1, true);
       if (stop && !opts.streamed) return stop;
       if (opts.until?.()) break;
     }
     return undefined;
+  }
+
+  /** Waits for an async hook, then walks on from `next`; `ownHook`: it was the phase's hook, not a late joiner's requestHeaders. */
+  private async resume(phase: PhaseWalk, pending: Promise<Stop | undefined>, next: number, ownHook: boolean): Promise<Stop | undefined> {
+    const stop = await pending;
+    if (ownHook) {
+      if (stop && !phase.opts.streamed) return stop;
+      if (phase.opts.until?.()) return undefined;
+    } else if (stop) {
+      return stop;
+    }
+    return this.walk(phase, next);
   }
 
   /** The stream ended: hooks of the phase still running are not started any more (end hooks still run). */
@@ -122,8 +155,8 @@ export class ChainRunner implements HookHost {
     return this.chain.some((p) => p.hooks.responseEvent && !this.skipResponseBody.has(p));
   }
 
-  /** Every `end` hook once, in order; never throws. */
-  end(endCtx: EndContext): Promise<void> {
+  /** Every `end` hook once, in order; never throws. A promise only if an end hook returned one. */
+  end(endCtx: EndContext): MaybePromise<void> {
     return runEndHooks(this, this.chain, endCtx);
   }
 }

@@ -1,23 +1,35 @@
 import type { ResponseInfo, SseEvent } from '../../plugins/sdk/types.js';
 import { baseContext, type ContextSource } from './context.js';
+import type { RunOptions } from './chain-runner.js';
+import type { MaybePromise } from './hooks.js';
 import { serializeEvent, type SseParser } from './sse.js';
 
 /**
  * One streamed response chunk through the `responseChunk` hooks and, on SSE, the
  * `responseEvent` hooks. Returns the replacement for this chunk, or undefined to pass it
- * through untouched.
+ * through untouched. Synchronous when the chunk hooks are and the stream is not parsed as SSE.
  */
-export async function transformStreamedChunk(
+export function transformStreamedChunk(
   host: ContextSource,
   response: ResponseInfo,
   sse: SseParser | undefined,
   msg: { body: Buffer; endOfStream: boolean },
-): Promise<Buffer | undefined> {
-  const replacedChunk = await runChunkHooks(host, response, msg.body, msg.endOfStream);
-  const chunk = replacedChunk ?? msg.body;
+): MaybePromise<Buffer | undefined> {
+  const replacedChunk = runChunkHooks(host, response, msg.body, msg.endOfStream);
   if (!sse) return replacedChunk;
+  return transformEvents(host, response, sse, msg, replacedChunk);
+}
 
-  // Events leave in whole: the tail of a chunk waits for the chunk that completes its event.
+/** Events leave in whole: the tail of a chunk waits for the chunk that completes its event. */
+async function transformEvents(
+  host: ContextSource,
+  response: ResponseInfo,
+  sse: SseParser,
+  msg: { body: Buffer; endOfStream: boolean },
+  chunkHooks: MaybePromise<Buffer | undefined>,
+): Promise<Buffer | undefined> {
+  const replacedChunk = await chunkHooks;
+  const chunk = replacedChunk ?? msg.body;
   let out = '';
   for (const { event, raw } of sse.feed(chunk)) {
     const next = await runEventHooks(host, response, event);
@@ -30,11 +42,13 @@ export async function transformStreamedChunk(
   return Buffer.from(out);
 }
 
+const STREAMED: RunOptions = Object.freeze({ streamed: true });
+
 /** Runs `responseChunk` hooks; returns the replacement chunk if any hook replaced it. */
-export async function runChunkHooks(host: ContextSource, response: ResponseInfo, original: Buffer, endOfStream: boolean): Promise<Buffer | undefined> {
+export function runChunkHooks(host: ContextSource, response: ResponseInfo, original: Buffer, endOfStream: boolean): MaybePromise<Buffer | undefined> {
   let chunk = original;
   let replaced = false;
-  await host.runner.run(
+  const ran = host.runner.run(
     'responseChunk',
     () =>
       Object.assign(baseContext(host, 'responseChunk'), {
@@ -46,8 +60,9 @@ export async function runChunkHooks(host: ContextSource, response: ResponseInfo,
           replaced = true;
         },
       }),
-    { streamed: true },
+    STREAMED,
   );
+  if (ran instanceof Promise) return ran.then(() => (replaced ? chunk : undefined));
   return replaced ? chunk : undefined;
 }
 
