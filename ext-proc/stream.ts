@@ -13,7 +13,7 @@ import { BodyBuffer } from './pipeline/body.js';
 import type { HookName } from './pipeline/chain.js';
 import type { MaybePromise } from './pipeline/hooks.js';
 import { ChainRunner } from './pipeline/chain-runner.js';
-import { baseContext, headersContext, withBody, type ContextSource } from './pipeline/context.js';
+import { baseContext, requestBodyContext, requestHeadersContext, responseBodyContext, responseHeadersContext, type ContextSource } from './pipeline/context.js';
 import type { RequestObserver } from './pipeline/observer.js';
 import { failResponse, stopResponse, type Stop } from './pipeline/respond.js';
 import { applyRouteHints } from './routing/hints.js';
@@ -191,7 +191,7 @@ export class StreamProcessor {
       this.log.debug({ protocol: request.protocol, headers: loggableHeaders(values) }, 'request headers');
     }
 
-    const stop = runner.run('requestHeaders', () => headersContext(src, 'requestHeaders', headers));
+    const stop = runner.run('requestHeaders', () => requestHeadersContext(src, headers));
     if (stop instanceof Promise) return stop.then((s) => this.afterRequestHeaders(state, runner, msg.endOfStream, s));
     return this.afterRequestHeaders(state, runner, msg.endOfStream, stop);
   }
@@ -212,7 +212,7 @@ export class StreamProcessor {
   private onRequestBody({ state, runner, src }: ReturnType<StreamProcessor['expectRequest']>, msg: HttpBody): MaybePromise<ProcessingResponse> {
     const headers = state.requestHeaders;
     const body = new BodyBuffer(msg.body, 'request');
-    const stop = runner.run('requestBody', () => withBody(headersContext(src, 'requestBody', headers), body));
+    const stop = runner.run('requestBody', () => requestBodyContext(src, headers, body));
     if (stop instanceof Promise) return stop.then((s) => this.afterRequestBody(state, body, s));
     return this.afterRequestBody(state, body, stop);
   }
@@ -246,7 +246,7 @@ export class StreamProcessor {
     const responded = state.responded(response, headers);
     this.responded = responded;
     if (this.rootLog.isLevelEnabled('debug')) this.log.debug({ headers: loggableHeaders(values) }, 'response headers');
-    const stop = runner.run('responseHeaders', () => Object.assign(headersContext(src, 'responseHeaders', headers), { response }));
+    const stop = runner.run('responseHeaders', () => responseHeadersContext(src, headers, response));
     if (stop instanceof Promise) return stop.then((s) => this.afterResponseHeaders(responded, runner, msg.endOfStream, s));
     return this.afterResponseHeaders(responded, runner, msg.endOfStream, stop);
   }
@@ -277,7 +277,7 @@ export class StreamProcessor {
   private onBufferedResponseBody({ state, runner, src }: ReturnType<StreamProcessor['expectResponse']>, msg: HttpBody): MaybePromise<ProcessingResponse> {
     const { response, responseHeaders: headers } = state;
     const body = new BodyBuffer(msg.body, 'response');
-    const stop = runner.run('responseBody', () => withBody(Object.assign(headersContext(src, 'responseBody', headers), { response }), body));
+    const stop = runner.run('responseBody', () => responseBodyContext(src, headers, body, response));
     if (stop instanceof Promise) return stop.then((s) => this.afterResponseBody(state, src, body, s));
     return this.afterResponseBody(state, src, body, stop);
   }
@@ -306,7 +306,7 @@ export class StreamProcessor {
   /** The request's chain and the view its hook contexts read through, made once per request. */
   private contextSource(state: RequestState): ContextSource {
     const runner = new ChainRunner(this.runtime, state.request, this.observer, () => this.log, () =>
-      headersContext(src, 'requestHeaders', state.requestHeaders),
+      requestHeadersContext(src, state.requestHeaders),
     );
     this.runner = runner;
     const self = this;

@@ -1,5 +1,21 @@
 import type { Logger } from 'pino';
-import type { BaseContext, ErrorDetails, HeaderMutator, ModelCatalog, Respond, RouteUpdate } from '../../plugins/sdk/types.js';
+import type {
+  BaseContext,
+  BodyAccess,
+  ErrorDetails,
+  HeaderMutator,
+  ModelCatalog,
+  RequestBodyContext,
+  RequestHeadersContext,
+  RequestInfo,
+  RequestVars,
+  Respond,
+  ResponseBodyContext,
+  ResponseHeadersContext,
+  ResponseInfo,
+  RouteHints,
+  RouteUpdate,
+} from '../../plugins/sdk/types.js';
 import type { BodyBuffer } from './body.js';
 import type { ChainRunner } from './chain-runner.js';
 import { respondFrom } from './respond.js';
@@ -14,49 +30,123 @@ export interface ContextSource {
   readonly rootLog: Logger;
   /** Lazy: the AbortController is made only when a plugin reads `ctx.signal`. */
   readonly signal: AbortSignal;
-  setRoute(hints: RouteUpdate): void;
-  fail(status: number, message: string, details?: ErrorDetails): Respond;
+  // Functions, not methods: every context hands these very functions to plugins (once per
+  // request, not a wrapper per phase), and a plugin may call them detached (`const { fail } = ctx`).
+  readonly setRoute: (hints: RouteUpdate) => void;
+  readonly fail: (status: number, message: string, details?: ErrorDetails) => Respond;
 }
 
 /**
  * The context of one phase, shared by the plugins it runs (built once per phase: per-plugin
- * wrapper objects were the largest item of our own code in the profile). `log` is tagged with
- * the plugin whose hook is running when it is read; hooks run one at a time, so only work a
- * plugin leaves running after its hook returned could be tagged with a later plugin.
+ * wrapper objects were the largest item of our own code in the profile). A class, so a context
+ * is one object: its getters live on the prototype, and its functions are the request's own
+ * (an object literal made a getter pair and two closures per phase). `log` is tagged with the
+ * plugin whose hook is running when it is read; hooks run one at a time, so only work a plugin
+ * leaves running after its hook returned could be tagged with a later plugin.
  */
+class HookContext<P extends string> implements BaseContext {
+  readonly request: RequestInfo;
+  readonly route: Readonly<RouteHints>;
+  readonly vars: RequestVars;
+  readonly models: ModelCatalog;
+  readonly respond = respondFrom;
+  readonly setRoute: ContextSource['setRoute'];
+  readonly fail: ContextSource['fail'];
+  readonly #src: ContextSource;
+
+  constructor(
+    src: ContextSource,
+    readonly phase: P,
+  ) {
+    this.#src = src;
+    const { state } = src;
+    this.request = state.request;
+    this.route = state.route;
+    this.vars = state.vars;
+    this.models = src.runtime.catalog;
+    this.setRoute = src.setRoute;
+    this.fail = src.fail;
+  }
+
+  get log(): Logger {
+    return pluginLog(this.#src);
+  }
+
+  get signal(): AbortSignal {
+    return this.#src.signal;
+  }
+}
+
+class HeadersContext<P extends string> extends HookContext<P> {
+  constructor(
+    src: ContextSource,
+    phase: P,
+    readonly headers: HeaderMutator,
+  ) {
+    super(src, phase);
+  }
+}
+
+class ResponseHeadersPhase extends HeadersContext<'responseHeaders'> implements ResponseHeadersContext {
+  constructor(
+    src: ContextSource,
+    headers: HeaderMutator,
+    readonly response: ResponseInfo,
+  ) {
+    super(src, 'responseHeaders', headers);
+  }
+}
+
+/** A body phase: `body` is a getter so each read sees the latest replacement. */
+class BodyContext<P extends 'requestBody' | 'responseBody'> extends HeadersContext<P> implements BodyAccess {
+  readonly json: BodyAccess['json'];
+  readonly replaceBody: (b: Buffer | string) => void;
+  readonly replaceJson: (v: unknown) => void;
+  readonly #body: BodyBuffer;
+
+  constructor(src: ContextSource, phase: P, headers: HeaderMutator, body: BodyBuffer) {
+    super(src, phase, headers);
+    this.#body = body;
+    this.json = ((schema?: Parameters<BodyBuffer['json']>[0]) => body.json(schema)) as BodyAccess['json'];
+    this.replaceBody = (b) => body.replaceBody(b);
+    this.replaceJson = (v) => body.replaceJson(v);
+  }
+
+  get body(): Buffer {
+    return this.#body.body;
+  }
+}
+
+class ResponseBodyPhase extends BodyContext<'responseBody'> implements ResponseBodyContext {
+  constructor(
+    src: ContextSource,
+    headers: HeaderMutator,
+    body: BodyBuffer,
+    readonly response: ResponseInfo,
+  ) {
+    super(src, 'responseBody', headers, body);
+  }
+}
+
+/** The fields every phase's context has; the phase's own ones are added by the caller. */
 export function baseContext<P extends string>(src: ContextSource, phase: P): BaseContext & { phase: P } {
-  const { state } = src;
-  return {
-    phase,
-    get log() {
-      return pluginLog(src);
-    },
-    request: state.request,
-    get signal() {
-      return src.signal;
-    },
-    route: state.route,
-    setRoute: (hints) => src.setRoute(hints),
-    vars: state.vars,
-    models: src.runtime.catalog,
-    respond: respondFrom,
-    fail: (status, message, details) => src.fail(status, message, details),
-  };
+  return new HookContext(src, phase);
 }
 
-export function headersContext<P extends string>(src: ContextSource, phase: P, headers: HeaderMutator) {
-  // Object.assign, not a spread: a spread would call the lazy `signal` getter.
-  return Object.assign(baseContext(src, phase), { headers });
+export function requestHeadersContext(src: ContextSource, headers: HeaderMutator): RequestHeadersContext {
+  return new HeadersContext(src, 'requestHeaders', headers);
 }
 
-/** Adds the shared body to a context; `body` stays a getter so each read sees the latest replacement. */
-export function withBody<T extends object>(ctx: T, body: BodyBuffer): T {
-  Object.defineProperty(ctx, 'body', { get: () => body.body, enumerable: true });
-  return Object.assign(ctx, {
-    json: (schema?: Parameters<BodyBuffer['json']>[0]) => body.json(schema),
-    replaceBody: (b: Buffer | string) => body.replaceBody(b),
-    replaceJson: (v: unknown) => body.replaceJson(v),
-  });
+export function requestBodyContext(src: ContextSource, headers: HeaderMutator, body: BodyBuffer): RequestBodyContext {
+  return new BodyContext(src, 'requestBody', headers, body);
+}
+
+export function responseHeadersContext(src: ContextSource, headers: HeaderMutator, response: ResponseInfo): ResponseHeadersContext {
+  return new ResponseHeadersPhase(src, headers, response);
+}
+
+export function responseBodyContext(src: ContextSource, headers: HeaderMutator, body: BodyBuffer, response: ResponseInfo): ResponseBodyContext {
+  return new ResponseBodyPhase(src, headers, body, response);
 }
 
 /** A logger tagged with the running plugin and hook, made only when a plugin logs. */
