@@ -55,7 +55,7 @@ export function headerMutation(changes: ReadonlyMap<string, string | null>): Hea
 
 export function common(
   changes: ReadonlyMap<string, string | null>,
-  opts: { body?: Buffer; clearRouteCache?: boolean } = {},
+  opts: { readonly body?: Buffer; readonly clearRouteCache?: boolean } = {},
 ): CommonResponse | undefined {
   const mutation = headerMutation(changes);
   if (!mutation && !opts.body && !opts.clearRouteCache) return undefined;

@@ -5,7 +5,7 @@ import { HeaderSet } from '../plugins/sdk/headers.js';
 import { parseTarget } from '../plugins/sdk/paths.js';
 import { detectProtocol } from '../plugins/sdk/protocol.js';
 import { INTERNAL_REQUEST_HEADERS, UPSTREAM_VERSION_HEADER } from '../plugins/sdk/wire.js';
-import type { HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
+import type { CommonResponse, HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import { BodyMode, common, FILTER_BODY_MODES, headersToMap, modeOverride } from './envoy-messages.js';
 import { loggableHeaders } from './logger.js';
 import { PhaseOrder, type Phase } from './phase-order.js';
@@ -203,7 +203,7 @@ export class StreamProcessor {
     // Without a body phase this is the last request phase: route now.
     const clearRouteCache = !wantsBody && finishRouting(state.route, state.request, state.vars, this.runtime, headers);
     return {
-      response: { $case: 'requestHeaders', value: { response: common(takeChanges(headers), { clearRouteCache }) } },
+      response: { $case: 'requestHeaders', value: { response: takeChanges(headers, undefined, clearRouteCache) } },
       // The filter's default is BUFFERED request bodies; skip that round trip when nobody reads the body.
       modeOverride: modeOverride(wantsBody ? FILTER_BODY_MODES.request : BodyMode.NONE, BodyMode.NONE),
     };
@@ -226,7 +226,7 @@ export class StreamProcessor {
       newBody = body.body;
       headers.set('content-length', String(newBody.length));
     }
-    return { response: { $case: 'requestBody', value: { response: common(takeChanges(headers), { body: newBody, clearRouteCache }) } } };
+    return { response: { $case: 'requestBody', value: { response: takeChanges(headers, newBody, clearRouteCache) } } };
   }
 
   private onResponseHeaders({ state, runner, src }: ReturnType<StreamProcessor['expectRequest']>, msg: HttpHeaders): MaybePromise<ProcessingResponse> {
@@ -259,7 +259,7 @@ export class StreamProcessor {
     if (this.responseBodyMode === BodyMode.NONE) this.completed = true;
     if (this.responseBodyMode === BodyMode.STREAMED && response.streaming && runner.wantsEvents()) this.sse = new SseParser(this.limits.maxSseEventBytes);
     return {
-      response: { $case: 'responseHeaders', value: { response: common(takeChanges(headers)) } },
+      response: { $case: 'responseHeaders', value: { response: takeChanges(headers) } },
       modeOverride: this.responseBodyMode === BodyMode.NONE ? undefined : modeOverride(BodyMode.NONE, this.responseBodyMode),
     };
   }
@@ -385,7 +385,7 @@ function bufferedAnswer(headers: HeaderSet, body: BodyBuffer, chunk: Buffer | un
     newBody = chunk ?? body.body;
     headers.set('content-length', String(newBody.length));
   }
-  return { response: { $case: 'responseBody', value: { response: common(takeChanges(headers), { body: newBody }) } } };
+  return { response: { $case: 'responseBody', value: { response: takeChanges(headers, newBody) } } };
 }
 
 /** The answer to a streamed chunk: the chunk as it leaves (undefined: untouched). */
@@ -395,9 +395,15 @@ function streamedAnswer(chunk: Buffer | undefined): ProcessingResponse {
 
 const NO_CHANGES: ReadonlyMap<string, string | null> = new Map();
 
-/** The header edits made since the last phase; the set starts over for the next one. */
-function takeChanges(headers: HeaderSet): Map<string, string | null> {
-  const changes = new Map(headers.changes);
+/**
+ * The phase's answer: the header edits made since the last phase (the set starts over for the
+ * next one), a replaced body, a route to recompute. `common` reads the edits into the answer
+ * at once, so the set itself is passed, not a copy.
+ */
+function takeChanges(headers: HeaderSet, body?: Buffer, clearRouteCache?: boolean): CommonResponse | undefined {
+  const answer = common(headers.changes, body === undefined && clearRouteCache === undefined ? NO_OPTIONS : { body, clearRouteCache });
   headers.changes.clear();
-  return changes;
+  return answer;
 }
+
+const NO_OPTIONS = Object.freeze({});

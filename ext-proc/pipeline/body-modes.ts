@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { RequestInfo, RequestVars, ResponseInfo, RouteHints } from '../../plugins/sdk/types.js';
 import { BodyMode } from '../envoy-messages.js';
-import { anyHas, type PluginInstance } from './chain.js';
+import type { PluginInstance } from './chain.js';
 
 /** Read `log` only on failure: the request's child logger is made on first use. */
 type LogHost = { readonly log: Logger };
@@ -24,7 +24,7 @@ export function needsRequestBody(
   for (const p of chain) {
     if (!p.hooks.requestBody) continue;
     const need = p.hooks.needs?.requestBody ?? true;
-    if (askNeed(host, p, 'requestBody', () => (typeof need === 'function' ? need(request, route, vars) : need))) needed = true;
+    if (typeof need === 'boolean' ? need : askNeed(host, p, 'requestBody', () => need(request, route, vars))) needed = true;
     else (skipped ??= new Set()).add(p);
   }
   return { needed, skipped: skipped ?? NONE };
@@ -43,20 +43,28 @@ export function chooseResponseBodyMode(
   host: LogHost,
 ): { mode: BodyMode; skipped: ReadonlySet<PluginInstance> } {
   let skipped: Set<PluginInstance> | undefined;
-  const wanted = chain.filter((p) => {
-    if (!p.hooks.responseBody && !p.hooks.responseChunk && !p.hooks.responseEvent) return false;
-    const need = p.hooks.needs?.responseBody ?? true;
-    if (askNeed(host, p, 'responseBody', () => (typeof need === 'function' ? need(response, request, vars) : need))) return true;
-    (skipped ??= new Set()).add(p);
-    return false;
-  });
-  return { mode: bodyModeFor(wanted, response.streaming), skipped: skipped ?? NONE };
+  // Which kinds of body hook the plugins still wanted have: one pass, no list of them (every response asks).
+  let whole = false;
+  let chunks = false;
+  let events = false;
+  for (const p of chain) {
+    const { responseBody, responseChunk, responseEvent, needs } = p.hooks;
+    if (!responseBody && !responseChunk && !responseEvent) continue;
+    const need = needs?.responseBody ?? true;
+    if (typeof need === 'boolean' ? need : askNeed(host, p, 'responseBody', () => need(response, request, vars))) {
+      whole ||= responseBody !== undefined;
+      chunks ||= responseChunk !== undefined;
+      events ||= responseEvent !== undefined;
+    } else {
+      (skipped ??= new Set()).add(p);
+    }
+  }
+  return { mode: bodyModeFor(whole, chunks, events, response.streaming), skipped: skipped ?? NONE };
 }
 
-function bodyModeFor(wanted: readonly PluginInstance[], streaming: boolean): BodyMode {
-  const chunks = anyHas(wanted, 'responseChunk');
-  if (streaming) return chunks || anyHas(wanted, 'responseEvent') ? BodyMode.STREAMED : BodyMode.NONE;
-  if (anyHas(wanted, 'responseBody')) return BodyMode.BUFFERED;
+function bodyModeFor(whole: boolean, chunks: boolean, events: boolean, streaming: boolean): BodyMode {
+  if (streaming) return chunks || events ? BodyMode.STREAMED : BodyMode.NONE;
+  if (whole) return BodyMode.BUFFERED;
   return chunks ? BodyMode.STREAMED : BodyMode.NONE;
 }
 

@@ -15,6 +15,9 @@ export interface RunOptions {
 }
 
 const NO_OPTIONS: RunOptions = Object.freeze({});
+// Shared empties: most requests have no late joiners and skip nobody; a runner costs no sets.
+const NOBODY: readonly PluginInstance[] = Object.freeze([]);
+const NO_PLUGINS: ReadonlySet<PluginInstance> = new Set();
 
 /** One phase's walk through the chain: what `resume` needs to carry on after an async hook. */
 interface PhaseWalk {
@@ -37,10 +40,10 @@ export class ChainRunner implements HookHost {
   runningHook: HookName | 'end' | undefined;
   private chain: readonly PluginInstance[];
   private joinedModel: string | undefined;
-  private lateJoiners: PluginInstance[] = [];
+  private lateJoiners: readonly PluginInstance[] = NOBODY;
   private phaseReached: HookName = 'requestHeaders';
-  private skipRequestBody: ReadonlySet<PluginInstance> = new Set();
-  private skipResponseBody: ReadonlySet<PluginInstance> = new Set();
+  private skipRequestBody: ReadonlySet<PluginInstance> = NO_PLUGINS;
+  private skipResponseBody: ReadonlySet<PluginInstance> = NO_PLUGINS;
   private closed = false;
 
   constructor(

@@ -23,7 +23,3 @@ export type HookName = 'requestHeaders' | 'requestBody' | 'responseHeaders' | 'r
 export function appliesTo(instance: PluginInstance, protocol: Protocol | undefined): boolean {
   return !instance.protocols || (protocol !== undefined && instance.protocols.has(protocol));
 }
-
-export function anyHas(chain: readonly PluginInstance[], hook: HookName): boolean {
-  return chain.some((p) => p.hooks[hook] !== undefined);
-}
