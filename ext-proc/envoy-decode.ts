@@ -1,5 +1,5 @@
 import { BinaryReader } from '@bufbuild/protobuf/wire';
-import type { HeaderMap, HeaderValue } from './gen/envoy/config/core/v3/base.js';
+import { decodeWireHeaderMap } from './wire-headers.js';
 import { HttpHeaders_AttributesEntry, HttpTrailers, ProcessingRequest, type HttpBody, type HttpHeaders } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 
 const EMPTY: Buffer = Buffer.alloc(0);
@@ -8,8 +8,9 @@ const EMPTY: Buffer = Buffer.alloc(0);
  * ProcessingRequest.decode with a fast path for what every request carries: headers and bodies.
  * The generated decoder makes two Buffers per header (an empty default, then a copy of the
  * value) and reads each name through a TextDecoder; at ~20 headers a message that was the
- * largest item of our own per-request CPU. Here names and values are sliced from the message,
- * values and bodies are views on it (no copy), and everything else — trailers, metadata,
+ * largest item of our own per-request CPU. Here headers go straight into the name → value map
+ * the processor reads (wire-headers.ts; the HeaderValue list is made only if read), bodies are
+ * views on the message (no copy), and everything else — trailers, metadata,
  * attributes — still goes through the generated decoders. Same result type, same fields.
  */
 export function decodeProcessingRequest(bytes: Uint8Array): ProcessingRequest {
@@ -52,7 +53,7 @@ function httpHeaders(reader: BinaryReader, buf: Buffer, length: number): HttpHea
   while (reader.pos < end) {
     const tag = reader.uint32();
     if (tag === 10) {
-      message.headers = headerMap(reader, buf, reader.uint32());
+      message.headers = decodeWireHeaderMap(reader, buf, reader.uint32());
     } else if (tag === 24) {
       message.endOfStream = reader.bool();
     } else if (tag === 18) {
@@ -64,43 +65,6 @@ function httpHeaders(reader: BinaryReader, buf: Buffer, length: number): HttpHea
     }
   }
   return message;
-}
-
-function headerMap(reader: BinaryReader, buf: Buffer, length: number): HeaderMap {
-  const end = reader.pos + length;
-  const headers: HeaderValue[] = [];
-  while (reader.pos < end) {
-    const tag = reader.uint32();
-    if (tag === 10) headers.push(headerValue(reader, buf, reader.uint32()));
-    else {
-      if ((tag & 7) === 4 || tag === 0) break;
-      reader.skip(tag & 7);
-    }
-  }
-  return { headers };
-}
-
-function headerValue(reader: BinaryReader, buf: Buffer, length: number): HeaderValue {
-  const end = reader.pos + length;
-  let key = '';
-  let value = '';
-  let rawValue = EMPTY;
-  while (reader.pos < end) {
-    const tag = reader.uint32();
-    if (tag === 10 || tag === 18 || tag === 26) {
-      const n = reader.uint32();
-      const start = reader.pos;
-      if (start + n > end || start + n > reader.len) throw new RangeError('premature end of a HeaderValue');
-      reader.pos = start + n;
-      if (tag === 10) key = buf.toString('utf8', start, start + n);
-      else if (tag === 18) value = buf.toString('utf8', start, start + n);
-      else rawValue = buf.subarray(start, start + n);
-    } else {
-      if ((tag & 7) === 4 || tag === 0) break;
-      reader.skip(tag & 7);
-    }
-  }
-  return { key, value, rawValue };
 }
 
 function httpBody(reader: BinaryReader, buf: Buffer, length: number): HttpBody {

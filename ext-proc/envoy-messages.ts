@@ -2,7 +2,6 @@ import type {
   CommonResponse_ResponseStatus,
   CommonResponse,
   HeaderMutation,
-  HttpHeaders,
   ProcessingResponse,
 } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 
@@ -20,18 +19,6 @@ import type { Respond } from '../plugins/sdk/types.js';
 export { ProcessingMode_BodySendMode as BodyMode };
 export { FILTER_BODY_MODES, FILTER_RESPONSE_HEADER_MODE } from './filter-modes.js';
 
-
-/** Envoy puts values in `raw_value` on current versions and in `value` on old ones. */
-export function headersToMap(headers: HttpHeaders): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const h of headers.headers?.headers ?? []) {
-    const value = h.rawValue && h.rawValue.length > 0 ? h.rawValue.toString('latin1') : h.value;
-    const existing = map.get(h.key);
-    // Repeated headers fold with ", " as HTTP allows for all but set-cookie, which we never read.
-    map.set(h.key, existing === undefined ? value : `${existing}, ${value}`);
-  }
-  return map;
-}
 
 function headerOption(key: string, value: string): HeaderValueOption {
   return {

@@ -6,7 +6,8 @@ import { parseTarget } from '../plugins/sdk/paths.js';
 import { detectProtocol } from '../plugins/sdk/protocol.js';
 import { INTERNAL_REQUEST_HEADERS, UPSTREAM_VERSION_HEADER } from '../plugins/sdk/wire.js';
 import type { CommonResponse, HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
-import { BodyMode, common, FILTER_BODY_MODES, headersToMap, modeOverride } from './envoy-messages.js';
+import { BodyMode, common, FILTER_BODY_MODES, modeOverride } from './envoy-messages.js';
+import { readHeaders } from './wire-headers.js';
 import { loggableHeaders } from './logger.js';
 import { PhaseOrder, type Phase } from './phase-order.js';
 import { BodyBuffer } from './pipeline/body.js';
@@ -159,7 +160,8 @@ export class StreamProcessor {
   // ---- phases -------------------------------------------------------------------------------
 
   private onRequestHeaders(msg: HttpHeaders): MaybePromise<ProcessingResponse> {
-    const values = headersToMap(msg);
+    const read = readHeaders(msg);
+    const values = read.values;
     const headers = new HeaderSet(values);
     // The gateway's invariant, not a plugin's choice: clients never pick the cluster or the mirror.
     for (const name of INTERNAL_REQUEST_HEADERS) if (values.has(name)) headers.remove(name);
@@ -183,7 +185,7 @@ export class StreamProcessor {
     const state = new RequestState(request, headers, this.outcome);
     this.state = state;
     // Refused before any plugin sees it (and before the chain exists: no end hooks either).
-    const refusal = refuseRequestHeaders(msg, pathname, this.limits);
+    const refusal = refuseRequestHeaders(read, pathname, this.limits);
     if (refusal) return this.refuse(state, refusal, 'request headers refused');
     const src = this.contextSource(state);
     const runner = src.runner;
@@ -231,11 +233,12 @@ export class StreamProcessor {
 
   private onResponseHeaders({ state, runner, src }: ReturnType<StreamProcessor['expectRequest']>, msg: HttpHeaders): MaybePromise<ProcessingResponse> {
     this.responseHeadersAt = performance.now();
-    const over = headersOverLimit(msg, this.limits);
+    const read = readHeaders(msg);
+    const over = headersOverLimit(read, this.limits);
     if (over !== undefined) {
       return this.refuse(state, { status: 502, code: 'bad_upstream_response', message: `The model server's response headers are too large: ${over}` }, 'response headers refused');
     }
-    const values = headersToMap(msg);
+    const values = read.values;
     const headers = new HeaderSet(values);
     noteServedVersion(state.route, headers, values.get(UPSTREAM_VERSION_HEADER));
     const response = {

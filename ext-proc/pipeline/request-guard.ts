@@ -1,4 +1,4 @@
-import type { HttpHeaders } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
+import type { HeaderValues } from '../wire-headers.js';
 
 // The bounds live with the config that sets them (`extProc.limits`); the guard applies them.
 import type { StreamLimits } from '../config/stream-limits.js';
@@ -20,12 +20,9 @@ export interface Refusal {
 }
 
 /** Header count and size of one headers message, against the limits; undefined when within them. */
-export function headersOverLimit(msg: HttpHeaders, limits: StreamLimits): string | undefined {
-  const list = msg.headers?.headers ?? [];
-  if (list.length > limits.maxHeaders) return `${list.length} headers (at most ${limits.maxHeaders})`;
-  let bytes = 0;
-  for (const h of list) bytes += h.key.length + (h.rawValue && h.rawValue.length > 0 ? h.rawValue.length : h.value.length);
-  if (bytes > limits.maxHeaderBytes) return `${bytes} bytes of headers (at most ${limits.maxHeaderBytes})`;
+export function headersOverLimit(headers: Pick<HeaderValues, 'count' | 'bytes'>, limits: StreamLimits): string | undefined {
+  if (headers.count > limits.maxHeaders) return `${headers.count} headers (at most ${limits.maxHeaders})`;
+  if (headers.bytes > limits.maxHeaderBytes) return `${headers.bytes} bytes of headers (at most ${limits.maxHeaderBytes})`;
   return undefined;
 }
 
@@ -41,8 +38,8 @@ export function malformedEscapes(pathname: string): boolean {
 }
 
 /** What the core refuses in request headers: too many or too large headers (431), a path that cannot be decoded (400). */
-export function refuseRequestHeaders(msg: HttpHeaders, pathname: string, limits: StreamLimits): Refusal | undefined {
-  const over = headersOverLimit(msg, limits);
+export function refuseRequestHeaders(headers: HeaderValues, pathname: string, limits: StreamLimits): Refusal | undefined {
+  const over = headersOverLimit(headers, limits);
   if (over !== undefined) return { status: 431, code: 'headers_too_large', message: `The request headers are too large: ${over}` };
   if (malformedEscapes(pathname)) return { status: 400, code: 'invalid_path', message: 'The request path has a malformed percent-escape' };
   return undefined;
