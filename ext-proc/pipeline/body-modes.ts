@@ -24,7 +24,7 @@ export function needsRequestBody(
   for (const p of chain) {
     if (!p.hooks.requestBody) continue;
     const need = p.hooks.needs?.requestBody ?? true;
-    if (typeof need === 'boolean' ? need : askNeed(host, p, 'requestBody', () => need(request, route, vars))) needed = true;
+    if (typeof need === 'boolean' ? need : askNeed(host, p, 'requestBody', need, request, route, vars)) needed = true;
     else (skipped ??= new Set()).add(p);
   }
   return { needed, skipped: skipped ?? NONE };
@@ -51,7 +51,7 @@ export function chooseResponseBodyMode(
     const { responseBody, responseChunk, responseEvent, needs } = p.hooks;
     if (!responseBody && !responseChunk && !responseEvent) continue;
     const need = needs?.responseBody ?? true;
-    if (typeof need === 'boolean' ? need : askNeed(host, p, 'responseBody', () => need(response, request, vars))) {
+    if (typeof need === 'boolean' ? need : askNeed(host, p, 'responseBody', need, response, request, vars)) {
       whole ||= responseBody !== undefined;
       chunks ||= responseChunk !== undefined;
       events ||= responseEvent !== undefined;
@@ -68,10 +68,13 @@ function bodyModeFor(whole: boolean, chunks: boolean, events: boolean, streaming
   return chunks ? BodyMode.STREAMED : BodyMode.NONE;
 }
 
-/** A `needs` function that throws is a bug in the plugin: log it and assume the phase is needed. */
-function askNeed(host: LogHost, plugin: PluginInstance, phase: string, ask: () => boolean): boolean {
+/**
+ * A `needs` function that throws is a bug in the plugin: log it and assume the phase is needed.
+ * Its arguments are passed through (not a closure per plugin per request).
+ */
+function askNeed<A, B, C>(host: LogHost, plugin: PluginInstance, phase: string, need: (a: A, b: B, c: C) => boolean, a: A, b: B, c: C): boolean {
   try {
-    return ask();
+    return need(a, b, c);
   } catch (err) {
     host.log.error({ plugin: plugin.name, hook: `needs.${phase}`, err }, 'plugin needs() failed; assuming the phase is needed');
     return true;

@@ -99,7 +99,7 @@ export function routingStep(settings: RoutingSettings): PluginHooks {
     requestBody(ctx) {
       if (ctx.route.model !== undefined) return keepHinted(ctx, ctx.route.model);
       if (ctx.request.protocol !== 'openai') return undefined;
-      const requested = ctx.json(OpenAiModelField).model;
+      const requested = modelField(ctx);
       const sep = requested.lastIndexOf(separator);
       const name = sep > 0 ? requested.slice(0, sep) : requested;
       const version = sep > 0 ? requested.slice(sep + separator.length) : undefined;
@@ -125,6 +125,17 @@ export function routingStep(settings: RoutingSettings): PluginHooks {
       if (route.fallbackFrom !== undefined) ctx.headers.set('x-gateway-fallback-from', route.fallbackFrom);
     },
   };
+}
+
+/**
+ * The OpenAI body's `model`. Read straight off the body when it is what the schema asks (a
+ * non-empty string; every valid request): the schema's copy of the whole body was a cost per
+ * request. Anything else goes through the schema, which words the 400.
+ */
+function modelField(ctx: RequestBodyContext): string {
+  const body = ctx.json();
+  const model = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { model?: unknown }).model : undefined;
+  return typeof model === 'string' && model.length > 0 ? model : ctx.json(OpenAiModelField).model;
 }
 
 function queryOf(path: string): string {

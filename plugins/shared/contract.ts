@@ -53,31 +53,51 @@ function bodyTooLarge(ctx: BaseContext, length: number, maxBytes: number): Respo
 /** Keys that mean something to JavaScript objects; no model API uses them, so they are refused outright. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** A container still to walk, and how it was reached (its path is spelled out only for a forbidden key). */
+interface Pending {
+  readonly v: object;
+  readonly parent: Pending | undefined;
+  readonly key: string | number;
+}
+
 /**
  * Walks a parsed JSON value without recursion (its depth is bounded by the body parser, but
- * its size is not) and returns the path of the first forbidden key.
+ * its size is not) and returns the path of the first forbidden key. Every request body goes
+ * through it, so paths are made only for the answer, not for every key walked.
  */
 export function findForbiddenKey(value: unknown): string | undefined {
-  const stack: { v: unknown; path: string }[] = [{ v: value, path: '' }];
+  if (typeof value !== 'object' || value === null) return undefined;
+  const stack: Pending[] = [{ v: value, parent: undefined, key: '' }];
   while (stack.length > 0) {
-    const { v, path } = stack.pop() as { v: unknown; path: string };
-    if (typeof v !== 'object' || v === null) continue;
+    const at = stack.pop() as Pending;
+    const v = at.v;
     if (Array.isArray(v)) {
       // Arrays of numbers are the bulk of tensor payloads: skip them quickly.
       for (let i = 0; i < v.length; i++) {
         const item: unknown = v[i];
-        if (typeof item === 'object' && item !== null) stack.push({ v: item, path: `${path}[${i}]` });
+        if (typeof item === 'object' && item !== null) stack.push({ v: item, parent: at, key: i });
       }
       continue;
     }
     for (const key of Object.keys(v)) {
-      const at = path ? `${path}.${key}` : key;
-      if (FORBIDDEN_KEYS.has(key)) return at;
+      if (FORBIDDEN_KEYS.has(key)) return pathOf({ v, parent: at, key });
       const item = (v as Record<string, unknown>)[key];
-      if (typeof item === 'object' && item !== null) stack.push({ v: item, path: at });
+      if (typeof item === 'object' && item !== null) stack.push({ v: item, parent: at, key });
     }
   }
   return undefined;
+}
+
+/** `messages[0].role`: indexes in brackets, keys joined by dots (the root has no name). */
+function pathOf(leaf: Pending): string {
+  const keys: (string | number)[] = [];
+  for (let p: Pending | undefined = leaf; p?.parent !== undefined; p = p.parent) keys.push(p.key);
+  let path = '';
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i] as string | number;
+    path = typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+  }
+  return path;
 }
 
 /** How a protocol words the two body errors every validator shares. */
