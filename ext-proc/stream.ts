@@ -17,7 +17,7 @@ import { ChainRunner } from './pipeline/chain-runner.js';
 import { baseContext, requestBodyContext, requestHeadersContext, responseBodyContext, responseHeadersContext, type ContextSource } from './pipeline/context.js';
 import type { RequestObserver } from './pipeline/observer.js';
 import { failResponse, stopResponse, type Stop } from './pipeline/respond.js';
-import { applyRouteHints } from './routing/hints.js';
+import { applyRouteHints, bodyModelOf } from './routing/hints.js';
 import { finishRouting, noteServedVersion } from './routing/upstream.js';
 import { SseParser } from './pipeline/sse.js';
 import { DEFAULT_STREAM_LIMITS, headersOverLimit, refuseRequestHeaders, usableRequestId, type Refusal, type StreamLimits } from './pipeline/request-guard.js';
@@ -108,7 +108,7 @@ export class StreamProcessor {
     switch (r?.$case) {
       case 'requestHeaders':
         phase = 'requestHeaders';
-        out = this.onRequestHeaders(r.value);
+        out = this.onRequestHeaders(r.value, bodyModelOf(msg.metadataContext));
         break;
       case 'requestBody':
         phase = 'requestBody';
@@ -159,7 +159,7 @@ export class StreamProcessor {
 
   // ---- phases -------------------------------------------------------------------------------
 
-  private onRequestHeaders(msg: HttpHeaders): MaybePromise<ProcessingResponse> {
+  private onRequestHeaders(msg: HttpHeaders, bodyModel: string | undefined): MaybePromise<ProcessingResponse> {
     const read = readHeaders(msg);
     const values = read.values;
     const headers = new HeaderSet(values);
@@ -181,6 +181,7 @@ export class StreamProcessor {
       protocol,
       // Parsed once here: routing and every plugin read it instead of re-parsing the path.
       target: protocol === undefined ? undefined : parseTarget(protocol, pathname),
+      ...(bodyModel !== undefined && protocol === 'openai' && { bodyModel }),
     };
     const state = new RequestState(request, headers, this.outcome);
     this.state = state;
