@@ -15,6 +15,9 @@ export const MAX_JSON_DEPTH = 128;
 
 /** True when the JSON text nests arrays/objects deeper than `limit`; strings are skipped. */
 export function nestsDeeperThan(bytes: Uint8Array, limit: number): boolean {
+  // Nesting never exceeds the number of opening brackets. Counting them is a native search
+  // (indexOf); the exact walk below is a JS loop over every byte, run only when there are many.
+  if (count(bytes, 0x5b, limit) + count(bytes, 0x7b, limit) <= limit) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < bytes.length; i++) {
@@ -31,6 +34,14 @@ export function nestsDeeperThan(bytes: Uint8Array, limit: number): boolean {
     }
   }
   return false;
+}
+
+/** How often `byte` occurs in `bytes`, counted up to just past `limit`. */
+function count(bytes: Uint8Array, byte: number, limit: number): number {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  let n = 0;
+  for (let i = buf.indexOf(byte); i !== -1 && n <= limit; i = buf.indexOf(byte, i + 1)) n++;
+  return n;
 }
 
 /**
