@@ -1,28 +1,28 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { EndContext, ErrorDetails, RequestOutcome, Respond, RouteUpdate } from '../plugins/sdk/types.js';
+import type { EndContext, RequestOutcome } from '../plugins/sdk/types.js';
 import { HeaderSet } from '../plugins/sdk/headers.js';
-import { parseTarget } from '../plugins/sdk/paths.js';
-import { detectProtocol } from '../plugins/sdk/protocol.js';
 import { INTERNAL_REQUEST_HEADERS, UPSTREAM_VERSION_HEADER } from '../plugins/sdk/wire.js';
-import type { CommonResponse, HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
-import { BodyMode, common, FILTER_BODY_MODES, modeOverride } from './envoy-messages.js';
+import type { HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
+import { BodyMode, FILTER_BODY_MODES, modeOverride } from './envoy-messages.js';
 import { readHeaders } from './wire-headers.js';
 import { loggableHeaders } from './logger.js';
 import { PhaseOrder, type Phase } from './phase-order.js';
 import { BodyBuffer } from './pipeline/body.js';
 import type { HookName } from './pipeline/chain.js';
 import type { MaybePromise } from './pipeline/hooks.js';
-import { ChainRunner } from './pipeline/chain-runner.js';
-import { baseContext, requestBodyContext, requestHeadersContext, responseBodyContext, responseHeadersContext, type ContextSource } from './pipeline/context.js';
+import type { ChainRunner } from './pipeline/chain-runner.js';
+import { takeChanges } from './pipeline/answers.js';
+import { bufferedResponseBody, streamedResponseBody } from './pipeline/response-body.js';
+import { baseContext, requestBodyContext, requestHeadersContext, responseHeadersContext, type ContextSource } from './pipeline/context.js';
+import { requestInfo } from './pipeline/request-info.js';
+import { RequestSource } from './pipeline/source.js';
 import type { RequestObserver } from './pipeline/observer.js';
 import { failResponse, stopResponse, type Stop } from './pipeline/respond.js';
-import { applyRouteHints, bodyModelOf } from './routing/hints.js';
+import { bodyModelOf } from './routing/hints.js';
 import { finishRouting, noteServedVersion } from './routing/upstream.js';
 import { SseParser } from './pipeline/sse.js';
-import { DEFAULT_STREAM_LIMITS, headersOverLimit, refuseRequestHeaders, usableRequestId, type Refusal, type StreamLimits } from './pipeline/request-guard.js';
+import { DEFAULT_STREAM_LIMITS, headersOverLimit, refuseRequestHeaders, type Refusal, type StreamLimits } from './pipeline/request-guard.js';
 import { RequestState, type Responded } from './pipeline/state.js';
-import { runChunkHooks, transformStreamedChunk } from './pipeline/streamed.js';
 import type { Runtime } from './runtime.js';
 
 export type { RequestObserver, RequestSummary } from './pipeline/observer.js';
@@ -39,13 +39,10 @@ export type { PluginHooks } from '../plugins/sdk/types.js';
 export class StreamProcessor {
   private state: RequestState | undefined;
   private responded: Responded | undefined;
-  private runner: ChainRunner | undefined;
-  private source: ContextSource | undefined;
+  private source: RequestSource | undefined;
   private readonly outcome: RequestOutcome = { cancelled: false };
   private responseBodyMode = BodyMode.NONE;
   private sse: SseParser | undefined;
-  /** Created on first use: most requests never look at `ctx.signal`, and abort() costs a DOMException. */
-  private abortController: AbortController | undefined;
   private readonly startedAt = performance.now();
   private processingMs = 0;
   private responseHeadersAt: number | undefined;
@@ -83,19 +80,14 @@ export class StreamProcessor {
    */
   handle(msg: ProcessingRequest): Promise<ProcessingResponse> {
     // The phase runs synchronously unless a hook is async: only then is there something to wait for.
-    let out: MaybePromise<ProcessingResponse>;
     try {
-      out = this.dispatch(msg);
+      const out = this.dispatch(msg);
+      this.running = out instanceof Promise ? out : undefined;
+      return out instanceof Promise ? out : Promise.resolve(out);
     } catch (err) {
       this.running = undefined;
       return Promise.reject(err);
     }
-    if (out instanceof Promise) {
-      this.running = out;
-      return out;
-    }
-    this.running = undefined;
-    return Promise.resolve(out);
   }
 
   private dispatch(msg: ProcessingRequest): MaybePromise<ProcessingResponse> {
@@ -146,15 +138,15 @@ export class StreamProcessor {
   }
 
   private expectRequest(): { state: RequestState; runner: ChainRunner; src: ContextSource } {
-    const { state, runner, source } = this;
-    if (!state || !runner || !source) throw new Error('ext_proc message before the request headers');
-    return { state, runner, src: source };
+    const { state, source } = this;
+    if (!state || !source) throw new Error('ext_proc message before the request headers');
+    return { state, runner: source.runner, src: source };
   }
 
   private expectResponse(): { state: Responded; runner: ChainRunner; src: ContextSource } {
-    const { responded, runner, source } = this;
-    if (!responded || !runner || !source) throw new Error('response body before the response headers');
-    return { state: responded, runner, src: source };
+    const { responded, source } = this;
+    if (!responded || !source) throw new Error('response body before the response headers');
+    return { state: responded, runner: source.runner, src: source };
   }
 
   // ---- phases -------------------------------------------------------------------------------
@@ -165,42 +157,23 @@ export class StreamProcessor {
     const headers = new HeaderSet(values);
     // The gateway's invariant, not a plugin's choice: clients never pick the cluster or the mirror.
     for (const name of INTERNAL_REQUEST_HEADERS) if (values.has(name)) headers.remove(name);
-    const path = values.get(':path') ?? '/';
-    const q = path.indexOf('?');
-    const pathname = q === -1 ? path : path.slice(0, q);
-    const catalog = this.runtime.catalog;
-    const protocol = detectProtocol(pathname, (name) => catalog.get(name)?.protocol);
-    const request = {
-      id: usableRequestId(values.get('x-request-id')) ?? randomUUID(),
-      method: values.get(':method') ?? 'GET',
-      path,
-      pathname,
-      authority: values.get(':authority') ?? '',
-      hasBody: !msg.endOfStream,
-      headers,
-      protocol,
-      // Parsed once here: routing and every plugin read it instead of re-parsing the path.
-      target: protocol === undefined ? undefined : parseTarget(protocol, pathname),
-      ...(bodyModel !== undefined && protocol === 'openai' && { bodyModel }),
-    };
+    const request = requestInfo(values, headers, !msg.endOfStream, this.runtime.catalog, bodyModel);
     const state = new RequestState(request, headers, this.outcome);
     this.state = state;
     // Refused before any plugin sees it (and before the chain exists: no end hooks either).
-    const refusal = refuseRequestHeaders(read, pathname, this.limits);
+    const refusal = refuseRequestHeaders(read, request.pathname, this.limits);
     if (refusal) return this.refuse(state, refusal, 'request headers refused');
-    const src = this.contextSource(state);
+    const src = new RequestSource(state, this.runtime, this.rootLog, this.observer, this);
+    this.source = src;
     const runner = src.runner;
-    if (this.rootLog.isLevelEnabled('debug')) {
-      this.log.debug({ protocol: request.protocol, headers: loggableHeaders(values) }, 'request headers');
-    }
-
+    if (this.rootLog.isLevelEnabled('debug')) this.log.debug({ protocol: request.protocol, headers: loggableHeaders(values) }, 'request headers');
     const stop = runner.run('requestHeaders', () => requestHeadersContext(src, headers));
     if (stop instanceof Promise) return stop.then((s) => this.afterRequestHeaders(state, runner, msg.endOfStream, s));
     return this.afterRequestHeaders(state, runner, msg.endOfStream, stop);
   }
 
   private afterRequestHeaders(state: RequestState, runner: ChainRunner, endOfStream: boolean, stop: Stop | undefined): ProcessingResponse {
-    if (stop) return this.stop(stop);
+    if (stop) return this.stopped(stop);
     const headers = state.requestHeaders;
     const wantsBody = !endOfStream && runner.wantsRequestBody(state.route, state.vars);
     // Without a body phase this is the last request phase: route now.
@@ -221,7 +194,7 @@ export class StreamProcessor {
   }
 
   private afterRequestBody(state: RequestState, body: BodyBuffer, stop: Stop | undefined): ProcessingResponse {
-    if (stop) return this.stop(stop);
+    if (stop) return this.stopped(stop);
     const headers = state.requestHeaders;
     const clearRouteCache = finishRouting(state.route, state.request, state.vars, this.runtime, headers);
     let newBody: Buffer | undefined;
@@ -256,7 +229,7 @@ export class StreamProcessor {
   }
 
   private afterResponseHeaders(state: Responded, runner: ChainRunner, endOfStream: boolean, stop: Stop | undefined): ProcessingResponse {
-    if (stop) return this.stop(stop);
+    if (stop) return this.stopped(stop);
     const { response, responseHeaders: headers } = state;
 
     if (!endOfStream) this.responseBodyMode = runner.responseBodyMode(response, state.vars);
@@ -270,73 +243,22 @@ export class StreamProcessor {
 
   private onResponseBody(at: ReturnType<StreamProcessor['expectResponse']>, msg: HttpBody): MaybePromise<ProcessingResponse> {
     if (msg.endOfStream) this.completed = true;
-    if (this.responseBodyMode === BodyMode.BUFFERED) return this.onBufferedResponseBody(at, msg);
+    if (this.responseBodyMode === BodyMode.BUFFERED) return bufferedResponseBody(this, at.src, at.state, at.runner, msg);
     // Only when the chain streams the body anyway: timing it never adds a round trip.
     this.firstChunkAt ??= performance.now();
-    const chunk = transformStreamedChunk(at.src, at.state.response, this.sse, msg);
-    if (chunk instanceof Promise) return chunk.then(streamedAnswer);
-    return streamedAnswer(chunk);
-  }
-
-  private onBufferedResponseBody({ state, runner, src }: ReturnType<StreamProcessor['expectResponse']>, msg: HttpBody): MaybePromise<ProcessingResponse> {
-    const { response, responseHeaders: headers } = state;
-    const body = new BodyBuffer(msg.body, 'response');
-    const stop = runner.run('responseBody', () => responseBodyContext(src, headers, body, response));
-    if (stop instanceof Promise) return stop.then((s) => this.afterResponseBody(state, src, body, s));
-    return this.afterResponseBody(state, src, body, stop);
-  }
-
-  private afterResponseBody(state: Responded, src: ContextSource, body: BodyBuffer, stop: Stop | undefined): MaybePromise<ProcessingResponse> {
-    if (stop) return this.stop(stop);
-    // Chunk hooks see every byte that reaches the client; here that is the whole body, once.
-    const chunk = runChunkHooks(src, state.response, body.body, true);
-    if (chunk instanceof Promise) return chunk.then((c) => bufferedAnswer(state.responseHeaders, body, c));
-    return bufferedAnswer(state.responseHeaders, body, chunk);
+    return streamedResponseBody(at.src, at.state.response, this.sse, msg);
   }
 
   /** The core's own refusal of hostile input: the client's protocol, a log line, counted as a rejection by `gateway`. */
   private refuse(state: RequestState, refusal: Refusal, what: string): ProcessingResponse {
     this.log.warn({ status: refusal.status, code: refusal.code, reason: refusal.message }, what);
-    return this.stop({ respond: failResponse(state.request, refusal.status, refusal.message, { code: refusal.code }), by: 'gateway' });
+    return this.stopped({ respond: failResponse(state.request, refusal.status, refusal.message, { code: refusal.code }), by: 'gateway' });
   }
 
-  private stop(stop: Stop): ProcessingResponse {
+  /** The answer when a plugin (or the core) stopped the request: nothing more follows. */
+  stopped(stop: Stop): ProcessingResponse {
     this.completed = true;
     return stopResponse(stop, this.outcome);
-  }
-
-  // ---- what contexts read -------------------------------------------------------------------
-
-  /** The request's chain and the view its hook contexts read through, made once per request. */
-  private contextSource(state: RequestState): ContextSource {
-    const runner = new ChainRunner(this.runtime, state.request, this.observer, () => this.log, () =>
-      requestHeadersContext(src, state.requestHeaders),
-    );
-    this.runner = runner;
-    const self = this;
-    const src: ContextSource = {
-      state,
-      runner,
-      runtime: this.runtime,
-      rootLog: this.rootLog,
-      get signal() {
-        return self.signal;
-      },
-      // `ctx.setRoute`: validate and record the hints, then let the model's chain join.
-      setRoute: (hints: RouteUpdate) => {
-        applyRouteHints(state.route, hints, this.runtime.catalog, runner.model, state.request.protocol);
-        if (state.route.model !== undefined) runner.joinModel(state.route.model);
-      },
-      fail: (status: number, message: string, details?: ErrorDetails): Respond => failResponse(state.request, status, message, details),
-    };
-    this.source = src;
-    return src;
-  }
-
-  private get signal(): AbortSignal {
-    this.abortController ??= new AbortController();
-    if (this.ended) this.abortController.abort(STREAM_ENDED);
-    return this.abortController.signal;
   }
 
   // ---- end ----------------------------------------------------------------------------------
@@ -345,21 +267,21 @@ export class StreamProcessor {
   async end(cancelled: boolean): Promise<void> {
     if (this.ended) return;
     this.ended = true;
-    this.runner?.close();
+    this.source?.runner.close();
     this.outcome.cancelled = cancelled;
-    this.abortController?.abort(STREAM_ENDED);
+    this.source?.endSignal();
     // The hook running now (bounded by its plugin's timeout, cut short by the signal) finishes
     // first. A message answered synchronously left nothing running.
     if (this.running) await this.running.catch(() => undefined);
     const elapsedMs = performance.now() - this.startedAt;
-    const { state, runner, source } = this;
-    if (state && runner && source) {
+    const { state, source } = this;
+    if (state && source) {
       const endCtx: EndContext = Object.assign(baseContext(source, 'end'), {
         response: state.response,
         outcome: this.outcome,
         elapsedMs,
       });
-      const ended = runner.end(endCtx);
+      const ended = source.runner.end(endCtx);
       if (ended instanceof Promise) await ended;
     }
     this.observer.finished?.({
@@ -375,39 +297,3 @@ export class StreamProcessor {
     });
   }
 }
-
-/**
- * The reason every request's signal aborts with: one shared error, because `abort()` without a
- * reason builds a DOMException (with its stack) per request, which showed in the profile.
- */
-const STREAM_ENDED = Object.freeze(new Error('the request ended'));
-
-/** The answer to a buffered response body: the chain's header edits, and the body if a hook replaced it. */
-function bufferedAnswer(headers: HeaderSet, body: BodyBuffer, chunk: Buffer | undefined): ProcessingResponse {
-  let newBody: Buffer | undefined;
-  if (body.replaced || chunk) {
-    newBody = chunk ?? body.body;
-    headers.set('content-length', String(newBody.length));
-  }
-  return { response: { $case: 'responseBody', value: { response: takeChanges(headers, newBody) } } };
-}
-
-/** The answer to a streamed chunk: the chunk as it leaves (undefined: untouched). */
-function streamedAnswer(chunk: Buffer | undefined): ProcessingResponse {
-  return { response: { $case: 'responseBody', value: { response: common(NO_CHANGES, { body: chunk }) } } };
-}
-
-const NO_CHANGES: ReadonlyMap<string, string | null> = new Map();
-
-/**
- * The phase's answer: the header edits made since the last phase (the set starts over for the
- * next one), a replaced body, a route to recompute. `common` reads the edits into the answer
- * at once, so the set itself is passed, not a copy.
- */
-function takeChanges(headers: HeaderSet, body?: Buffer, clearRouteCache?: boolean): CommonResponse | undefined {
-  const answer = common(headers.changes, body === undefined && clearRouteCache === undefined ? NO_OPTIONS : { body, clearRouteCache });
-  headers.changes.clear();
-  return answer;
-}
-
-const NO_OPTIONS = Object.freeze({});

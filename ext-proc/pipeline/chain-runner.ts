@@ -50,7 +50,8 @@ export class ChainRunner implements HookHost {
     private readonly runtime: Chains,
     readonly request: RequestInfo,
     readonly observer: RequestObserver,
-    private readonly logOf: () => Logger,
+    /** Whose `log` is the request's (read only when a line is written: the child logger is made on first use). */
+    private readonly logHost: { readonly log: Logger },
     /** The requestHeaders context for a model plugin joining after that phase. */
     private readonly requestHeadersContext: () => object,
   ) {
@@ -58,7 +59,7 @@ export class ChainRunner implements HookHost {
   }
 
   get log(): Logger {
-    return this.logOf();
+    return this.logHost.log;
   }
 
   /** The model whose chain joined; it cannot change any more. */
