@@ -15,7 +15,7 @@ import { takeChanges } from './pipeline/answers.js';
 import { bufferedResponseBody, streamedResponseBody } from './pipeline/response-body.js';
 import { baseContext, requestBodyContext, requestHeadersContext, responseHeadersContext, type ContextSource } from './pipeline/context.js';
 import { requestInfo } from './pipeline/request-info.js';
-import { RequestSource } from './pipeline/source.js';
+import { RequestSource } from './request-source.js';
 import type { RequestObserver } from './pipeline/observer.js';
 import { failResponse, stopResponse, type Stop } from './pipeline/respond.js';
 import { bodyModelOf } from './routing/hints.js';

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
-import type { ErrorDetails, ModelCatalog, Respond, RouteUpdate } from '../../plugins/sdk/types.js';
-import { applyRouteHints } from '../routing/hints.js';
-import { ChainRunner } from './chain-runner.js';
-import type { Chains } from './chain.js';
-import { requestHeadersContext, type ContextSource } from './context.js';
-import type { RequestObserver } from './observer.js';
-import { failResponse } from './respond.js';
-import type { RequestState } from './state.js';
+import type { ErrorDetails, ModelCatalog, Respond, RouteUpdate } from '../plugins/sdk/types.js';
+import { applyRouteHints } from './routing/hints.js';
+import { ChainRunner } from './pipeline/chain-runner.js';
+import type { Chains } from './pipeline/chain.js';
+import { requestHeadersContext, type ContextSource } from './pipeline/context.js';
+import type { RequestObserver } from './pipeline/observer.js';
+import { failResponse } from './pipeline/respond.js';
+import type { RequestState } from './pipeline/state.js';
 
 /** The stream processor: its `log` is the request's logger, made on first use. */
 export interface StreamHost {
