@@ -26,40 +26,42 @@ export const rejectionReason = categoryOf;
 
 const s = (ms: number) => ms / 1000;
 
-/** Turns each finished request into metric samples. */
+/**
+ * Turns each finished request into metric samples. Label values go positionally to
+ * `labels(...)`, which finds the series without allocating (hot-metrics/).
+ */
 export function metricsObserver(m: Metrics): Required<RequestObserver> {
   return {
     phase(phase, ms) {
-      m.phaseSeconds.observe({ phase }, s(ms));
+      m.phaseSeconds.labels(phase).observe(s(ms));
     },
     pluginError(plugin, hook, kind) {
-      m.pluginErrors.inc({ plugin, hook, kind });
+      m.pluginErrors.labels(plugin, hook, kind).inc();
     },
     streamAborted(reason) {
-      m.streamsAborted.inc({ reason });
+      m.streamsAborted.labels(reason).inc();
     },
     finished(r) {
       const model = r.route.model ?? '';
       const version = r.route.version ?? '';
       const consumer = consumerOf(r.vars);
-      m.requests.inc({ model, version, consumer, protocol: r.request?.protocol ?? '', status_class: statusClass(r.outcome) });
+      m.requests.labels(model, version, consumer, r.request?.protocol ?? '', statusClass(r.outcome)).inc();
       m.requestWorkSeconds.observe(s(r.processingMs));
       if (!r.request) return;
-      const mv = { model, version };
-      m.requestSeconds.observe(mv, s(r.elapsedMs));
-      if (r.responseHeadersMs !== undefined) m.responseHeadersSeconds.observe(mv, s(r.responseHeadersMs));
-      if (r.firstChunkMs !== undefined && r.response?.streaming) m.firstTokenSeconds.observe(mv, s(r.firstChunkMs));
+      m.requestSeconds.labels(model, version).observe(s(r.elapsedMs));
+      if (r.responseHeadersMs !== undefined) m.responseHeadersSeconds.labels(model, version).observe(s(r.responseHeadersMs));
+      if (r.firstChunkMs !== undefined && r.response?.streaming) m.firstTokenSeconds.labels(model, version).observe(s(r.firstChunkMs));
       if (r.route.model !== undefined && r.route.version !== undefined) {
-        m.routeDecisions.inc({ model, version, reason: r.route.reason ?? '', variant: r.route.variant ?? '' });
+        m.routeDecisions.labels(model, version, r.route.reason ?? '', r.route.variant ?? '').inc();
       }
       const { status, answeredBy, errorCode } = r.outcome;
       if (answeredBy !== undefined && status !== undefined && status >= 400) {
-        m.rejections.inc({ reason: rejectionReason(status, errorCode), code: errorCode ?? `http_${status}`, model, consumer });
+        m.rejections.labels(rejectionReason(status, errorCode), errorCode ?? `http_${status}`, model, consumer).inc();
       }
       const usage = r.vars.usage;
       if (usage) {
-        m.tokens.inc({ model, version, consumer, type: 'prompt' }, usage.prompt);
-        m.tokens.inc({ model, version, consumer, type: 'completion' }, usage.completion);
+        m.tokens.labels(model, version, consumer, 'prompt').inc(usage.prompt);
+        m.tokens.labels(model, version, consumer, 'completion').inc(usage.completion);
       }
     },
   };
