@@ -1,4 +1,5 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { isoTime } from './log-line.js';
 
 /**
  * stdout, written asynchronously in batches of ~4 KB (at least every 100 ms) instead of one
@@ -36,7 +37,8 @@ export function createLogger(level: LevelWithSilent = 'info', destination?: pino
         paths: SECRET_HEADERS.flatMap((h) => [`headers["${h}"]`, `req.headers["${h}"]`, `request.headers["${h}"]`]),
         censor: '[redacted]',
       },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      // pino's isoTime, formatted once a second (log-line.ts).
+      timestamp: isoTime,
     },
     destination,
   );

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { RequestOutcome, RequestVars } from '../plugins/sdk/types.js';
 import { categoryOf } from '../plugins/sdk/error-codes.js';
+import { lineWriter } from './log-line.js';
 import type { Metrics } from './metrics.js';
 import type { RequestObserver, RequestSummary } from './pipeline/observer.js';
 
@@ -69,38 +70,43 @@ export function metricsObserver(m: Metrics): Required<RequestObserver> {
 
 const round = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms * 1000) / 1000);
 
+/** The access line's fields, in the order they are written. */
+const ACCESS_FIELDS = [
+  'reqId', 'method', 'path', 'protocol', 'consumer', 'model', 'version', 'route', 'variant', 'status', 'answeredBy', 'errorCode',
+  'cancelled', 'durationMs', 'responseHeadersMs', 'firstTokenMs', 'extProcMs', 'promptTokens', 'completionTokens',
+] as const;
+
 /**
  * One structured line per request. Only the path without its query is logged (queries can
- * carry keys), and no header at all: nothing secret can reach the log from here.
+ * carry keys), and no header at all: nothing secret can reach the log from here. Written by
+ * a lineWriter: the line pino writes, for less CPU (log-line.ts).
  */
 export function accessLogger(log: Logger): (r: RequestSummary) => void {
   const access = log.child({ log: 'access' });
+  const write = lineWriter(access, 'request', ACCESS_FIELDS);
   return (r) => {
     if (!access.isLevelEnabled('info')) return;
-    access.info(
-      {
-        reqId: r.request?.id,
-        method: r.request?.method,
-        path: r.request?.pathname,
-        protocol: r.request?.protocol,
-        consumer: consumerOf(r.vars) || undefined,
-        model: r.route.model,
-        version: r.route.version,
-        route: r.route.reason,
-        variant: r.route.variant,
-        status: r.outcome.status,
-        answeredBy: r.outcome.answeredBy,
-        errorCode: r.outcome.errorCode,
-        cancelled: r.outcome.cancelled || undefined,
-        durationMs: round(r.elapsedMs),
-        responseHeadersMs: round(r.responseHeadersMs),
-        firstTokenMs: r.response?.streaming ? round(r.firstChunkMs) : undefined,
-        extProcMs: round(r.processingMs),
-        promptTokens: r.vars.usage?.prompt,
-        completionTokens: r.vars.usage?.completion,
-      },
-      'request',
-    );
+    write({
+      reqId: r.request?.id,
+      method: r.request?.method,
+      path: r.request?.pathname,
+      protocol: r.request?.protocol,
+      consumer: consumerOf(r.vars) || undefined,
+      model: r.route.model,
+      version: r.route.version,
+      route: r.route.reason,
+      variant: r.route.variant,
+      status: r.outcome.status,
+      answeredBy: r.outcome.answeredBy,
+      errorCode: r.outcome.errorCode,
+      cancelled: r.outcome.cancelled || undefined,
+      durationMs: round(r.elapsedMs),
+      responseHeadersMs: round(r.responseHeadersMs),
+      firstTokenMs: r.response?.streaming ? round(r.firstChunkMs) : undefined,
+      extProcMs: round(r.processingMs),
+      promptTokens: r.vars.usage?.prompt,
+      completionTokens: r.vars.usage?.completion,
+    });
   };
 }
 
