@@ -117,7 +117,8 @@ export function combineObservers(...observers: RequestObserver[]): RequestObserv
   const finished = observers.flatMap((o) => (o.finished ? [o.finished.bind(o)] : []));
   const streamAborted = observers.flatMap((o) => (o.streamAborted ? [o.streamAborted.bind(o)] : []));
   return {
-    ...(phase.length > 0 && { phase: (p, ms) => phase.forEach((f) => f(p, ms)) }),
+    // phase is called per ext_proc message, usually for the metrics alone: no fan-out then.
+    ...(phase.length > 0 && { phase: phase.length === 1 ? phase[0] : (p, ms) => phase.forEach((f) => f(p, ms)) }),
     ...(pluginError.length > 0 && { pluginError: (p, h, k) => pluginError.forEach((f) => f(p, h, k)) }),
     ...(finished.length > 0 && { finished: (r) => finished.forEach((f) => f(r)) }),
     ...(streamAborted.length > 0 && { streamAborted: (reason) => streamAborted.forEach((f) => f(reason)) }),
