@@ -1,8 +1,12 @@
-import type { GatewayConfig, ModelConfig } from '../ext-proc/config/schema.js';
+import type { GatewayConfig } from '../ext-proc/config/schema.js';
+import { BODY_MODEL_METADATA, OPENAI_BODY_PATHS } from '../plugins/sdk/wire.js';
 
-// OpenAI names the model in the JSON body, which normally only the ext-proc reads. For
-// fail-open OpenAI models Envoy reads it too (json_to_metadata), so their routes can tell the
-// models apart while the ext-proc is down.
+// OpenAI names the model in the JSON body. Envoy reads it (json_to_metadata) for two readers:
+// - the ext_proc filter forwards it with the request headers (metadata_options), so the
+//   ext-proc's routing step can place the request then, and no request-body round trip is
+//   needed when no plugin reads the body (docs/routing.md, docs/performance.md);
+// - fail-open OpenAI models' routes match on it, so they tell the models apart while the
+//   ext-proc is down.
 //
 // Why the route is right when the ext_proc filter looks at it: the HCM picks a route from the
 // headers alone (no metadata yet: the catch-all). json_to_metadata, placed before ext_proc,
@@ -12,12 +16,10 @@ import type { GatewayConfig, ModelConfig } from '../ext-proc/config/schema.js';
 
 type Json = Record<string, unknown>;
 
-/** The OpenAI endpoints whose body names the model. */
-const OPENAI_PATHS = '/v1/(chat/completions|completions|embeddings)';
+const OPENAI_PATHS = OPENAI_BODY_PATHS;
 /** For a route's path match (without the query string). */
 export const OPENAI_PATH_REGEX = `^${OPENAI_PATHS}$`;
-/** Where the body's `model` goes: a namespace of our own, which nothing else writes. */
-export const BODY_MODEL_METADATA = { namespace: 'gateway.request_body', key: 'model' } as const;
+export { BODY_MODEL_METADATA };
 export const JSON_TO_METADATA_FILTER = 'envoy.filters.http.json_to_metadata';
 
 /**
@@ -45,14 +47,19 @@ const SKIP_FILTER = {
   },
 };
 
+/** Whether Envoy reads OpenAI bodies' `model` (json_to_metadata): whenever an OpenAI model is served. */
+export function readsBodyModel(config: GatewayConfig): boolean {
+  return Object.values(config.models).some((m) => m.protocol === 'openai');
+}
+
 /**
- * The json_to_metadata filter, or nothing when no OpenAI model is fail-open (it holds every
- * OpenAI request until its body is complete and parses it once more). It skips itself (its own
- * matcher on `:path`) for every request that is not an OpenAI body request: V2 and TF Serving
- * requests never meet it.
+ * The json_to_metadata filter, or nothing without an OpenAI model. It holds an OpenAI request
+ * until its body is complete, as the ext_proc filter's BUFFERED body mode would, and skips
+ * itself (its own matcher on `:path`) for every request that is not an OpenAI body request:
+ * V2 and TF Serving requests never meet it.
  */
-export function bodyModelFilter(config: GatewayConfig, isFailOpen: (m: ModelConfig) => boolean): Json | undefined {
-  if (!Object.values(config.models).some((m) => m.protocol === 'openai' && isFailOpen(m))) return undefined;
+export function bodyModelFilter(config: GatewayConfig): Json | undefined {
+  if (!readsBodyModel(config)) return undefined;
   const notOpenAiPath = {
     not_matcher: {
       single_predicate: {

@@ -8,9 +8,9 @@ import {
   processingMode_BodySendModeToJSON as bodyModeName,
   processingMode_HeaderSendModeToJSON as headerModeName,
 } from '../ext-proc/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
-import { bodyModelFilter } from './body-model.js';
+import { BODY_MODEL_METADATA, bodyModelFilter, readsBodyModel } from './body-model.js';
 import { compressorFilters, decompressorFilters, unsupportedEncodingRoute } from './compression.js';
-import { EXT_PROC_FILTER, FAIL_OPEN_ROUTE_PREFIX, failOpenAccessLog, failOpenRoutes, isFailOpen } from './fail-open.js';
+import { EXT_PROC_FILTER, FAIL_OPEN_ROUTE_PREFIX, failOpenAccessLog, failOpenRoutes } from './fail-open.js';
 import { localReplyConfig } from './local-replies.js';
 import { clusterResilience, routeResilience, seconds } from './resilience.js';
 
@@ -382,6 +382,9 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
         response_trailer_mode: 'SKIP',
       },
       mutation_rules: { disallow_is_error: { value: false } },
+      // The body's model, read by json_to_metadata, goes with the request headers: the
+      // ext-proc can route then and skip the request-body round trip (body-model.ts).
+      ...(readsBodyModel(config) && { metadata_options: { forwarding_namespaces: { untyped: [BODY_MODEL_METADATA.namespace] } } }),
     },
   };
 
@@ -450,8 +453,8 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
                       ...compressorFilters(config),
                       // Request bodies are plain text from here on: for the plugins and the size limit.
                       ...decompressorFilters(),
-                      // Only with a fail-open OpenAI model: reads the body's model for its route.
-                      ...[bodyModelFilter(config, (m) => isFailOpen(config, m))].filter((f) => f !== undefined),
+                      // Only with an OpenAI model: reads the body's model for the ext-proc and fail-open routes.
+                      ...[bodyModelFilter(config)].filter((f) => f !== undefined),
                       extProcFilter,
                       {
                         name: 'envoy.filters.http.router',

@@ -25,6 +25,13 @@ const message = fc.record({
   request: fc.option(request, { nil: undefined }),
   observabilityMode: fc.boolean(),
   attributes: fc.option(fc.constant({ 'envoy.filters.http.ext_proc': { 'request.path': '/x' } }), { nil: undefined }),
+  // What json_to_metadata forwards with OpenAI requests (envoy/body-model.ts), or anything else.
+  metadataContext: fc.option(
+    fc.record({
+      filterMetadata: fc.dictionary(fc.string({ maxLength: 20 }), fc.dictionary(fc.string({ maxLength: 10 }), fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.boolean()))),
+    }),
+    { nil: undefined },
+  ),
 });
 
 describe('decodeProcessingRequest', () => {

@@ -1,5 +1,5 @@
 import { BinaryReader } from '@bufbuild/protobuf/wire';
-import type { HeaderMap, HeaderValue } from './gen/envoy/config/core/v3/base.js';
+import { Metadata, type HeaderMap, type HeaderValue } from './gen/envoy/config/core/v3/base.js';
 import { HttpHeaders_AttributesEntry, HttpTrailers, ProcessingRequest, type HttpBody, type HttpHeaders } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 
 const EMPTY: Buffer = Buffer.alloc(0);
@@ -10,7 +10,7 @@ const EMPTY: Buffer = Buffer.alloc(0);
  * value) and reads each name through a TextDecoder; at ~20 headers a message that was the
  * largest item of our own per-request CPU. Here names and values are sliced from the message,
  * values and bodies are views on it (no copy), and everything else — trailers, metadata,
- * attributes — still goes through the generated decoders. Same result type, same fields.
+ * attributes — still goes through the generated decoders (metadata for its own field only). Same result type, same fields.
  */
 export function decodeProcessingRequest(bytes: Uint8Array): ProcessingRequest {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
@@ -37,9 +37,12 @@ export function decodeProcessingRequest(bytes: Uint8Array): ProcessingRequest {
       case 58: // response_trailers
         message.request = { $case: 'responseTrailers', value: HttpTrailers.decode(reader, reader.uint32()) };
         continue;
+      case 66: // metadata_context: the body's model, which Envoy read for OpenAI requests (envoy/body-model.ts)
+        message.metadataContext = Metadata.decode(reader, reader.uint32());
+        continue;
     }
-    // metadata_context, attributes, observability_mode: rare; the generated decoder reads the whole message.
-    if (tag === 66 || tag === 74 || tag === 80) return ProcessingRequest.decode(buf);
+    // attributes, observability_mode: rare; the generated decoder reads the whole message.
+    if (tag === 74 || tag === 80) return ProcessingRequest.decode(buf);
     if ((tag & 7) === 4 || tag === 0) break;
     reader.skip(tag & 7);
   }

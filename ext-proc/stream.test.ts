@@ -182,9 +182,10 @@ describe('mode overrides: Envoy is asked only for the phases the chain needs', (
     expect(res.json()).toEqual({ outputs: [] });
   });
 
-  it('OpenAI needs the request body for its model name; the router does not ask for it when the path names the model', async () => {
+  it('OpenAI needs the request body for its model name unless Envoy read it; the router does not ask for it when the path names the model', async () => {
     const gw = await gateway([]);
-    expect((await gw.request(chat())).phases).toEqual(['requestHeaders', 'requestBody', 'responseHeaders']);
+    expect((await gw.request(chat(), { envoyReadsBodyModel: false })).phases).toEqual(['requestHeaders', 'requestBody', 'responseHeaders']);
+    expect((await gw.request(chat())).phases).toEqual(['requestHeaders', 'responseHeaders']);
     expect((await gw.request(v2)).phases).toEqual(['requestHeaders', 'responseHeaders']);
   });
 
@@ -205,7 +206,7 @@ describe('mode overrides: Envoy is asked only for the phases the chain needs', (
     const inspected = await gw.request({ ...v2, headers: { 'x-inspect': 'yes', 'x-request-id': 'inspect-me' } });
     expect(inspected.phases).toContain('requestBody');
     // On OpenAI the body is buffered for the router anyway: the picky plugin still is not called.
-    await gw.request(chat());
+    await gw.request(chat(), { envoyReadsBodyModel: false });
     expect(calls).toEqual(['inspect-me']);
   });
 

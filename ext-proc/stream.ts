@@ -15,7 +15,7 @@ import { ChainRunner } from './pipeline/chain-runner.js';
 import { baseContext, headersContext, withBody, type ContextSource } from './pipeline/context.js';
 import type { RequestObserver } from './pipeline/observer.js';
 import { failResponse, stopResponse, type Stop } from './pipeline/respond.js';
-import { applyRouteHints } from './routing/hints.js';
+import { applyRouteHints, bodyModelOf } from './routing/hints.js';
 import { finishRouting, noteServedVersion } from './routing/upstream.js';
 import { SseParser } from './pipeline/sse.js';
 import { DEFAULT_STREAM_LIMITS, headersOverLimit, refuseRequestHeaders, usableRequestId, type Refusal, type StreamLimits } from './pipeline/request-guard.js';
@@ -95,7 +95,7 @@ export class StreamProcessor {
     switch (r?.$case) {
       case 'requestHeaders':
         phase = 'requestHeaders';
-        out = await this.onRequestHeaders(r.value);
+        out = await this.onRequestHeaders(r.value, bodyModelOf(msg.metadataContext));
         break;
       case 'requestBody':
         phase = 'requestBody';
@@ -139,7 +139,7 @@ export class StreamProcessor {
 
   // ---- phases -------------------------------------------------------------------------------
 
-  private async onRequestHeaders(msg: HttpHeaders): Promise<ProcessingResponse> {
+  private async onRequestHeaders(msg: HttpHeaders, bodyModel: string | undefined): Promise<ProcessingResponse> {
     const values = headersToMap(msg);
     const headers = new HeaderSet(values);
     // The gateway's invariant, not a plugin's choice: clients never pick the cluster or the mirror.
@@ -160,6 +160,7 @@ export class StreamProcessor {
       protocol,
       // Parsed once here: routing and every plugin read it instead of re-parsing the path.
       target: protocol === undefined ? undefined : parseTarget(protocol, pathname),
+      ...(bodyModel !== undefined && protocol === 'openai' && { bodyModel }),
     };
     const state = new RequestState(request, headers, this.outcome);
     this.state = state;

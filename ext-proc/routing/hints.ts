@@ -1,5 +1,7 @@
 import type { ModelCatalog, ModelInfo, Protocol, RouteHints, RouteUpdate } from '../../plugins/sdk/types.js';
 import { gatewayError, type PluginError } from '../../plugins/sdk/errors.js';
+import { BODY_MODEL_METADATA } from '../../plugins/sdk/wire.js';
+import type { Metadata } from '../gen/envoy/config/core/v3/base.js';
 
 /**
  * The one alias rule: a name is a version of the model, or an alias of one. Returns the real
@@ -60,4 +62,13 @@ function knownVersion(route: RouteHints, catalog: ModelCatalog, version: string,
     throw gatewayError('route_invalid', `${what} version "${version}" is not a version of the model`);
   }
   return version;
+}
+
+/**
+ * The OpenAI body's `model` that Envoy forwarded with the request headers (json_to_metadata,
+ * envoy/body-model.ts), when it is a non-empty string; anything else is left to the body phase.
+ */
+export function bodyModelOf(metadata: Metadata | undefined): string | undefined {
+  const value: unknown = metadata?.filterMetadata[BODY_MODEL_METADATA.namespace]?.[BODY_MODEL_METADATA.key];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
 }

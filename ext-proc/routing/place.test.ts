@@ -24,6 +24,33 @@ const models: TestGatewayOptions['models'] = {
 };
 const infer = (consumer?: string) => ({ path: '/v2/models/sentiment/infer', json: {}, ...(consumer && { headers: { 'x-consumer': consumer } }) });
 
+describe("OpenAI: routing from the model Envoy read, only when the body reaching the step is the client's", () => {
+  /** Maps a public model name to ours in the body, before the router: the router must route what it wrote. */
+  const rename = hooks('test-rename', {
+    requestBody(ctx) {
+      const body = ctx.json() as { model?: string };
+      if (body.model === 'gpt-4o') ctx.replaceJson({ ...body, model: 'tinylm' });
+    },
+  });
+  const chat = (model: string) => ({ path: '/v1/chat/completions', json: { model, messages: [{ role: 'user', content: 'hi' }] } });
+
+  it('a plugin before the router may rewrite the body: the router reads the body, not what Envoy read', async () => {
+    const gw = await createTestGateway({ plugins: [rename, 'model-router'], models });
+    const res = await gw.request(chat('gpt-4o'));
+    expect(res.status).toBe(200);
+    expect(res.upstream?.cluster).toBe('tinylm@v2');
+    expect(res.messages.map((m) => m.phase)).toContain('requestBody');
+  });
+
+  it('the same plugin after the router: the router decides from what the client sent', async () => {
+    const gw = await createTestGateway({ plugins: ['model-router', rename], models });
+    expect((await gw.request(chat('tinylm'))).upstream?.cluster).toBe('tinylm@v2');
+    const renamedTooLate = await gw.request(chat('gpt-4o'));
+    expect(renamedTooLate.status).toBe(404);
+    expect(renamedTooLate.json()).toMatchObject({ error: { code: 'model_not_found', param: 'model' } });
+  });
+});
+
 describe('where the core routes', () => {
   it('without a model-router entry: after the global chain, so the consumer a sticky key reads is known', async () => {
     const gw = await createTestGateway({ plugins: [auth], models });

@@ -21,7 +21,8 @@ export function withRoutingStep(globalChain: readonly PluginInstance[], configur
   const step: PluginInstance = {
     name: marker?.name ?? CORE_NAME,
     type: ROUTER_TYPE,
-    hooks: routingStep(settings),
+    // The model Envoy read from an OpenAI body is what the step would read, unless a plugin before it may rewrite the body.
+    hooks: routingStep(settings, { bodyUntouchedBefore: !(at === -1 ? globalChain : globalChain.slice(0, at)).some((p) => p.hooks.requestBody) }),
     timeoutMs: marker?.timeoutMs ?? 1_000,
     failOpen: false,
     protocols: undefined,

@@ -135,6 +135,36 @@ describe.each([
     });
   });
 
+  describe("OpenAI: the model Envoy read from the body places the request with its headers", () => {
+    const phases = (res: TestResult) => res.messages.map((m) => m.phase);
+
+    it('routes from the request headers and skips the request body round trip', async () => {
+      const { res, mutations } = await send('POST', '/v1/chat/completions', { body: chat('tinylm'), headers: { 'x-user-id': 'u1' } });
+      expect(mutations.set['x-gateway-cluster']).toMatch(/^tinylm@v[12]$/);
+      expect(phases(res)).not.toContain('requestBody');
+      expect(res.messages[0]?.clearRouteCache).toBe(true);
+      expect(res.upstream?.json()).toMatchObject({ model: 'tinylm' });
+    });
+
+    it('leaves `model@version`, unknown models and non-string models to the body phase, with its answers', async () => {
+      const versioned = await send('POST', '/v1/chat/completions', { body: chat('tinylm@canary') });
+      expect(phases(versioned.res)).toContain('requestBody');
+      expect(versioned.mutations.set['x-gateway-cluster']).toBe('tinylm@v2');
+      const unknown = await send('POST', '/v1/chat/completions', { body: chat('nope') });
+      expect(phases(unknown.res)).toEqual(['requestHeaders', 'requestBody']);
+      expect(unknown.immediate).toMatchObject({ status: 404, body: { error: { code: 'model_not_found', param: 'model' } } });
+      const numeric = await send('POST', '/v1/chat/completions', { body: { ...chat('x'), model: 5 } });
+      expect(phases(numeric.res)).toEqual(['requestHeaders', 'requestBody']);
+      expect(numeric.immediate?.status).toBe(400);
+    });
+
+    it('answers an unknown version header from the request headers, as the body phase did', async () => {
+      const { res, immediate } = await send('POST', '/v1/chat/completions', { body: chat('tinylm'), headers: { 'x-model-version': 'nope' } });
+      expect(phases(res)).toEqual(['requestHeaders']);
+      expect(immediate).toMatchObject({ status: 404, body: { error: { code: 'version_not_found' } } });
+    });
+  });
+
   describe('the traffic policy', () => {
     it('sends split requests to the aggregate (version, fallback) cluster and names the shadow cluster', async () => {
       const { mutations } = await send('POST', '/v2/models/sentiment/infer', { body: v2Body });

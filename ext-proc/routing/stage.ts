@@ -9,6 +9,12 @@ const OpenAiModelField = z.object({ model: z.string().min(1, 'model must not be 
 
 type RequestContext = RequestHeadersContext | RequestBodyContext;
 
+/** Where the step sits in the global chain (place.ts). */
+export interface StepPlacement {
+  /** No plugin before the step has a requestBody hook: the body it reads is the client's. */
+  readonly bodyUntouchedBefore: boolean;
+}
+
 /**
  * The core's routing step, once per request: the model from the parsed path target
  * (`ctx.request.target`) or, for OpenAI, the body's `model` (the step asks Envoy for that body
@@ -21,7 +27,7 @@ type RequestContext = RequestHeadersContext | RequestBodyContext;
  * consumer a sticky key reads) keeps its meaning: where `model-router` is listed in the global
  * chain, or after the global chain otherwise (place.ts puts it there, once per config).
  */
-export function routingStep(settings: RoutingSettings): PluginHooks {
+export function routingStep(settings: RoutingSettings, placement: StepPlacement = { bodyUntouchedBefore: false }): PluginHooks {
   const { versionHeader, openaiVersionSeparator: separator } = settings;
 
   /**
@@ -61,6 +67,21 @@ export function routingStep(settings: RoutingSettings): PluginHooks {
     return undefined;
   };
 
+  /**
+   * OpenAI: the model Envoy read from the body (`ctx.request.bodyModel`) places the request with
+   * its headers, so no request-body round trip is needed unless a plugin reads the body. Only
+   * when it decides exactly what the body phase would: no plugin before the step can have
+   * rewritten the body, and the name is a plain model of ours (`name@version` is rewritten in
+   * the body; an unknown name gets its 404, with `param: model`, from the body phase).
+   */
+  const routeFromBodyModel = (ctx: RequestHeadersContext): undefined | Respond => {
+    const named = ctx.request.bodyModel;
+    if (!placement.bodyUntouchedBefore || named === undefined || named.includes(separator)) return undefined;
+    const model = ctx.models.get(named);
+    if (!model || model.protocol !== 'openai') return undefined;
+    return route(ctx, model, undefined, ctx.request.target);
+  };
+
   return {
     needs: {
       // Only OpenAI inference names its model in the body.
@@ -85,7 +106,7 @@ export function routingStep(settings: RoutingSettings): PluginHooks {
           .map((id) => ({ id, object: 'model', created: 0, owned_by: 'inference-gateway' }));
         return ctx.respond({ status: 200, json: { object: 'list', data } });
       }
-      if (target.model === undefined) return undefined; // OpenAI inference: the model is in the body.
+      if (target.model === undefined) return routeFromBodyModel(ctx); // OpenAI inference: the model is in the body.
       const model = ctx.models.get(target.model);
       if (!model || model.protocol !== protocol) {
         return ctx.fail(404, `The model '${target.model}' does not exist`, { code: 'model_not_found' });

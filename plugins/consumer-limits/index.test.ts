@@ -101,8 +101,10 @@ describe('consumer-limits: request rate', () => {
     const clock = manualClock();
     const plugin = createConsumerLimits({ now: clock.now, type: 'test/limits-model' });
     const gw = await gateway({ plugin, options: { default: { requestsPerSecond: 100, models: { tinylm: { requestsPerSecond: 1 }, 'senti*': { requestsPerSecond: 2 } } } } });
-    expect((await gw.request(chatReq(as('alice')))).status).toBe(200);
-    const refused = await gw.request(chatReq(as('alice')));
+    // An Envoy that does not read OpenAI bodies (Envoy Gateway): the model is known in the body phase.
+    const noHint = { envoyReadsBodyModel: false };
+    expect((await gw.request(chatReq(as('alice')), noHint)).status).toBe(200);
+    const refused = await gw.request(chatReq(as('alice')), noHint);
     expect(refused.status).toBe(429);
     expect(refused.phases).toEqual(['requestHeaders', 'requestBody']);
     expect(refused.json()).toMatchObject({ error: { message: "Rate limit reached for consumer 'alice' on model 'tinylm' (1 requests per second); retry in 1 s", type: 'rate_limit_error' } });
@@ -110,10 +112,23 @@ describe('consumer-limits: request rate', () => {
     expect((await gw.request(infer(as('alice')))).status).toBe(200);
     expect((await gw.request(infer(as('alice')))).status).toBe(200);
     expect((await gw.request(infer(as('alice')))).status).toBe(429);
-    expect((await gw.request(chatReq(as('bob')))).status).toBe(200);
+    expect((await gw.request(chatReq(as('bob')), noHint)).status).toBe(200);
     // The model refusals took nothing from alice's own 100/s bucket: 100 - 3 admitted = 97 left.
     const ok = await gw.request({ path: '/v1/models/iris:predict', headers: as('alice'), json: { instances: [[1, 2, 3, 4]] } });
     expect(ok.headers['x-ratelimit-remaining-requests']).toBe('96');
+  });
+
+  it('OpenAI is checked with the request headers when Envoy read the model from the body', async () => {
+    const clock = manualClock();
+    const plugin = createConsumerLimits({ now: clock.now, type: 'test/limits-model-hint' });
+    const gw = await gateway({ plugin, options: { default: { requestsPerSecond: 100, models: { tinylm: { requestsPerSecond: 1 } } } } });
+    const admitted = await gw.request(chatReq(as('alice')));
+    expect(admitted.status).toBe(200);
+    expect(admitted.phases).not.toContain('requestBody');
+    const refused = await gw.request(chatReq(as('alice')));
+    expect(refused.status).toBe(429);
+    expect(refused.phases).toEqual(['requestHeaders']);
+    expect(refused.json()).toMatchObject({ error: { message: "Rate limit reached for consumer 'alice' on model 'tinylm' (1 requests per second); retry in 1 s", type: 'rate_limit_error' } });
   });
 
   it('counts anonymous requests in one shared bucket by default, or per client header when configured', async () => {

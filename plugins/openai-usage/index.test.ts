@@ -28,7 +28,7 @@ describe('openai-usage', () => {
     const { res, summary } = await (await gateway()).run(chat({ model: 'tinylm', messages: [] }), {
       upstream: { json: { choices: [], usage: { prompt_tokens: 5, completion_tokens: 32, total_tokens: 37 } } },
     });
-    expect(res.messages[2]?.modeOverride?.responseBody).toBe('BUFFERED');
+    expect(res.messages.find((m) => m.phase === 'responseHeaders')?.modeOverride?.responseBody).toBe('BUFFERED');
     expect(summary.vars.usage).toEqual({ prompt: 5, completion: 32 });
   });
 
@@ -39,7 +39,7 @@ describe('openai-usage', () => {
       upstream: { headers: eventStream, chunks: parts },
       streamEnd: 'last-chunk',
     });
-    expect(res.messages[2]?.modeOverride?.responseBody).toBe('STREAMED');
+    expect(res.messages.find((m) => m.phase === 'responseHeaders')?.modeOverride?.responseBody).toBe('STREAMED');
     expect(summary.vars.usage).toEqual({ prompt: 7, completion: 3 });
     // The client asked for usage: its stream is untouched.
     expect(res.text).toBe(stream);

@@ -11,6 +11,7 @@ import { processingMode_BodySendModeToJSON } from '../../ext-proc/gen/envoy/exte
 import { BodyMode, FILTER_BODY_MODES, FILTER_RESPONSE_HEADER_MODE } from '../../ext-proc/envoy-messages.js';
 import { ProcessingMode_HeaderSendMode } from '../../ext-proc/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
 import { CLUSTER_HEADER, INTERNAL_REQUEST_HEADERS, NO_MODEL_SELECTED } from './wire.js';
+import { bodyModelMetadata } from './envoy-sim-metadata.js';
 
 /**
  * An in-process imitation of Envoy's ext_proc filter as the gateway configures it, for tests
@@ -104,6 +105,11 @@ export interface SimOptions {
    * upstream uses chunked encoding (`separate`), or flags the last chunk (`last-chunk`).
    */
   streamEnd?: 'separate' | 'last-chunk';
+  /**
+   * Whether Envoy forwards an OpenAI body's `model` with the request headers, as the gateway's
+   * rendered config does (json_to_metadata). Default true; false is Envoy Gateway, which does not.
+   */
+  readsBodyModel?: boolean;
 }
 
 class Cancelled extends Error {}
@@ -209,9 +215,10 @@ export async function simulateExchange(
   let client: SimResult['client'] = { status: 0, headers: {}, chunks: [], body: Buffer.alloc(0) };
   let cancelled = false;
 
+  let metadataContext: ProcessingRequest['metadataContext'];
   /** One message out, one answer back; anything but the matching kind or an immediate response is a protocol error. */
   const send = async (phase: SimPhase, msg: ProcessingRequest['request'], extra: { endOfStream: boolean; bodyBytes?: number }) => {
-    const out = await processor.handle({ request: msg, attributes: {}, observabilityMode: false });
+    const out = await processor.handle({ request: msg, metadataContext, attributes: {}, observabilityMode: false });
     const kind = out.response?.$case ?? 'none';
     if (kind !== phase && kind !== 'immediateResponse') {
       throw new Error(`ext_proc protocol error: Envoy sent ${phase} and got ${kind} back`);
@@ -264,6 +271,7 @@ export async function simulateExchange(
     if (request.json !== undefined && !reqHeaders.has('content-type')) reqHeaders.set('content-type', 'application/json');
     if (reqBody.length > 0 && !reqHeaders.has('content-length')) reqHeaders.set('content-length', String(reqBody.length));
     const hasBody = reqBody.length > 0;
+    if (opts.readsBodyModel ?? true) metadataContext = bodyModelMetadata(request.path, reqBody);
 
     const headersAnswer = await send('requestHeaders', { $case: 'requestHeaders', value: headerMessage(reqHeaders, !hasBody) }, { endOfStream: !hasBody });
     if (immediate) return finish();
@@ -367,3 +375,4 @@ function checkContentLength(headers: Map<string, string>, body: Buffer, directio
     throw new Error(`${direction} body replaced (${body.length} bytes) but content-length still says ${declared}: Envoy would reject it`);
   }
 }
+

@@ -87,6 +87,8 @@ export interface ExchangeOptions {
   cancelAfter?: SimPhase;
   /** See SimOptions.streamEnd. */
   streamEnd?: 'separate' | 'last-chunk';
+  /** See SimOptions.readsBodyModel: false for an Envoy that does not read OpenAI bodies (Envoy Gateway). */
+  envoyReadsBodyModel?: boolean;
 }
 
 export interface LogLine {
@@ -238,6 +240,7 @@ export async function createTestGateway(opts: TestGatewayOptions = {}): Promise<
         },
         cancelAfter: exchange.cancelAfter,
         streamEnd: exchange.streamEnd,
+        readsBodyModel: exchange.envoyReadsBodyModel,
       });
       const s = summary as RequestSummary;
       const client = body(sim.client.body);

@@ -82,6 +82,12 @@ export interface RequestInfo {
   readonly protocol: Protocol | undefined;
   /** False when the request headers ended the request (no body follows). */
   readonly hasBody: boolean;
+  /**
+   * OpenAI: the body's `model` as Envoy read it before any plugin ran (a non-empty string, else
+   * undefined; undefined too where Envoy does not read bodies, e.g. under Envoy Gateway). The
+   * client's own word, like the body; the routing step places the request from it.
+   */
+  readonly bodyModel?: string;
 }
 
 export interface ResponseInfo {

@@ -17,6 +17,14 @@ export const CONSUMER_HEADER = 'x-gateway-consumer';
 /** Request headers that steer Envoy: whatever a client sends under these names is dropped. */
 export const INTERNAL_REQUEST_HEADERS = [CLUSTER_HEADER, SHADOW_HEADER, CONSUMER_HEADER] as const;
 
+/**
+ * Where Envoy puts an OpenAI body's `model` (json_to_metadata, envoy/body-model.ts) and what
+ * the ext_proc filter forwards to the ext-proc: a namespace of our own, which nothing else writes.
+ */
+export const BODY_MODEL_METADATA = { namespace: 'gateway.request_body', key: 'model' } as const;
+/** The OpenAI endpoints whose JSON body names the model (a regex for `:path` without its query). */
+export const OPENAI_BODY_PATHS = '/v1/(chat/completions|completions|embeddings)';
+
 /** The gRPC service Envoy calls, and the name its health check asks about. */
 export const EXT_PROC_SERVICE = 'envoy.service.ext_proc.v3.ExternalProcessor';
 

@@ -3,7 +3,7 @@
 // `model`, through a real Envoy, and tells the client what served it.
 import { describe, expect, it } from 'vitest';
 import { baseModel, postJson, useStack } from '../harness/e2e.js';
-import { call, runConcurrently, servedBy, v2Input, type Seen } from '../harness/traffic.js';
+import { call, extProcMetrics, metric, runConcurrently, servedBy, v2Input, type Seen } from '../harness/traffic.js';
 
 const stack = useStack({
   plugins: [],
@@ -78,6 +78,23 @@ describe('routing with no plugin configured, through Envoy', () => {
     expect(named).toMatchObject({ status: 200, version: 'v1', reason: 'model' });
     expect(servedBy(named)).toBe('v1');
     expect(await call(url, chat('tinylm@canary'))).toMatchObject({ status: 200, version: 'v2', reason: 'alias:canary' });
+  });
+
+  it("places OpenAI requests by the model Envoy read from the body: no request-body round trip unless one is needed", async () => {
+    const url = `${stack().url}/v1/chat/completions`;
+    const bodyPhases = async () => metric(await extProcMetrics(stack()), 'gateway_ext_proc_phase_duration_seconds_count', { phase: 'requestBody' });
+    const headerPhases = async () => metric(await extProcMetrics(stack()), 'gateway_ext_proc_phase_duration_seconds_count', { phase: 'requestHeaders' });
+    const [bodyBefore, headersBefore] = [await bodyPhases(), await headerPhases()];
+    for (let i = 0; i < 5; i++) {
+      const res = await call(url, chat('tinylm'));
+      expect(res).toMatchObject({ status: 200, version: 'v2', reason: 'split' });
+      expect(servedBy(res)).toBe('v2');
+    }
+    expect(await headerPhases()).toBe(headersBefore + 5);
+    expect(await bodyPhases()).toBe(bodyBefore);
+    // `model@version` is rewritten in the body: that one still takes the body phase.
+    expect(await call(url, chat('tinylm@v1'))).toMatchObject({ status: 200, version: 'v1', reason: 'model' });
+    expect(await bodyPhases()).toBe(bodyBefore + 1);
   });
 
   it('answers unknown models and versions with a 404 in the client protocol', async () => {

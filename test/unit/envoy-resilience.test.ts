@@ -173,12 +173,22 @@ describe('fail-open for OpenAI models (Envoy reads the body\'s model)', () => {
   const filterNames = (r: ReturnType<typeof rendered>) => (r.hcm.http_filters as Json[]).map((f) => f.name);
   const JSON_TO_METADATA = 'envoy.filters.http.json_to_metadata';
 
-  it('renders no json_to_metadata filter unless an OpenAI model is fail-open', () => {
-    const v2FailOpen = base();
-    (v2FailOpen.models.sentiment as Json).failOpen = true;
-    for (const input of [base(), v2FailOpen]) {
-      expect(filterNames(rendered(input))).toEqual(['envoy.filters.http.header_mutation', ...COMPRESSION_FILTERS, 'envoy.filters.http.ext_proc', 'envoy.filters.http.router']);
+  it('renders the json_to_metadata filter, and forwards its model to the ext-proc, exactly when an OpenAI model is served', () => {
+    const withoutOpenAi = (failOpen: boolean) => {
+      const input = base();
+      delete input.models.tinylm;
+      if (failOpen) (input.models.sentiment as Json).failOpen = true;
+      return input;
+    };
+    for (const input of [withoutOpenAi(false), withoutOpenAi(true)]) {
+      const r = rendered(input);
+      expect(filterNames(r)).toEqual(['envoy.filters.http.header_mutation', ...COMPRESSION_FILTERS, 'envoy.filters.http.ext_proc', 'envoy.filters.http.router']);
+      expect(r.extProc.metadata_options).toBeUndefined();
     }
+    // An OpenAI model, fail-closed: Envoy reads the model for the ext-proc (no request-body round trip).
+    const r = rendered(base());
+    expect(filterNames(r)).toEqual(['envoy.filters.http.header_mutation', ...COMPRESSION_FILTERS, JSON_TO_METADATA, 'envoy.filters.http.ext_proc', 'envoy.filters.http.router']);
+    expect(r.extProc.metadata_options).toEqual({ forwarding_namespaces: { untyped: ['gateway.request_body'] } });
   });
 
   it('reads the model before the ext_proc filter, and only on the OpenAI body endpoints', () => {
@@ -214,15 +224,18 @@ describe('fail-open for OpenAI models (Envoy reads the body\'s model)', () => {
     expect(route.typed_per_filter_config['envoy.filters.http.ext_proc'].overrides).toEqual({ failure_mode_allow: true });
   });
 
-  it('with file-based xDS, a reload that makes an OpenAI model fail-open asks for an Envoy restart (the filter is in the bootstrap)', () => {
+  it('with file-based xDS, the first OpenAI model asks for an Envoy restart (the filter is in the bootstrap); making one fail-open does not', () => {
     const prev = parse(base());
     const v2 = base();
     (v2.models.sentiment as Json).failOpen = true;
     const openai = base();
     (openai.models.tinylm as Json).failOpen = true;
-    // A V2 model's fail-open routes are only routes: the xDS files carry them, no restart.
+    // Fail-open routes are only routes: the xDS files carry them, no restart.
     expect(restartOnlyChanges(prev, parse(v2), { envoyDynamic: true }).envoy).toBe(false);
-    expect(restartOnlyChanges(prev, parse(openai), { envoyDynamic: true }).envoy).toBe(true);
+    expect(restartOnlyChanges(prev, parse(openai), { envoyDynamic: true }).envoy).toBe(false);
+    const noOpenAi = base();
+    delete noOpenAi.models.tinylm;
+    expect(restartOnlyChanges(parse(noOpenAi), prev, { envoyDynamic: true }).envoy).toBe(true);
   });
 });
 

@@ -119,7 +119,8 @@ describe('request metrics', () => {
 
   it('measure the ext-proc work per phase and per request', async () => {
     const { send, metrics } = await setup();
-    await send({ ':path': '/v1/chat/completions' }, { model: 'tinylm' }, { status: 200, body: { usage: { prompt_tokens: 1, completion_tokens: 1 } } });
+    // `model@version` is rewritten in the body: all four phases run.
+    await send({ ':path': '/v1/chat/completions' }, { model: 'tinylm@v1' }, { status: 200, body: { usage: { prompt_tokens: 1, completion_tokens: 1 } } });
     const json = await metrics.registry.getMetricsAsJSON();
     const phases = json.find((m) => m.name === 'gateway_ext_proc_phase_duration_seconds')?.values.filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count'));
     expect(phases?.map((v) => v.labels.phase).sort()).toEqual(['requestBody', 'requestHeaders', 'responseBody', 'responseHeaders']);
