@@ -70,8 +70,7 @@ export class SeriesIndex<S> {
   }
 }
 
-/** No labels, and their keys: `undefined` at every index, as keysOf gives for `{}`. */
-export const NO_LABELS = Object.freeze({});
+/** The keys of no labels: `undefined` at every index, as keysOf gives for `{}`. */
 export const NO_KEYS: readonly undefined[] = Object.freeze([]);
 
 /** A labels object's values in label-name order, keyed as prom-client's hash keys them. */
