@@ -35,14 +35,25 @@ describe('LineBatch', () => {
 
 describe('the gateway logger on stdout', () => {
   const logger = fileURLToPath(new URL('./logger.ts', import.meta.url));
-  const run = (ending: string) =>
+  const run = (ending: string, lines = 1000) =>
     execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
       const { createLogger, stdoutDestination } = await import(${JSON.stringify(logger)});
       const log = createLogger('info', stdoutDestination());
-      for (let i = 0; i < 1000; i++) log.info({ i }, 'line');
+      for (let i = 0; i < ${lines}; i++) log.info({ i }, 'line');
       ${ending}
     `]).toString('utf8');
   const numbers = (out: string) => out.trim().split('\n').map((l) => (JSON.parse(l) as { i: number }).i);
+
+  it('a warning is written before the call returns: it and the lines before it survive a SIGKILL right after', () => {
+    let out = '';
+    try {
+      // Less than a batch before it: nothing was written yet when the warning comes.
+      out = run("log.warn({ i: 20 }, 'last'); process.kill(process.pid, 'SIGKILL');", 20);
+    } catch (err) {
+      out = (err as { stdout: Buffer }).stdout.toString('utf8');
+    }
+    expect(numbers(out)).toEqual(Array.from({ length: 21 }, (_, i) => i));
+  });
 
   it.each([
     ['process.exit()', 'process.exit(0);'],

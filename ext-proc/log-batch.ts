@@ -8,11 +8,12 @@ export interface LineSink {
 /**
  * Log lines collected into batches of about `minLength` characters (and at least every
  * `periodMs`) before they reach the destination, which then gets one write per batch.
- * SonicBoom batches itself (`minLength`), but measures the byte length of the whole pending
- * buffer on every line it is given, which flattens that string every time: ~4.5 µs per access
- * line at 4 KB batches, 5× the cost of the batching here (docs/performance.md). A batch is
- * handed on before pino's own exit handling flushes the destination, so no line is lost when
- * the process exits.
+ * SonicBoom batches itself (`minLength`), but measures the byte length of its whole pending
+ * buffer on every line it is given, which flattens that string every time: ~5 µs per access
+ * line at 4 KB batches, more than rendering the line (docs/performance.md). Given batches
+ * instead, it does what it did with lines (writes once 4 KB are pending, flushes on
+ * `flushSync`), once per batch. A batch is handed on before pino's own exit handling flushes
+ * the destination, so no line is lost when the process exits.
  */
 export class LineBatch {
   private pending = '';
