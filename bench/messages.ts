@@ -9,6 +9,7 @@ import { ProcessingRequest } from '../ext-proc/gen/envoy/service/ext_proc/v3/ext
 import { createRegistry } from '../ext-proc/registry.js';
 import { buildRuntime, type Runtime } from '../ext-proc/runtime.js';
 import { builtinPlugins } from '../plugins/index.js';
+import { bodyModelMetadata } from '../plugins/sdk/envoy-sim-metadata.js';
 
 export async function benchRuntime(input: GatewayConfigInput, log: Logger): Promise<Runtime> {
   const registry = await createRegistry(builtinPlugins, [], process.cwd());
@@ -20,8 +21,12 @@ function headerMap(headers: Record<string, string>) {
 }
 
 export const msg = {
-  requestHeaders: (headers: Record<string, string>, endOfStream = false): ProcessingRequest =>
-    ProcessingRequest.fromPartial({ request: { $case: 'requestHeaders', value: { headers: headerMap(headers), endOfStream } } }),
+  /** With the metadata Envoy forwards for an OpenAI body (its `model`, read by json_to_metadata), when `body` is given. */
+  requestHeaders: (headers: Record<string, string>, endOfStream = false, body?: string | Buffer): ProcessingRequest =>
+    ProcessingRequest.fromPartial({
+      request: { $case: 'requestHeaders', value: { headers: headerMap(headers), endOfStream } },
+      metadataContext: body === undefined ? undefined : bodyModelMetadata(headers[':path'] ?? '/', Buffer.from(body)),
+    }),
   requestBody: (body: string | Buffer, endOfStream = true): ProcessingRequest =>
     ProcessingRequest.fromPartial({ request: { $case: 'requestBody', value: { body: Buffer.from(body), endOfStream } } }),
   responseHeaders: (headers: Record<string, string>, endOfStream = false): ProcessingRequest =>

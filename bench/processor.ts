@@ -48,7 +48,8 @@ const headers = {
   ...(mode === 'full' ? fullChainHeaders() : {}),
 };
 const wire = {
-  requestHeaders: ProcessingRequest.encode(msg.requestHeaders(headers)).finish(),
+  // As the gateway's Envoy sends it: an OpenAI body's model comes with the headers.
+  requestHeaders: ProcessingRequest.encode(msg.requestHeaders(headers, false, reqBody)).finish(),
   requestBody: ProcessingRequest.encode(msg.requestBody(reqBody)).finish(),
   responseHeaders: ProcessingRequest.encode(
     msg.responseHeaders({ ':status': '200', 'content-type': 'application/json', 'content-length': String(UPSTREAM_BODY.length), 'x-envoy-upstream-service-time': '1' }),
