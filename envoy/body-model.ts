@@ -1,7 +1,9 @@
-import type { GatewayConfig } from '../ext-proc/config/schema.js';
+import type { GatewayConfig, ModelConfig } from '../ext-proc/config/schema.js';
+import { ROUTER_TYPE } from '../plugins/sdk/routing-options.js';
 import { BODY_MODEL_METADATA, OPENAI_BODY_PATHS } from '../plugins/sdk/wire.js';
 
-// OpenAI names the model in the JSON body. Envoy reads it (json_to_metadata) for two readers:
+// OpenAI names the model in the JSON body. Envoy reads it (json_to_metadata) for two readers,
+// when one of them can use it (readsBodyModel):
 // - the ext_proc filter forwards it with the request headers (metadata_options), so the
 //   ext-proc's routing step can place the request then, and no request-body round trip is
 //   needed when no plugin reads the body (docs/routing.md, docs/performance.md);
@@ -47,19 +49,45 @@ const SKIP_FILTER = {
   },
 };
 
-/** Whether Envoy reads OpenAI bodies' `model` (json_to_metadata): whenever an OpenAI model is served. */
-export function readsBodyModel(config: GatewayConfig): boolean {
-  return Object.values(config.models).some((m) => m.protocol === 'openai');
+/**
+ * Built-in plugin types that never read an OpenAI request's body (no requestBody hook, or not
+ * for OpenAI): before the routing step they leave the body as the client sent it, so the
+ * ext-proc may route from the model Envoy read (test/unit/body-model.test.ts keeps this true).
+ */
+export const OPENAI_BODY_UNTOUCHED_TYPES: ReadonlySet<string> = new Set([
+  'api-key-auth',
+  'jwt-auth',
+  ROUTER_TYPE,
+  'sse-content-filter',
+  'kserve-v2-validation',
+  'tfserving-validation',
+  'sentiment-text',
+]);
+
+/**
+ * Whether Envoy reads OpenAI bodies' `model` (json_to_metadata): for fail-open OpenAI models'
+ * routes, and for the ext-proc's routing step when it can use it — when every plugin before the
+ * step (before the `model-router` entry, or the whole global chain without one) is known to
+ * leave an OpenAI body alone. Otherwise the body phase runs anyway and the step reads the model
+ * there: Envoy parsing the body too would only cost it CPU.
+ */
+export function readsBodyModel(config: GatewayConfig, isFailOpen: (m: ModelConfig) => boolean): boolean {
+  const openai = Object.values(config.models).filter((m) => m.protocol === 'openai');
+  if (openai.length === 0) return false;
+  if (openai.some(isFailOpen)) return true;
+  const at = config.plugins.findIndex((p) => p.type === ROUTER_TYPE);
+  const beforeStep = at === -1 ? config.plugins : config.plugins.slice(0, at);
+  return beforeStep.every((p) => OPENAI_BODY_UNTOUCHED_TYPES.has(p.type));
 }
 
 /**
- * The json_to_metadata filter, or nothing without an OpenAI model. It holds an OpenAI request
- * until its body is complete, as the ext_proc filter's BUFFERED body mode would, and skips
- * itself (its own matcher on `:path`) for every request that is not an OpenAI body request:
- * V2 and TF Serving requests never meet it.
+ * The json_to_metadata filter, or nothing when Envoy need not read the model (readsBodyModel).
+ * It holds an OpenAI request until its body is complete, as the ext_proc filter's BUFFERED body
+ * mode would, and skips itself (its own matcher on `:path`) for every request that is not an
+ * OpenAI body request: V2 and TF Serving requests never meet it.
  */
-export function bodyModelFilter(config: GatewayConfig): Json | undefined {
-  if (!readsBodyModel(config)) return undefined;
+export function bodyModelFilter(config: GatewayConfig, isFailOpen: (m: ModelConfig) => boolean): Json | undefined {
+  if (!readsBodyModel(config, isFailOpen)) return undefined;
   const notOpenAiPath = {
     not_matcher: {
       single_predicate: {

@@ -10,7 +10,7 @@ import {
 } from '../ext-proc/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
 import { BODY_MODEL_METADATA, bodyModelFilter, readsBodyModel } from './body-model.js';
 import { compressorFilters, decompressorFilters, unsupportedEncodingRoute } from './compression.js';
-import { EXT_PROC_FILTER, FAIL_OPEN_ROUTE_PREFIX, failOpenAccessLog, failOpenRoutes } from './fail-open.js';
+import { EXT_PROC_FILTER, FAIL_OPEN_ROUTE_PREFIX, failOpenAccessLog, failOpenRoutes, isFailOpen } from './fail-open.js';
 import { localReplyConfig } from './local-replies.js';
 import { clusterResilience, routeResilience, seconds } from './resilience.js';
 
@@ -384,7 +384,7 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
       mutation_rules: { disallow_is_error: { value: false } },
       // The body's model, read by json_to_metadata, goes with the request headers: the
       // ext-proc can route then and skip the request-body round trip (body-model.ts).
-      ...(readsBodyModel(config) && { metadata_options: { forwarding_namespaces: { untyped: [BODY_MODEL_METADATA.namespace] } } }),
+      ...(readsBodyModel(config, (m) => isFailOpen(config, m)) && { metadata_options: { forwarding_namespaces: { untyped: [BODY_MODEL_METADATA.namespace] } } }),
     },
   };
 
@@ -453,8 +453,8 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
                       ...compressorFilters(config),
                       // Request bodies are plain text from here on: for the plugins and the size limit.
                       ...decompressorFilters(),
-                      // Only with an OpenAI model: reads the body's model for the ext-proc and fail-open routes.
-                      ...[bodyModelFilter(config)].filter((f) => f !== undefined),
+                      // Reads an OpenAI body's model for the ext-proc and fail-open routes, when one can use it.
+                      ...[bodyModelFilter(config, (m) => isFailOpen(config, m))].filter((f) => f !== undefined),
                       extProcFilter,
                       {
                         name: 'envoy.filters.http.router',

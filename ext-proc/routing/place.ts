@@ -1,6 +1,6 @@
 import { ROUTER_TYPE, RoutingOptions } from '../../plugins/sdk/routing-options.js';
 import type { PluginInstanceConfig } from '../config/schema.js';
-import type { PluginInstance } from '../pipeline/chain.js';
+import { appliesTo, type PluginInstance } from '../pipeline/chain.js';
 import { routingStep } from './stage.js';
 
 /** Who answers for the routing step when no `model-router` entry names it (outcome.answeredBy, logs). */
@@ -22,7 +22,7 @@ export function withRoutingStep(globalChain: readonly PluginInstance[], configur
     name: marker?.name ?? CORE_NAME,
     type: ROUTER_TYPE,
     // The model Envoy read from an OpenAI body is what the step would read, unless a plugin before it may rewrite the body.
-    hooks: routingStep(settings, { bodyUntouchedBefore: !(at === -1 ? globalChain : globalChain.slice(0, at)).some((p) => p.hooks.requestBody) }),
+    hooks: routingStep(settings, { bodyUntouchedBefore: !(at === -1 ? globalChain : globalChain.slice(0, at)).some((p) => p.hooks.requestBody && appliesTo(p, 'openai')) }),
     timeoutMs: marker?.timeoutMs ?? 1_000,
     failOpen: false,
     protocols: undefined,

@@ -173,7 +173,7 @@ describe('fail-open for OpenAI models (Envoy reads the body\'s model)', () => {
   const filterNames = (r: ReturnType<typeof rendered>) => (r.hcm.http_filters as Json[]).map((f) => f.name);
   const JSON_TO_METADATA = 'envoy.filters.http.json_to_metadata';
 
-  it('renders the json_to_metadata filter, and forwards its model to the ext-proc, exactly when an OpenAI model is served', () => {
+  it('renders the json_to_metadata filter, and forwards its model to the ext-proc, only with an OpenAI model (here with nothing before routing that reads bodies)', () => {
     const withoutOpenAi = (failOpen: boolean) => {
       const input = base();
       delete input.models.tinylm;
