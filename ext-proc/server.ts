@@ -147,14 +147,7 @@ function openStream(sink: StreamSink, opts: ExtProcServerOptions, limits: Server
         if (closed) return;
         try {
           const out = await processor.handle(msg);
-          if (closed) return;
-          sink.send(out);
-          // Nothing more will come (Envoy asks for no phase after this one): end the stream
-          // with this answer rather than wait for Envoy's half-close to send the status alone.
-          if (sink.endsEarly && processor.complete) {
-            sink.end();
-            finish();
-          }
+          if (!closed) sink.send(out);
         } catch (err) {
           if (err instanceof PhaseOrderError) {
             // Not Envoy, or not the modes we asked for: refuse the stream before any hook runs out of order.

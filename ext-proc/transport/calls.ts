@@ -29,8 +29,6 @@ export interface Call {
 
 export interface CallServices {
   maxMessageBytes: number;
-  /** See StreamSink.endsEarly. */
-  endsEarly?: boolean;
   health: HealthState;
   openStream(sink: StreamSink): StreamHandler;
 }
@@ -66,7 +64,6 @@ export function processCall(out: CallOutput, services: CallServices): Call {
     send: (msg) => out.send(encodeProcessingResponse(msg)),
     end: () => out.finish(GrpcStatus.OK),
     fail: (code, message) => out.finish(code, message),
-    endsEarly: services.endsEarly ?? false,
   });
   const onMessage = (bytes: Buffer) => handler.message(decodeProcessingRequest(bytes));
   const fail = (code: number, message: string) => {

@@ -25,12 +25,6 @@ export interface StreamSink {
   end(): void;
   /** Ends the stream with an error status (code from grpc-status.ts). */
   fail(code: number, message: string): void;
-  /**
-   * Whether the stream may end (OK) as soon as the exchange is complete, with the last answer,
-   * instead of after Envoy's half-close: Envoy then resets its side, which this transport takes
-   * in its stride (node:http2 counts resets towards its flood limit, so only `h2` says yes).
-   */
-  readonly endsEarly?: boolean;
 }
 
 /** How a transport reports one ext_proc stream's events, in order. */

@@ -17,8 +17,7 @@ import { H2Connection } from './connection.js';
 export async function startH2Transport(opts: TransportOptions): Promise<Transport> {
   const health = new HealthState();
   const connections = new Set<H2Connection>();
-  // The last answer carries the trailers: one write per exchange less, for us and for Envoy.
-  const services = { maxMessageBytes: opts.maxMessageBytes, health, openStream: opts.openStream, endsEarly: true };
+  const services = { maxMessageBytes: opts.maxMessageBytes, health, openStream: opts.openStream };
   const serve = (socket: Socket) => {
     const connection = new H2Connection(socket, services, opts.log);
     connections.add(connection);
