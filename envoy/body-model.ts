@@ -1,6 +1,6 @@
 import type { GatewayConfig, ModelConfig } from '../ext-proc/config/schema.js';
 import { ROUTER_TYPE } from '../plugins/sdk/routing-options.js';
-import { BODY_MODEL_METADATA, OPENAI_BODY_PATHS } from '../plugins/sdk/wire.js';
+import { BODY_MODEL_METADATA, OPENAI_BODY_PATH_WITH_QUERY, OPENAI_BODY_PATHS } from '../plugins/sdk/wire.js';
 
 // OpenAI names the model in the JSON body. Envoy reads it (json_to_metadata) for two readers,
 // when one of them can use it (readsBodyModel):
@@ -18,9 +18,8 @@ import { BODY_MODEL_METADATA, OPENAI_BODY_PATHS } from '../plugins/sdk/wire.js';
 
 type Json = Record<string, unknown>;
 
-const OPENAI_PATHS = OPENAI_BODY_PATHS;
 /** For a route's path match (without the query string). */
-export const OPENAI_PATH_REGEX = `^${OPENAI_PATHS}$`;
+export const OPENAI_PATH_REGEX = `^${OPENAI_BODY_PATHS}$`;
 export { BODY_MODEL_METADATA };
 export const JSON_TO_METADATA_FILTER = 'envoy.filters.http.json_to_metadata';
 
@@ -96,7 +95,7 @@ export function bodyModelFilter(config: GatewayConfig, isFailOpen: (m: ModelConf
           typed_config: { '@type': 'type.googleapis.com/envoy.type.matcher.v3.HttpRequestHeaderMatchInput', header_name: ':path' },
         },
         // `:path` carries the query string, which a route's path match ignores.
-        value_match: { safe_regex: { google_re2: {}, regex: `^${OPENAI_PATHS}([?].*)?$` } },
+        value_match: { safe_regex: { google_re2: {}, regex: OPENAI_BODY_PATH_WITH_QUERY } },
       },
     },
   };

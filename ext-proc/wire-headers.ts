@@ -108,29 +108,10 @@ export function decodeWireHeaderMap(reader: BinaryReader, buf: Buffer, length: n
   while (reader.pos < end) {
     const tag = reader.uint32();
     if (tag === 10) {
-      const entryEnd = reader.uint32() + reader.pos;
-      let key = '';
-      let value = '';
-      let rawStart = 0;
-      let rawEnd = 0;
-      while (reader.pos < entryEnd) {
-        const t = reader.uint32();
-        if (t === 10 || t === 18 || t === 26) {
-          const from = fieldStart(reader, entryEnd);
-          if (t === 10) key = buf.toString('utf8', from, reader.pos);
-          else if (t === 18) value = buf.toString('utf8', from, reader.pos);
-          else {
-            rawStart = from;
-            rawEnd = reader.pos;
-          }
-        } else {
-          if ((t & 7) === 4 || t === 0) break;
-          reader.skip(t & 7);
-        }
-      }
-      const raw = rawEnd > rawStart;
-      add(values, key, raw ? buf.toString('latin1', rawStart, rawEnd) : value);
-      bytes += key.length + (raw ? rawEnd - rawStart : value.length);
+      const e = readEntry(reader, buf, reader.uint32());
+      const raw = e.rawEnd > e.rawStart;
+      add(values, e.key, raw ? buf.toString('latin1', e.rawStart, e.rawEnd) : e.value);
+      bytes += e.key.length + (raw ? e.rawEnd - e.rawStart : e.value.length);
       count++;
     } else {
       if ((tag & 7) === 4 || tag === 0) break;
@@ -140,23 +121,16 @@ export function decodeWireHeaderMap(reader: BinaryReader, buf: Buffer, length: n
   return new WireHeaderMap(buf, start, end, { values, count, bytes });
 }
 
-/** A length-delimited field of a HeaderValue: checks it fits, moves the reader past it, returns where it starts. */
-function fieldStart(reader: BinaryReader, entryEnd: number): number {
-  const n = reader.uint32();
-  const start = reader.pos;
-  if (start + n > entryEnd || start + n > reader.len) throw new RangeError('premature end of a HeaderValue');
-  reader.pos = start + n;
-  return start;
-}
-
 /** The generated shape of a HeaderMap's entries: each value a view on the message (no copy). */
 function decodeHeaderList(reader: BinaryReader, buf: Buffer, length: number): HeaderValue[] {
   const end = reader.pos + length;
   const headers: HeaderValue[] = [];
   while (reader.pos < end) {
     const tag = reader.uint32();
-    if (tag === 10) headers.push(headerValue(reader, buf, reader.uint32()));
-    else {
+    if (tag === 10) {
+      const e = readEntry(reader, buf, reader.uint32());
+      headers.push({ key: e.key, value: e.value, rawValue: e.rawEnd > e.rawStart ? buf.subarray(e.rawStart, e.rawEnd) : EMPTY });
+    } else {
       if ((tag & 7) === 4 || tag === 0) break;
       reader.skip(tag & 7);
     }
@@ -164,22 +138,36 @@ function decodeHeaderList(reader: BinaryReader, buf: Buffer, length: number): He
   return headers;
 }
 
-function headerValue(reader: BinaryReader, buf: Buffer, length: number): HeaderValue {
+/**
+ * One HeaderValue's fields, read in place: its key, its value, and where its raw_value lies in
+ * the message. One object reused by every read (both callers copy what they keep at once), so
+ * the map's path allocates nothing per header here.
+ */
+const entry = { key: '', value: '', rawStart: 0, rawEnd: 0 };
+
+function readEntry(reader: BinaryReader, buf: Buffer, length: number): Readonly<typeof entry> {
   const end = reader.pos + length;
-  let key = '';
-  let value = '';
-  let rawValue = EMPTY;
+  entry.key = '';
+  entry.value = '';
+  entry.rawStart = 0;
+  entry.rawEnd = 0;
   while (reader.pos < end) {
     const tag = reader.uint32();
     if (tag === 10 || tag === 18 || tag === 26) {
-      const start = fieldStart(reader, end);
-      if (tag === 10) key = buf.toString('utf8', start, reader.pos);
-      else if (tag === 18) value = buf.toString('utf8', start, reader.pos);
-      else rawValue = buf.subarray(start, reader.pos);
+      const n = reader.uint32();
+      const start = reader.pos;
+      if (start + n > end || start + n > reader.len) throw new RangeError('premature end of a HeaderValue');
+      reader.pos = start + n;
+      if (tag === 10) entry.key = buf.toString('utf8', start, reader.pos);
+      else if (tag === 18) entry.value = buf.toString('utf8', start, reader.pos);
+      else {
+        entry.rawStart = start;
+        entry.rawEnd = reader.pos;
+      }
     } else {
       if ((tag & 7) === 4 || tag === 0) break;
       reader.skip(tag & 7);
     }
   }
-  return { key, value, rawValue };
+  return entry;
 }

@@ -1,4 +1,4 @@
-import { BODY_MODEL_METADATA, OPENAI_BODY_PATHS } from './wire.js';
+import { BODY_MODEL_METADATA, OPENAI_BODY_PATH_WITH_QUERY } from './wire.js';
 
 /** Envoy's `config.core.v3.Metadata` as the ext-proc decodes it (Struct values as plain JSON). */
 export interface ForwardedMetadata {
@@ -6,7 +6,7 @@ export interface ForwardedMetadata {
   typedFilterMetadata: Record<string, never>;
 }
 
-const OPENAI_BODY_PATH = new RegExp(`^${OPENAI_BODY_PATHS}([?].*)?$`);
+const OPENAI_BODY_PATH = new RegExp(OPENAI_BODY_PATH_WITH_QUERY);
 
 /**
  * What the gateway's Envoy forwards with an OpenAI request (json_to_metadata before ext_proc,

@@ -24,6 +24,8 @@ export const INTERNAL_REQUEST_HEADERS = [CLUSTER_HEADER, SHADOW_HEADER, CONSUMER
 export const BODY_MODEL_METADATA = { namespace: 'gateway.request_body', key: 'model' } as const;
 /** The OpenAI endpoints whose JSON body names the model (a regex for `:path` without its query). */
 export const OPENAI_BODY_PATHS = '/v1/(chat/completions|completions|embeddings)';
+/** The same endpoints as a whole `:path`, query string allowed (what json_to_metadata's matcher sees). */
+export const OPENAI_BODY_PATH_WITH_QUERY = `^${OPENAI_BODY_PATHS}([?].*)?$`;
 
 /** The gRPC service Envoy calls, and the name its health check asks about. */
 export const EXT_PROC_SERVICE = 'envoy.service.ext_proc.v3.ExternalProcessor';

@@ -97,6 +97,19 @@ describe('routing with no plugin configured, through Envoy', () => {
     expect(await bodyPhases()).toBe(bodyBefore + 1);
   });
 
+  it('bad OpenAI bodies still get the body phase and a 4xx in OpenAI form when Envoy reads the model', async () => {
+    const url = `${stack().url}/v1/chat/completions`;
+    const numeric = await postJson(url, { ...chat('x'), model: 5 });
+    expect(numeric.status).toBe(400);
+    expect(await numeric.json()).toMatchObject({ error: { type: 'invalid_request_error', param: 'model' } });
+    const notJson = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model": "tinylm",' });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+    const unknown = await postJson(url, chat('nope'));
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: { code: 'model_not_found', param: 'model' } });
+  });
+
   it('answers unknown models and versions with a 404 in the client protocol', async () => {
     const openai = await postJson(`${stack().url}/v1/chat/completions`, chat('tinylm@v9'));
     expect(openai.status).toBe(404);
