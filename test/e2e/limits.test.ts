@@ -80,7 +80,8 @@ describe('rate limits per consumer', () => {
     expect(other.headers.get('x-ratelimit-limit-requests')).toBeNull(); // no limit configured for it
 
     await eventually('the rejection in gateway_rejections_total{reason="limits"}', async () => (await limitRejections()) === before + 1, 5_000, 50);
-    const log = await extProcLog(stack(), (t) => t.includes('request over its rate limit'));
+    // The plugin's warning and the access line go through separate writers: wait for both.
+    const log = await extProcLog(stack(), (t) => t.includes('request over its rate limit') && t.includes('"errorCode":"rate_limit_exceeded"'));
     const line = log.split('\n').find((l) => l.includes('request over its rate limit'));
     expect(JSON.parse(line as string)).toMatchObject({ consumer: 'rate-openai', limit: 'rate', plugin: 'limits' });
     const access = log.split('\n').find((l) => l.includes('"errorCode":"rate_limit_exceeded"'));
