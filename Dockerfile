@@ -35,4 +35,4 @@ USER node
 EXPOSE 50051 9464
 
 # Node flags: ext-proc/node-flags.ts (why: docs/performance.md, "Memory under load").
-CMD ["node", "--heap-growing-percent=50", "--max-semi-space-size=8", "dist/ext-proc.js", "--config", "/etc/gateway/gateway.yaml"]
+CMD ["node", "--heap-growing-percent=50", "--max-semi-space-size=8", "--no-allocation-site-pretenuring", "dist/ext-proc.js", "--config", "/etc/gateway/gateway.yaml"]
