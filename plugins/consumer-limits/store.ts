@@ -1,6 +1,7 @@
 import { windowOf, type Period } from './calendar.js';
 import { quotaRefusal, viewsOf, type Admission, type Lease, type LimitStore, type Scope, type Snapshot } from './limit-store.js';
 import type { Limit, Quota } from './options.js';
+import { SweepOrder } from './sweep-order.js';
 
 /** What one key (a consumer, a consumer on a model, an anonymous client) has used. */
 interface KeyState {
@@ -45,8 +46,8 @@ const SWEEP = 4;
  * oldest entries without requests in flight go even if their bucket is not full yet.
  */
 export class KeyStore {
-  /** Insertion order is the sweep order: an entry the sweep keeps moves to the back. */
-  private readonly states = new Map<string, KeyState>();
+  /** New keys join at the back; an entry the sweep keeps moves to the back. */
+  private readonly states = new SweepOrder<KeyState>();
   /** Requests waiting for a slot of a key, oldest first; each release wakes one. */
   private readonly waiters = new Map<KeyState, (() => void)[]>();
 
@@ -171,7 +172,7 @@ export class KeyStore {
     let state = this.states.get(scope.key);
     if (!state) {
       state = { tokens: rate?.burst, budget: tokens?.amount, at: now, inflight: 0, fullAt: now, windows: {}, countedUntil: 0 };
-      this.states.set(scope.key, state);
+      this.states.add(scope.key, state);
       turnWindows(state, scope.limit, wall);
       return state;
     }
@@ -185,22 +186,18 @@ export class KeyStore {
   }
 
   private sweep(now: number, wall: number): void {
-    let budget = SWEEP;
-    for (const [key, state] of this.states) {
-      if (budget-- === 0) break;
-      this.states.delete(key);
+    // A key the sweep keeps goes to the back, so with fewer keys than SWEEP one is seen again.
+    for (let budget = SWEEP; budget > 0; budget--) {
+      const state = this.states.front()?.value;
+      if (!state) break;
       const idle = state.inflight === 0 && now >= state.fullAt && wall >= state.countedUntil;
-      if (!idle) this.states.set(key, state);
+      this.states.visitFront(!idle);
     }
     // Too many keys with unfinished buckets (many distinct anonymous clients): forgive the
     // oldest. Never drop a key with requests in flight, or its next request would start at 0.
-    budget = SWEEP;
-    while (this.states.size > this.maxKeys && budget-- > 0) {
-      const first = this.states.entries().next();
-      if (first.done) break;
-      const [key, state] = first.value;
-      this.states.delete(key);
-      if (state.inflight > 0) this.states.set(key, state);
+    for (let budget = SWEEP; budget > 0 && this.states.size > this.maxKeys; budget--) {
+      const state = this.states.front()?.value as KeyState;
+      this.states.visitFront(state.inflight > 0);
     }
   }
 }
