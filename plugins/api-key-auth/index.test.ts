@@ -125,6 +125,21 @@ describe('api-key-auth', () => {
     expect(res.json()).toEqual({ error: { message: 'Invalid API key', type: 'authentication_error', param: null, code: 'invalid_api_key' } });
   });
 
+  it('logs an accepted key at debug level only, tagged with the plugin and the request', async () => {
+    const config = { plugins: [{ plugin: 'api-key-auth', options: { consumers: [{ id: 'demo', keys: [hashKey('demo-key')] }] } }, 'model-router'], models: exampleModels };
+    const debug = await createTestGateway({ ...config, logLevel: 'debug' });
+    const info = await createTestGateway({ ...config, logLevel: 'info' });
+    try {
+      const seen = await debug.request(infer({ 'x-api-key': 'demo-key' }));
+      expect(seen.logs.find((l) => l.msg === 'api key accepted')).toMatchObject({ consumer: 'demo', plugin: 'api-key-auth', hook: 'requestHeaders', reqId: expect.any(String) });
+      const quiet = await info.request(infer({ 'x-api-key': 'demo-key' }));
+      expect(quiet.status).toBe(200);
+      expect(quiet.logs.find((l) => l.msg === 'api key accepted')).toBeUndefined();
+    } finally {
+      await Promise.all([debug.close(), info.close()]);
+    }
+  });
+
   it('never writes a presented key to the logs', async () => {
     await (await open()).request(infer({ authorization: 'Bearer secret-attempt-123' }));
     await gw.request(infer({ authorization: 'Bearer demo-key' }));

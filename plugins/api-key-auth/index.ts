@@ -107,7 +107,10 @@ export default definePlugin({
         }
         const consumer = match.consumer;
         authenticate(ctx, consumer, options.forwardCredentials);
-        ctx.log.debug({ consumer }, 'api key accepted');
+        // Reading ctx.log makes the request's tagged child logger, even for a disabled level:
+        // on every authenticated request that was a pino child for nothing (host.log follows
+        // the root's level, runtime changes included).
+        if (host.log.isLevelEnabled('debug')) ctx.log.debug({ consumer }, 'api key accepted');
       },
     };
   },
