@@ -59,7 +59,9 @@ async function startTransport(name: TransportName, opts: TransportOptions): Prom
 
 export async function startExtProcServer(opts: ExtProcServerOptions): Promise<ExtProcServer> {
   const { log } = opts;
-  const live = new Set<StreamHandler>();
+  // A count, not a Set of the streams: a Set with an add and a delete per stream keeps
+  // finished streams alive until the next full GC (see ChurnTable).
+  const live: InFlight = { count: 0 };
   const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
   const transport = await startTransport(opts.transport, {
     listen: opts.listen,
@@ -73,19 +75,19 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
 
   return {
     port: transport.port,
-    inFlight: () => live.size,
+    inFlight: () => live.count,
     rebalance: () => transport.rebalance(),
     async shutdown(graceMs, delayMs = 0) {
       transport.setServing(false);
       if (delayMs > 0) {
-        log.info({ inFlight: live.size, delayMs }, 'shutting down: NOT_SERVING, still serving until Envoy has moved away');
+        log.info({ inFlight: live.count, delayMs }, 'shutting down: NOT_SERVING, still serving until Envoy has moved away');
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
-      log.info({ inFlight: live.size, graceMs }, 'shutting down: draining in-flight streams');
+      log.info({ inFlight: live.count, graceMs }, 'shutting down: draining in-flight streams');
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<'grace over'>((resolve) => (timer = setTimeout(() => resolve('grace over'), graceMs)));
       if ((await Promise.race([transport.drain(), graceOver])) === 'grace over') {
-        log.warn({ inFlight: live.size }, 'grace period over: cancelling remaining streams');
+        log.warn({ inFlight: live.count }, 'grace period over: cancelling remaining streams');
       }
       clearTimeout(timer);
       transport.close();
@@ -103,11 +105,16 @@ const REFUSED: StreamHandler = { message: () => {}, halfClose: () => {}, abort: 
  * client that goes away looks identical: whether the request was cancelled is decided by
  * whether the exchange reached its last message, not by which event arrived.
  */
-function openStream(sink: StreamSink, opts: ExtProcServerOptions, limits: ServerLimits, live: Set<StreamHandler>): StreamHandler {
-  if (live.size >= limits.maxStreams) {
+/** Streams in flight in the process. */
+interface InFlight {
+  count: number;
+}
+
+function openStream(sink: StreamSink, opts: ExtProcServerOptions, limits: ServerLimits, live: InFlight): StreamHandler {
+  if (live.count >= limits.maxStreams) {
     // Envoy's retry policy moves an UNAVAILABLE stream to another replica.
     opts.observer?.streamAborted?.('overloaded');
-    opts.log.warn({ inFlight: live.size, maxStreams: limits.maxStreams }, 'ext_proc stream refused: too many streams in flight');
+    opts.log.warn({ inFlight: live.count, maxStreams: limits.maxStreams }, 'ext_proc stream refused: too many streams in flight');
     sink.fail(GrpcStatus.UNAVAILABLE, 'ext_proc overloaded: too many streams in flight');
     return REFUSED;
   }
@@ -120,7 +127,7 @@ function openStream(sink: StreamSink, opts: ExtProcServerOptions, limits: Server
     if (closed) return;
     closed = true;
     if (idle) clearTimeout(idle);
-    live.delete(handler);
+    live.count--;
     void processor.end(!processor.complete);
   };
   /** Ends the stream with a gRPC status (Envoy answers the client with its status_on_error). */
@@ -173,6 +180,6 @@ function openStream(sink: StreamSink, opts: ExtProcServerOptions, limits: Server
     },
     abort: finish,
   };
-  live.add(handler);
+  live.count++;
   return handler;
 }

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { ChurnTable } from '../../churn-table.js';
 import { openCall, type Call, type CallServices } from '../calls.js';
 import {
   ConnectionError,
@@ -46,7 +47,8 @@ interface Stream {
 export class H2Connection implements FrameSink {
   private readonly reader: FrameReader;
   private readonly writer: BatchWriter;
-  private readonly streams = new Map<number, Stream>();
+  /** Not a Map: see ChurnTable. */
+  private readonly streams = new ChurnTable<Stream>();
   private lastStreamId = 0;
   private readonly hpack = new HpackDecoder(LOCAL.headerTableSize, LOCAL.maxHeaderListBytes);
   /** A header block still waiting for its CONTINUATION frames. */
@@ -324,7 +326,7 @@ export class H2Connection implements FrameSink {
   private socketClosed(): void {
     if (this.ended) return;
     this.ended = true;
-    for (const id of [...this.streams.keys()]) this.drop(id, true);
+    for (const id of this.streams.ids()) this.drop(id, true);
     for (const fn of this.onEnd.splice(0)) fn();
   }
 }
