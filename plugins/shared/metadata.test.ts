@@ -7,13 +7,15 @@ import { pollMetadata, type MetadataReader } from './metadata.js';
 
 /** A model server whose metadata answer the test switches: a signature (`inputs`), or an error. */
 let answer: { status: number; inputs?: string[] } = { status: 503 };
-let requests = 0;
+/** Requests per path: a test counts only its own (a closed poll's last refresh may still land). */
+const requests = new Map<string, number>();
+const requestsTo = (path: string) => requests.get(path) ?? 0;
 let server: Server;
 let endpoint = '';
 beforeAll(async () => {
   server = createServer((req, res) => {
-    requests++;
-    if (req.url !== '/meta/m/1') return res.writeHead(404).end();
+    requests.set(req.url ?? '', requestsTo(req.url ?? '') + 1);
+    if (req.url !== '/meta/m/1' && req.url !== '/meta/shared/1') return res.writeHead(404).end();
     res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify({ inputs: answer.inputs }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -84,14 +86,14 @@ describe('pollMetadata shared between instances', () => {
     const lines: string[] = [];
     const log = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString('utf8')), done()) }));
     answer = { status: 503 };
-    const before = requests;
-    const sources = await Promise.all([1, 2, 3].map(() => pollMetadata([{ model: 'm', version: '1', endpoint }], { timeoutMs: 500, refreshMs: 60_000 }, log, reader)));
-    expect(requests - before).toBe(1);
+    const before = requestsTo('/meta/shared/1');
+    const sources = await Promise.all([1, 2, 3].map(() => pollMetadata([{ model: 'shared', version: '1', endpoint }], { timeoutMs: 500, refreshMs: 60_000 }, log, reader)));
+    expect(requestsTo('/meta/shared/1') - before).toBe(1);
     expect(lines.filter((l) => l.includes('model metadata unavailable'))).toHaveLength(1);
     sources.forEach((s) => s.close());
     // A later instance starts a fresh poll (the old one stopped with its last user).
-    const again = await pollMetadata([{ model: 'm', version: '1', endpoint }], { timeoutMs: 500, refreshMs: 60_000 }, log, reader);
-    expect(requests - before).toBe(2);
+    const again = await pollMetadata([{ model: 'shared', version: '1', endpoint }], { timeoutMs: 500, refreshMs: 60_000 }, log, reader);
+    expect(requestsTo('/meta/shared/1') - before).toBe(2);
     again.close();
   });
 });

@@ -215,7 +215,9 @@ describe('the consumer in logs and metrics; secrets in neither', () => {
     expect(metrics).toMatch(/gateway_requests_total\{[^}]*consumer="svc-jwt"[^}]*\} [1-9]/);
     expect(metrics).toMatch(/gateway_requests_total\{[^}]*consumer="team-a"[^}]*\} [1-9]/);
 
-    const log = await extProcLog(stack(), (text) => text.includes('"consumer":"svc-jwt"') && text.includes('"consumer":"team-a"'));
+    // Wait for the access lines themselves: other lines may name the consumer first.
+    const accessOf = (text: string, consumer: string) => text.split('\n').some((l) => l.includes('"log":"access"') && l.includes(`"consumer":"${consumer}"`));
+    const log = await extProcLog(stack(), (text) => accessOf(text, 'svc-jwt') && accessOf(text, 'team-a'));
     const access = log.split('\n').filter((l) => l.includes('"log":"access"')).map((l) => JSON.parse(l) as { consumer?: string; status: number });
     expect(access.some((a) => a.consumer === 'svc-jwt' && a.status === 200)).toBe(true);
     expect(access.some((a) => a.consumer === 'team-a' && a.status === 200)).toBe(true);
