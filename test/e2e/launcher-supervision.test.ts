@@ -28,8 +28,9 @@ async function servedAgain(l: Launcher): Promise<boolean> {
 }
 
 /** Kills `name` and, as soon as the launcher has spawned its replacement, kills that too (mid-start). */
-async function killTwice(l: Launcher, name: string, cmdlineMark: string[]): Promise<void> {
+async function killTwice(l: Launcher, name: string, cmdlineMark: string[], atFirstKill: () => void = () => {}): Promise<void> {
   const before = await l.childStatus(name);
+  atFirstKill();
   process.kill(before.pid as number, 'SIGKILL');
   let second: number | undefined;
   await eventually(`the launcher spawns a new ${name}`, async () => {
@@ -125,8 +126,9 @@ describe('the launcher with two ext-proc replicas', () => {
     let inFlightAtKills = 0;
     for (const i of [0, 1]) {
       const s = await l.childStatus(`ext-proc-${i}`);
-      inFlightAtKills += run.inFlight();
-      await killTwice(l, `ext-proc-${i}`, ['--port', String(l.extProcPort + i)]);
+      // Counted at the kill itself, not before the status call that precedes it: requests
+      // start and finish meanwhile. (The second kill, mid-start, has nothing in flight.)
+      await killTwice(l, `ext-proc-${i}`, ['--port', String(l.extProcPort + i)], () => (inFlightAtKills += run.inFlight()));
       await eventually(`replica ${i} restarted and running`, async () => {
         const now = await l.childStatus(`ext-proc-${i}`);
         return now.state === 'running' && now.restarts === s.restarts + 1 && now.failedStarts === s.failedStarts + 1;
