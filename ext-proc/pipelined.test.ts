@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { hashKey } from '../plugins/sdk/keys.js';
 import { CLUSTER_HEADER } from '../plugins/sdk/wire.js';
 import { msg, testRuntime } from '../test/harness/hostile-messages.js';
@@ -22,13 +22,14 @@ const CHAIN = [
   { type: 'openai-usage', options: { forceStreamUsage: true } },
 ];
 
-async function processor(maxHeldBodyBytes = DEFAULT_PROCESSOR_LIMITS.maxHeldBodyBytes, plugins = CHAIN) {
+async function processor(maxHeldBodyBytes = DEFAULT_PROCESSOR_LIMITS.maxHeldBodyBytes, plugins = CHAIN, late?: (answers: readonly ProcessingResponse[]) => void) {
   const runtime = await testRuntime({
+    envoy: { messageTimeoutMs: 1000 },
     plugins,
     models: { tinylm: { protocol: 'openai', versions: { v1: { endpoints: ['127.0.0.1:1'] } } } },
   });
   const finished: RequestSummary[] = [];
-  const p = new StreamProcessor(runtime, createLogger('silent'), { finished: (s) => void finished.push(s) }, { ...DEFAULT_PROCESSOR_LIMITS, maxHeldBodyBytes });
+  const p = new StreamProcessor(runtime, createLogger('silent'), { finished: (s) => void finished.push(s) }, { ...DEFAULT_PROCESSOR_LIMITS, maxHeldBodyBytes }, late);
   return { p, finished };
 }
 
@@ -141,5 +142,40 @@ describe('a pipelined stream', () => {
     expect(kinds(answers)).toEqual(['requestHeaders']);
     expect(answers[0]?.modeOverride?.requestBodyMode).toBe(BodyMode.BUFFERED);
     expect(kinds(await p.handle(msg.requestBody(chat(), true)))).toEqual(['requestBody']);
+  });
+
+  describe('a response body slower than half of the message timeout', () => {
+    afterEach(() => void vi.useRealTimers());
+
+    it('gets its headers answered without it, and then leaves as it came', async () => {
+      vi.useFakeTimers();
+      const late: (readonly ProcessingResponse[])[] = [];
+      const { p, finished } = await processor(undefined, CHAIN, (answers) => void late.push(answers));
+      await p.handle(requestHeaders());
+      await p.handle(msg.requestBody(chat(), true));
+      expect(await p.handle(msg.responseHeaders({ ':status': '200', 'content-type': 'application/json' }))).toEqual([]);
+      vi.advanceTimersByTime(499);
+      expect(late).toEqual([]);
+      // Envoy would give up on the headers at 1000 ms: they go at 500.
+      vi.advanceTimersByTime(1);
+      expect(late.map(kinds)).toEqual([['responseHeaders']]);
+      const rest = await p.handle(msg.responseBody(completion, true));
+      expect(kinds(rest)).toEqual(['responseBody']);
+      // Usage is still read from the body.
+      await p.end(false);
+      expect(finished[0]?.vars.usage).toMatchObject({ prompt: 7, completion: 3 });
+    });
+
+    it('is not answered early when the body ends in time', async () => {
+      vi.useFakeTimers();
+      const late: (readonly ProcessingResponse[])[] = [];
+      const { p } = await processor(undefined, CHAIN, (answers) => void late.push(answers));
+      await p.handle(requestHeaders());
+      await p.handle(msg.requestBody(chat(), true));
+      await p.handle(msg.responseHeaders({ ':status': '200', 'content-type': 'application/json' }));
+      expect(kinds(await p.handle(msg.responseBody(completion, true)))).toEqual(['responseHeaders', 'responseBody']);
+      vi.advanceTimersByTime(2000);
+      expect(late).toEqual([]);
+    });
   });
 });

@@ -119,9 +119,11 @@ function openStream(sink: StreamSink, opts: ExtProcServerOptions, limits: Server
     return REFUSED;
   }
   opts.onStream?.();
-  const processor = new StreamProcessor(opts.runtime(), opts.log, opts.observer, limits);
-  let queue: Promise<void> = Promise.resolve();
   let closed = false;
+  const processor = new StreamProcessor(opts.runtime(), opts.log, opts.observer, limits, (answers) => {
+    if (!closed) for (const answer of answers) sink.send(answer);
+  });
+  let queue: Promise<void> = Promise.resolve();
   let idle: NodeJS.Timeout | undefined;
   const finish = () => {
     if (closed) return;

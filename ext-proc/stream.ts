@@ -22,7 +22,7 @@ import { failResponse, stopResponse, type Stop } from './pipeline/respond.js';
 import { bodyModelOf } from './routing/hints.js';
 import { finishRouting, noteServedVersion } from './routing/upstream.js';
 import { SseParser } from './pipeline/sse.js';
-import { DEFAULT_STREAM_LIMITS, headersOverLimit, refuseRequestHeaders, type Refusal, type StreamLimits } from './pipeline/request-guard.js';
+import { DEFAULT_STREAM_LIMITS, headersOverLimit, refuseRequestHeaders, StreamLimitError, type Refusal, type StreamLimits } from './pipeline/request-guard.js';
 import { RequestState, type Responded } from './pipeline/state.js';
 import { HeldBody, passChunk, pipeliningOf, splitBodyAnswer, type Pipelining } from './pipeline/pipelined.js';
 import type { Runtime } from './runtime.js';
@@ -73,6 +73,8 @@ export class StreamProcessor {
     private readonly rootLog: Logger,
     private readonly observer: RequestObserver = {},
     private readonly limits: ProcessorLimits = DEFAULT_PROCESSOR_LIMITS,
+    /** Sends answers that are not a message's (a held headers' answer sent early); without it nothing is sent early. */
+    private readonly late?: (answers: readonly ProcessingResponse[]) => void,
   ) {}
 
   /** The exchange reached its last message (or the gateway answered it itself). */
@@ -277,7 +279,9 @@ export class StreamProcessor {
     const pipelined = !endOfStream && this.pipelining?.response === true;
     if (pipelined && this.responseBodyMode === BodyMode.BUFFERED) {
       // The body follows without waiting: the headers' edits (these and the body hooks') go with it.
-      this.heldResponse = new HeldBody(this.limits.maxHeldBodyBytes);
+      const held = new HeldBody(this.limits.maxHeldBodyBytes);
+      this.heldResponse = held;
+      if (this.late) held.answerHeadersAfter(this.runtime.config.envoy.messageTimeoutMs / 2, () => this.answerHeldHeaders(state));
       return NO_ANSWERS;
     }
     // A pipelined body nobody reads still comes, chunk by chunk: the exchange ends with it.
@@ -305,12 +309,27 @@ export class StreamProcessor {
   /** A pipelined response's chunk: held until the body's end, then answered with the headers. */
   private onHeldResponseBody(at: ReturnType<StreamProcessor['expectResponse']>, held: HeldBody, msg: HttpBody): MaybePromise<Answers> {
     if (!held.add(msg.body)) {
+      held.end();
+      // Headers already answered: too late for a status of our own.
+      if (held.headersAnswered) throw new StreamLimitError(`response body over ${this.limits.maxHeldBodyBytes} bytes`);
       return this.refuse(at.state, { status: 502, code: 'bad_upstream_response', message: `The model server's response body is larger than ${this.limits.maxHeldBodyBytes} bytes` }, 'response body refused');
     }
     if (!msg.endOfStream) return NO_ANSWERS;
+    held.end();
     const out = bufferedResponseBody(this, at.src, at.state, at.runner, { body: held.whole(), endOfStream: true });
     if (out instanceof Promise) return out.then((answer) => splitHeld('response', answer, held));
     return splitHeld('response', out, held);
+  }
+
+  /** A held response's headers, answered before its slow body ended (HeldBody.answerHeadersAfter). */
+  private answerHeldHeaders(state: Responded): void {
+    const answer: ProcessingResponse = { response: { $case: 'responseHeaders', value: { response: takeChanges(state.responseHeaders) } } };
+    this.order.answered('responseHeaders', answer);
+    this.log.warn(
+      { waitedMs: this.runtime.config.envoy.messageTimeoutMs / 2 },
+      "response body slower than half of envoy.messageTimeoutMs: its headers were answered without it (a body hook's header edits or rewrite of this body are dropped)",
+    );
+    this.late?.([answer]);
   }
 
   /** The core's own refusal of hostile input: the client's protocol, a log line, counted as a rejection by `gateway`. */
@@ -331,6 +350,7 @@ export class StreamProcessor {
   async end(cancelled: boolean): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    this.heldResponse?.end();
     this.source?.runner.close();
     this.outcome.cancelled = cancelled;
     this.source?.endSignal();
@@ -371,5 +391,5 @@ const NO_ANSWERS: readonly ProcessingResponse[] = Object.freeze([]);
 function splitHeld(direction: 'request' | 'response', answer: ProcessingResponse, held: HeldBody): Answers {
   const r = answer.response;
   if (r?.$case !== 'requestBody' && r?.$case !== 'responseBody') return answer;
-  return splitBodyAnswer(direction, r.value.response, held.count);
+  return splitBodyAnswer(direction, r.value.response, held);
 }

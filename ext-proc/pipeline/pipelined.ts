@@ -27,8 +27,34 @@ export function pipeliningOf(config: ProtocolConfig | undefined): Pipelining | u
 export class HeldBody {
   private readonly chunks: Buffer[] = [];
   private size = 0;
+  private ended = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** The headers' answer went out before the body ended (see answerHeadersAfter). */
+  headersAnswered = false;
 
   constructor(private readonly maxBytes: number) {}
+
+  /**
+   * Envoy's message_timeout runs for the held headers' answer while the body comes: a body
+   * slower than `ms` (e.g. a model server that sends its headers, then computes) gets its
+   * headers answered without it, by `answer`, so the request does not fail on the timeout.
+   */
+  answerHeadersAfter(ms: number, answer: () => void): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.ended) return;
+      this.headersAnswered = true;
+      answer();
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** The body ended (or the stream did): the headers are answered with it, not early. */
+  end(): void {
+    this.ended = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
 
   /** False once the body grew past the limit: the caller answers for the whole request. */
   add(chunk: Buffer): boolean {
@@ -61,13 +87,18 @@ export function passChunk(direction: Direction): ProcessingResponse {
  * (Envoy applies none from a streamed chunk's answer), a replaced body goes out with the last
  * chunk and every earlier chunk is cleared.
  */
-export function splitBodyAnswer(direction: Direction, answer: CommonResponse | undefined, chunks: number): ProcessingResponse[] {
-  const headers: CommonResponse | undefined =
-    answer && (answer.headerMutation || answer.clearRouteCache)
-      ? { status: answer.status, headerMutation: answer.headerMutation, bodyMutation: undefined, clearRouteCache: answer.clearRouteCache }
-      : undefined;
-  const out: ProcessingResponse[] = [{ response: { $case: HEADERS[direction], value: { response: headers } } } as ProcessingResponse];
-  const replaced = answer?.bodyMutation;
+export function splitBodyAnswer(direction: Direction, answer: CommonResponse | undefined, held: HeldBody): ProcessingResponse[] {
+  const chunks = held.count;
+  const out: ProcessingResponse[] = [];
+  if (!held.headersAnswered) {
+    const headers: CommonResponse | undefined =
+      answer && (answer.headerMutation || answer.clearRouteCache)
+        ? { status: answer.status, headerMutation: answer.headerMutation, bodyMutation: undefined, clearRouteCache: answer.clearRouteCache }
+        : undefined;
+    out.push({ response: { $case: HEADERS[direction], value: { response: headers } } } as ProcessingResponse);
+  }
+  // Headers already sent (a slow body): a rewritten body would contradict their content-length, so the body leaves as it came.
+  const replaced = held.headersAnswered ? undefined : answer?.bodyMutation;
   for (let i = 0; i < chunks; i++) {
     if (!replaced) {
       out.push(passChunk(direction));
@@ -75,7 +106,7 @@ export function splitBodyAnswer(direction: Direction, answer: CommonResponse | u
     }
     const last = i === chunks - 1;
     const response: CommonResponse = {
-      status: answer.status,
+      status: answer?.status ?? 0,
       headerMutation: undefined,
       bodyMutation: last ? replaced : { mutation: { $case: 'clearBody', value: true } },
       clearRouteCache: false,
