@@ -116,6 +116,7 @@ export class StreamProcessor {
     if (this.order.stray(msg)) return NO_ANSWERS;
     // Before anything runs: a message out of Envoy's order never reaches a hook.
     this.order.accept(msg);
+    if (this.pipelining && !this.state && msg.request?.$case !== 'requestHeaders') return this.envoyReply(msg);
     const t0 = performance.now();
     const r = msg.request;
     let out: MaybePromise<Answers>;
@@ -311,6 +312,18 @@ export class StreamProcessor {
     held.end();
     const out = whole({ body: held.whole(), endOfStream: true });
     return out instanceof Promise ? out.then((answer) => answerHeld(direction, answer, held)) : answerHeld(direction, out, held);
+  }
+
+  /**
+   * A pipelined stream that starts with response headers: Envoy's own reply to a request that
+   * never reached us (the buffer filter's 413 before the pipelined filter; that filter sends
+   * every response's headers). It leaves as Envoy made it.
+   */
+  private envoyReply(msg: EnvoyRequest): readonly ProcessingResponse[] {
+    const r = msg.request;
+    if (r && 'endOfStream' in r.value && r.value.endOfStream) this.completed = true;
+    if (r?.$case === 'responseHeaders') return [{ response: { $case: 'responseHeaders', value: { response: undefined } } }];
+    return [passChunk('response')];
   }
 
   /** A held response's headers, answered before its slow body ended (HeldBody.answerHeadersAfter). */
