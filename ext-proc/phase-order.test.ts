@@ -100,4 +100,25 @@ describe('the phase order Envoy can send', () => {
     expect(play([[GET, immediate], [resHeaders]])).toBe(1);
     expect(play([[{ request: undefined, attributes: {}, observabilityMode: false }]])).toBe(0);
   });
+
+  it('refuses response headers while a pipelined request is held (its headers unanswered), not after', () => {
+    const pipelined = () => {
+      const order = new PhaseOrder();
+      order.configure({ requestBodyMode: BodyMode.STREAMED, responseBodyMode: BodyMode.STREAMED, sendBodyWithoutWaitingForHeaderResponse: true });
+      return order;
+    };
+    const held = pipelined();
+    held.accept(POST);
+    held.accept(msg.requestBody('{}', false));
+    expect(() => held.accept(resHeaders)).toThrow(/request headers are not answered yet/);
+    // The body's end answered the headers (with the last chunk): the response may come.
+    const answered = pipelined();
+    answered.accept(POST);
+    answered.accept(msg.requestBody('{}', true));
+    answered.answered('requestBody', answer('requestHeaders'));
+    answered.answered('requestBody', answer('requestBody'));
+    expect(() => answered.accept(resHeaders)).not.toThrow();
+    // Envoy's own reply to a request never sent: no request headers to wait for.
+    expect(() => pipelined().accept(resHeaders)).not.toThrow();
+  });
 });

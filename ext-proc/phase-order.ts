@@ -64,6 +64,8 @@ export class PhaseOrder {
   private finished = false;
   /** Envoy sends bodies without waiting for the headers' answer (and then ignores every override). */
   private pipelined = false;
+  /** The request headers' answer went out (on a pipelined stream it waits for the body's end). */
+  private requestHeadersAnswered = false;
 
   constructor(
     modes: Readonly<PhaseModes> = FILTER_MODES,
@@ -122,6 +124,8 @@ export class PhaseOrder {
   }
 
   answered(phase: Phase, out: ProcessingResponse): void {
+    // By its kind, not `phase`: a held request's headers are answered with its last chunk.
+    if (out.response?.$case === 'requestHeaders') this.requestHeadersAnswered = true;
     if (out.response?.$case === 'immediateResponse') {
       this.finished = true;
       return;
@@ -158,6 +162,10 @@ export class PhaseOrder {
         // On a pipelined stream: Envoy's own reply to a request the processor never saw (StreamProcessor.envoyReply).
         if (!req.headers && !this.pipelined) return 'no request headers yet';
         if (res.headers) return 'response headers were already sent';
+        // Envoy forwards the request only once its headers are answered, so no response can come
+        // while a pipelined request is held: its hooks would run after the response's, and its
+        // answers after theirs.
+        if (this.pipelined && req.headers && !this.requestHeadersAnswered) return 'the request headers are not answered yet';
         // SEND is the proto's default for response headers (DEFAULT means SEND here).
         return this.modes.responseHeaders === HeaderMode.SKIP ? 'the response header mode is SKIP' : undefined;
       case 'responseBody':

@@ -136,6 +136,13 @@ describe('a pipelined stream', () => {
     expect(p.complete).toBe(true);
   });
 
+  it('refuses response headers while it holds the request: no response hook runs before the request body’s', async () => {
+    const { p } = await processor();
+    await p.handle(requestHeaders());
+    await p.handle(msg.requestBody(chat(), false));
+    await expect(p.handle(msg.responseHeaders({ ':status': '200', 'content-type': 'application/json' }))).rejects.toThrow(/request headers are not answered yet/);
+  });
+
   it('leaves a stream that is not pipelined as it was: one answer per message, with mode overrides', async () => {
     const { p } = await processor();
     const answers = await p.handle({ ...requestHeaders(), protocolConfig: { ...PIPELINED, sendBodyWithoutWaitingForHeaderResponse: false, requestBodyMode: BodyMode.BUFFERED, responseBodyMode: BodyMode.NONE } });
