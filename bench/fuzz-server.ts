@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { createLogger } from '../ext-proc/logger.js';
 import { startExtProcServer } from '../ext-proc/server.js';
-import { FuzzState, fuzzConfig, fuzzPlugins } from '../test/harness/fuzz.js';
+import { FUZZ_MAX_MESSAGE_BYTES, FuzzState, fuzzConfig, fuzzPlugins } from '../test/harness/fuzz.js';
 import { testRuntime } from '../test/harness/hostile-messages.js';
 import { selectTransport } from '../ext-proc/transport/select.js';
 
@@ -37,7 +37,7 @@ const runtime = await testRuntime(fuzzConfig(), { plugins: fuzzPlugins(state) })
 const server = await startExtProcServer({
   listen: { host: '127.0.0.1', port: 0 },
   transport: selectTransport('h2'),
-  maxMessageBytes: 1024 * 1024,
+  maxMessageBytes: FUZZ_MAX_MESSAGE_BYTES,
   log: createLogger('silent'),
   runtime: () => runtime,
   // Short, so streams a client abandons without a word (grpc-js reports no cancel for a stream

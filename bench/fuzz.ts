@@ -10,8 +10,7 @@ import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { EXT_PROC_NODE_FLAGS } from '../ext-proc/node-flags.js';
-import { ExternalProcessorClient } from '../ext-proc/gen/envoy/service/ext_proc/v3/external_processor.js';
-import { exchangeArb, play, type Exchange, type Played } from '../test/harness/fuzz.js';
+import { exchangeArb, fuzzClient, play, type Exchange, type Played } from '../test/harness/fuzz.js';
 import type { ServerStats } from './fuzz-server.js';
 
 const { values } = parseArgs({
@@ -54,8 +53,8 @@ const memoryLine = (label: string, s: ServerStats) =>
 const idle = await stats('gc');
 console.log(`fuzz: ${target.toLocaleString('en')} messages, ${concurrency} streams at once, seed ${seed}; ext-proc RSS idle ${mib(idle.rss)}; node flags ${child.spawnargs.filter((a) => a.startsWith('--') && !['--import', '--expose-gc'].includes(a)).join(' ')}`);
 
-const client = new ExternalProcessorClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-const tally = { streams: 0, sent: 0, answers: 0, immediate: 0, cancelled: 0, hangs: 0, errors: {} as Record<string, number>, violations: 0 };
+const client = fuzzClient(`127.0.0.1:${port}`);
+const tally = { streams: 0, pipelined: 0, sent: 0, answers: 0, immediate: 0, cancelled: 0, hangs: 0, errors: {} as Record<string, number>, violations: 0 };
 const firstViolations: { exchange: Exchange; played: Played }[] = [];
 
 // Exchanges come from fast-check's generator in seeded batches (the run is reproducible) until
@@ -92,27 +91,36 @@ process.once('SIGINT', () => (stopped = true));
 const maxMs = Number(values['max-minutes']) * 60_000;
 if (maxMs > 0) setTimeout(() => (stopped = true), maxMs).unref();
 
+/** Pipelined streams that stall and go quiet, waiting for the server's idle cut: played aside, so they don't idle a worker. */
+const quiet: Promise<void>[] = [];
 async function worker(): Promise<void> {
   while (tally.sent < target && !stopped) {
     const exchange = nextExchange();
-    const played = await play(client, exchange, { hangMs });
-    tally.streams++;
-    tally.sent += played.sent;
-    tally.answers += played.answers;
-    if (played.immediate) tally.immediate++;
-    if (played.cancelled) tally.cancelled++;
-    if (played.hang) tally.hangs++;
-    if (played.error !== undefined) {
-      const name = grpc.status[played.error] ?? String(played.error);
-      tally.errors[name] = (tally.errors[name] ?? 0) + 1;
-    }
-    if (played.violations.length > 0) {
-      tally.violations++;
-      if (firstViolations.length < 5) firstViolations.push({ exchange, played });
-    }
+    const playing = play(client, exchange, { hangMs }).then((played) => count(exchange, played));
+    if (exchange.pipelined?.stall?.then === 'quiet' && exchange.hostility.kind === 'none') quiet.push(playing);
+    else await playing;
   }
 }
+function count(exchange: Exchange, played: Played): void {
+  tally.streams++;
+  if (exchange.pipelined) tally.pipelined++;
+  tally.sent += played.sent;
+  tally.answers += played.answers;
+  if (played.immediate) tally.immediate++;
+  if (played.cancelled) tally.cancelled++;
+  if (played.hang) tally.hangs++;
+  if (played.error !== undefined) {
+    const name = grpc.status[played.error] ?? String(played.error);
+    tally.errors[name] = (tally.errors[name] ?? 0) + 1;
+  }
+  if (played.violations.length > 0) {
+    tally.violations++;
+    if (firstViolations.length < 5) firstViolations.push({ exchange, played });
+  }
+}
+
 await Promise.all(Array.from({ length: concurrency }, worker));
+await Promise.all(quiet);
 clearInterval(report);
 const elapsed = (Date.now() - started) / 1000;
 
@@ -140,7 +148,7 @@ const backNearIdle = after.rss - idle.rss <= nearIdleBytes;
 const violations = tally.violations + after.violations.length;
 console.log(`
 summary (${elapsed.toFixed(0)} s, ${Math.round(tally.sent / elapsed).toLocaleString('en')} messages/s${stopped ? `; stopped before the target of ${target.toLocaleString('en')}` : ''})
-  streams            ${tally.streams.toLocaleString('en')}
+  streams            ${tally.streams.toLocaleString('en')} (pipelined: ${tally.pipelined.toLocaleString('en')})
   messages sent      ${tally.sent.toLocaleString('en')}
   answers            ${tally.answers.toLocaleString('en')} (immediate responses: ${tally.immediate.toLocaleString('en')})
   streams cancelled  ${tally.cancelled.toLocaleString('en')} (by the fuzzer)

@@ -11,7 +11,13 @@ import { definePlugin, z, type RequestVars } from '../../plugins/sdk/index.js';
 import type { GatewayConfigInput } from '../../ext-proc/config/schema.js';
 import { BodyMode } from '../../ext-proc/envoy-messages.js';
 import { ProcessingMode_HeaderSendMode as HeaderMode } from '../../ext-proc/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
-import { ProcessingRequest, type ExternalProcessorClient, type ProcessingResponse } from '../../ext-proc/gen/envoy/service/ext_proc/v3/external_processor.js';
+import type { ExternalProcessorClient } from '../../ext-proc/gen/envoy/service/ext_proc/v3/external_processor.js';
+import { bytes, eventsOf, message, mutate, type Hostility, type Sent, type WirePhase } from './fuzz-wire.js';
+import { pipelinedArb, playPipelined, type Pipelined } from './fuzz-pipelined.js';
+
+export { fuzzClient } from './fuzz-wire.js';
+export { FUZZ_MAX_MESSAGE_BYTES } from './fuzz-pipelined.js';
+export type { Hostility };
 
 // ---- the gateway under test ----------------------------------------------------------------
 
@@ -107,14 +113,10 @@ export interface Exchange {
   hostility: Hostility;
   /** Cancel the stream after this many answers (undefined: never). */
   cancelAfter: number | undefined;
+  /** Played as Envoy's pipelined filter plays it (test/harness/fuzz-pipelined.ts); undefined: one answer awaited per message. */
+  pipelined: Pipelined | undefined;
 }
 
-export type Hostility =
-  | { kind: 'none' }
-  | { kind: 'duplicate' | 'drop' | 'swap'; at: number }
-  | { kind: 'insert'; at: number; phase: Phase | 'trailers' | 'nophase' };
-
-const bytes = (s: string) => Buffer.from(s, 'latin1');
 const text = fc.string({ maxLength: 40 });
 const oddText = fc.string({ unit: 'binary', maxLength: 60 });
 const chat = (extra: object = {}) => JSON.stringify({ model: 'tinylm', messages: [{ role: 'user', content: 'hi' }], ...extra });
@@ -185,12 +187,14 @@ const hostilityArb: fc.Arbitrary<Hostility> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('insert' as const),
       at: fc.nat(6),
-      phase: fc.constantFrom<Phase | 'trailers' | 'nophase'>('requestHeaders', 'requestBody', 'responseHeaders', 'responseBody', 'trailers', 'nophase'),
+      phase: fc.constantFrom<WirePhase>('requestHeaders', 'requestBody', 'responseHeaders', 'responseBody', 'trailers', 'nophase'),
     }),
   },
 );
 
 const cancelArb = fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.nat(4) });
+/** A third of the exchanges come on pipelined streams, as Envoy sends them on the routes that read both bodies. */
+const pipelinedField = fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: pipelinedArb });
 const responseHeadersArb = fc.array(fc.tuple(fc.constantFrom('content-type', 'x-model', 'content-length', 'x-gateway-upstream-version'), headerValue.map(bytes)), { maxLength: 3 });
 
 /** Anything: odd methods, paths, headers and bodies in any combination. */
@@ -204,6 +208,7 @@ const randomExchange: fc.Arbitrary<Exchange> = fc.record({
   chunks: fc.array(chunkArb, { maxLength: 5 }),
   hostility: hostilityArb,
   cancelAfter: cancelArb,
+  pipelined: pipelinedField,
 });
 
 const json = (type: string): [string, Buffer] => ['content-type', bytes(type)];
@@ -221,9 +226,10 @@ const realisticExchange: fc.Arbitrary<Exchange> = fc
     chunks: fc.array(chunkArb, { minLength: 1, maxLength: 40 }),
     hostility: hostilityArb,
     cancelAfter: cancelArb,
+    pipelined: pipelinedField,
   })
-  .map(({ kind, withKey, extraHeaders, status, chunks, hostility, cancelAfter }): Exchange => {
-    const base = { headers: [...(withKey ? [KEY] : []), json('application/json'), ...extraHeaders], status, chunks, hostility, cancelAfter };
+  .map(({ kind, withKey, extraHeaders, status, chunks, hostility, cancelAfter, pipelined }): Exchange => {
+    const base = { headers: [...(withKey ? [KEY] : []), json('application/json'), ...extraHeaders], status, chunks, hostility, cancelAfter, pipelined };
     switch (kind) {
       case 'chat':
         return { ...base, method: 'POST', path: '/v1/chat/completions', body: bytes(chat()), responseHeaders: [json('application/json')] };
@@ -241,48 +247,20 @@ const realisticExchange: fc.Arbitrary<Exchange> = fc
 /** Mostly realistic: those reach the response phases, where long streams carry most messages. */
 export const exchangeArb: fc.Arbitrary<Exchange> = fc.oneof({ weight: 1, arbitrary: randomExchange }, { weight: 2, arbitrary: realisticExchange });
 
+/** The same exchanges, all on pipelined streams. */
+export const pipelinedExchangeArb: fc.Arbitrary<Exchange> = fc
+  .tuple(exchangeArb, pipelinedArb)
+  .map(([x, pipelined]) => ({ ...x, pipelined }));
+
 // ---- playing one exchange over gRPC --------------------------------------------------------
 
-const header = (entries: [string, Buffer][]) => ({ headers: entries.map(([key, rawValue]) => ({ key, value: '', rawValue })) });
-
-function message(phase: Phase | 'trailers' | 'nophase', x: Exchange, endOfStream: boolean, chunk?: Buffer): ProcessingRequest {
-  const request = ((): ProcessingRequest['request'] => {
-    switch (phase) {
-      case 'requestHeaders':
-        return { $case: phase, value: { headers: header([[':method', bytes(x.method)], [':path', bytes(x.path)], [':authority', bytes('gw')], ...x.headers]), attributes: {}, endOfStream } };
-      case 'responseHeaders':
-        return { $case: phase, value: { headers: header([[':status', bytes(x.status)], ...x.responseHeaders]), attributes: {}, endOfStream } };
-      case 'requestBody':
-      case 'responseBody':
-        return { $case: phase, value: { body: chunk ?? x.body ?? Buffer.alloc(0), endOfStream } };
-      case 'trailers':
-        return { $case: 'responseTrailers', value: { trailers: { headers: [] } } };
-      case 'nophase':
-        return undefined;
-    }
-  })();
-  return ProcessingRequest.fromPartial({ request });
-}
-
 /** The messages of an exchange when every phase is sent, before any hostility. */
-function allMessages(x: Exchange): { phase: Phase | 'trailers' | 'nophase'; msg: ProcessingRequest }[] {
-  const out: { phase: Phase | 'trailers' | 'nophase'; msg: ProcessingRequest }[] = [{ phase: 'requestHeaders', msg: message('requestHeaders', x, x.body === undefined) }];
+function allMessages(x: Exchange): Sent[] {
+  const out: Sent[] = [{ phase: 'requestHeaders', msg: message('requestHeaders', x, x.body === undefined) }];
   if (x.body !== undefined) out.push({ phase: 'requestBody', msg: message('requestBody', x, true) });
   out.push({ phase: 'responseHeaders', msg: message('responseHeaders', x, x.chunks.length === 0) });
   x.chunks.forEach((c, i) => out.push({ phase: 'responseBody', msg: message('responseBody', x, i === x.chunks.length - 1, c) }));
   return out;
-}
-
-function hostile(x: Exchange): { phase: Phase | 'trailers' | 'nophase'; msg: ProcessingRequest }[] {
-  const list = allMessages(x);
-  const h = x.hostility;
-  if (h.kind === 'none') return list;
-  const at = Math.min(h.at, list.length - 1);
-  if (h.kind === 'duplicate') list.splice(at, 0, list[at] as (typeof list)[number]);
-  else if (h.kind === 'drop') list.splice(at, 1);
-  else if (h.kind === 'swap' && at + 1 < list.length) [list[at], list[at + 1]] = [list[at + 1] as (typeof list)[number], list[at] as (typeof list)[number]];
-  else if (h.kind === 'insert') list.splice(at, 0, { phase: h.phase, msg: message(h.phase, x, false, bytes('x')) });
-  return list;
 }
 
 export interface Played {
@@ -301,34 +279,15 @@ export interface Played {
  * headers asked for it, response headers only when asked for, chunks in the mode chosen.
  */
 export async function play(client: ExternalProcessorClient, x: Exchange, opts: { hangMs: number }): Promise<Played> {
+  if (x.pipelined) return playPipelined(client, x, x.pipelined, opts);
   const call = client.process();
   const r: Played = { sent: 0, answers: 0, immediate: false, error: undefined, hang: false, cancelled: false, violations: [] };
-  const events: (ProcessingResponse | grpc.ServiceError | 'end')[] = [];
-  let wake: (() => void) | undefined;
-  const push = (e: ProcessingResponse | grpc.ServiceError | 'end') => {
-    events.push(e);
-    wake?.();
-  };
-  call.on('data', push);
-  call.on('error', push);
-  call.on('end', () => push('end'));
-  const next = async (): Promise<ProcessingResponse | grpc.ServiceError | 'end' | 'hang'> => {
-    if (events.length === 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        timer = setTimeout(resolve, opts.hangMs);
-      });
-      clearTimeout(timer);
-      wake = undefined;
-    }
-    return events.shift() ?? 'hang';
-  };
+  const next = eventsOf(call, opts.hangMs);
 
   const faithful = x.hostility.kind === 'none';
   // The filter's modes until an answer overrides them (envoy/render.ts).
   const modes = { reqBody: BodyMode.BUFFERED as BodyMode, resHeaders: false, resBody: BodyMode.NONE as BodyMode };
-  const list = faithful ? allMessages(x) : hostile(x);
+  const list = mutate(allMessages(x), x.hostility, x);
   for (const { phase, msg } of list) {
     if (faithful) {
       if (phase === 'requestBody' && modes.reqBody === BodyMode.NONE) continue;
