@@ -12,6 +12,7 @@ import { BODY_MODEL_METADATA, bodyModelFilter, readsBodyModel } from './body-mod
 import { compressorFilters, decompressorFilters, unsupportedEncodingRoute } from './compression.js';
 import { EXT_PROC_FILTER, FAIL_OPEN_ROUTE_PREFIX, failOpenAccessLog, failOpenRoutes, isFailOpen } from './fail-open.js';
 import { localReplyConfig } from './local-replies.js';
+import { bufferFilter, PIPELINED_ROUTE, pipelinedRoute, pipelinesOpenAiBodies } from './pipelined.js';
 import { clusterResilience, routeResilience, seconds } from './resilience.js';
 
 export const EXT_PROC_CLUSTER = 'ext_proc';
@@ -287,7 +288,8 @@ export function modelResources(config: GatewayConfig, opts: RenderOptions = {}):
       clusters.push(fallbackCluster(model, version, fallback));
     }
   }
-  routes.push(...failOpenRoutes(config), noRouteReply());
+  const catchAll = noRouteReply();
+  routes.push(...failOpenRoutes(config), ...(pipelinesOpenAiBodies(config) ? [pipelinedRoute(config, catchAll)] : []), catchAll);
   return { clusters, routeConfig: { name: ROUTE_CONFIG_NAME, virtual_hosts: [{ name: 'models', domains: ['*'], routes }] } };
 }
 
@@ -314,8 +316,8 @@ export function mergeResources(prev: ModelResources, next: ModelResources): Mode
   const nextRoutes = routesOf(next);
   const names = new Set(nextRoutes.map((r) => r.name));
   const extra = routesOf(prev).filter((r) => !names.has(r.name));
-  // Path-matched routes (fail-open, catch-all) come after every header-matched version route.
-  const isTail = (r: Json) => r.name === 'no_model_selected' || String(r.name).startsWith(FAIL_OPEN_ROUTE_PREFIX);
+  // Path-matched routes (fail-open, pipelined, catch-all) come after every header-matched version route.
+  const isTail = (r: Json) => r.name === 'no_model_selected' || r.name === PIPELINED_ROUTE || String(r.name).startsWith(FAIL_OPEN_ROUTE_PREFIX);
   const routes = [...nextRoutes.filter((r) => !isTail(r)), ...extra.filter((r) => !isTail(r)), ...nextRoutes.filter(isTail)];
   return { clusters: [...clusters.values()], routeConfig: { ...next.routeConfig, virtual_hosts: [{ ...(next.routeConfig.virtual_hosts as Json[])[0], routes }] } };
 }
@@ -345,6 +347,7 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
     ? { route_config: models.routeConfig }
     : { rds: { route_config_name: ROUTE_CONFIG_NAME, config_source: fileSource(xds as string, RDS_FILE) } };
 
+  const pipelined = pipelinesOpenAiBodies(config);
   const extProcFilter = {
     name: EXT_PROC_FILTER,
     typed_config: {
@@ -382,6 +385,8 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
         response_trailer_mode: 'SKIP',
       },
       mutation_rules: { disallow_is_error: { value: false } },
+      // Only STREAMED bodies (the pipelined route's) go out before their headers' answer (pipelined.ts).
+      ...(pipelined && { send_body_without_waiting_for_header_response: true }),
       // The body's model, read by json_to_metadata, goes with the request headers: the
       // ext-proc can route then and skip the request-body round trip (body-model.ts).
       ...(readsBodyModel(config, (m) => isFailOpen(config, m)) && { metadata_options: { forwarding_namespaces: { untyped: [BODY_MODEL_METADATA.namespace] } } }),
@@ -455,6 +460,8 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
                       ...decompressorFilters(),
                       // Reads an OpenAI body's model for the ext-proc and fail-open routes, when one can use it.
                       ...[bodyModelFilter(config, (m) => isFailOpen(config, m))].filter((f) => f !== undefined),
+                      // Holds a pipelined request until its body is whole; off on every other route.
+                      ...(pipelined ? [bufferFilter(config)] : []),
                       extProcFilter,
                       {
                         name: 'envoy.filters.http.router',
