@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { BUFFER_FILTER, PIPELINED_ROUTE, pipelinesOpenAiBodies } from '../../envoy/pipelined.js';
+import { BUFFER_FILTER, PIPELINED_EXT_PROC_FILTER, PIPELINED_ROUTE, pipelinesOpenAiBodies } from '../../envoy/pipelined.js';
 import { mergeResources, modelResources, renderEnvoyConfig, renderEnvoyYaml } from '../../envoy/render.js';
 import { parseConfigText } from '../../ext-proc/config/load.js';
 import type { GatewayConfig, GatewayConfigInput } from '../../ext-proc/config/schema.js';
@@ -29,11 +29,25 @@ const pipelining = (extra: Partial<GatewayConfigInput> = {}): GatewayConfigInput
   ...extra,
 });
 
-function rendered(config: GatewayConfig): { routes: Json[]; filters: Json[]; extProc: Json } {
-  const out = renderEnvoyConfig(config) as Json;
+const MODES = {
+  request_header_mode: 'SEND',
+  response_header_mode: 'SEND',
+  request_body_mode: 'STREAMED',
+  response_body_mode: 'STREAMED',
+  request_trailer_mode: 'SKIP',
+  response_trailer_mode: 'SKIP',
+};
+
+function rendered(config: GatewayConfig, opts: { xdsDir?: string } = {}): { routes: Json[]; filters: Json[]; extProc: Json; pipelined: Json | undefined } {
+  const out = renderEnvoyConfig(config, opts) as Json;
   const hcm = out.static_resources.listeners[0].filter_chains[0].filters[0].typed_config as Json;
   const filters = hcm.http_filters as Json[];
-  return { routes: hcm.route_config.virtual_hosts[0].routes, filters, extProc: filters.find((f) => f.name === EXT_PROC)?.typed_config };
+  return {
+    routes: hcm.route_config?.virtual_hosts[0].routes ?? [],
+    filters,
+    extProc: filters.find((f) => f.name === EXT_PROC)?.typed_config,
+    pipelined: filters.find((f) => f.name === PIPELINED_EXT_PROC_FILTER),
+  };
 }
 
 /** Nothing of pipelining in the bootstrap: every request as before (headers first, bodies buffered). */
@@ -42,6 +56,7 @@ function expectNotPipelined(config: GatewayConfig): void {
   const r = rendered(config);
   expect(r.extProc.send_body_without_waiting_for_header_response).toBeUndefined();
   expect(r.filters.map((f) => f.name)).not.toContain(BUFFER_FILTER);
+  expect(r.pipelined).toBeUndefined();
   expect(r.routes.map((x) => x.name)).not.toContain(PIPELINED_ROUTE);
 }
 
@@ -73,13 +88,28 @@ describe('pipelined OpenAI bodies: where', () => {
 });
 
 describe('pipelined OpenAI bodies: the rendered Envoy config', () => {
-  it('sets the ext_proc flag that sends STREAMED bodies without waiting; the filter defaults stay BUFFERED / NONE for every other route', () => {
-    const { extProc } = rendered(example());
-    expect(extProc.send_body_without_waiting_for_header_response).toBe(true);
+  it('adds a second ext_proc filter right after the first, off by default, that sends STREAMED bodies without waiting; the first keeps its modes and mode_override', () => {
+    const { filters, extProc, pipelined } = rendered(example());
+    const names = filters.map((f) => f.name);
+    expect(names.indexOf(PIPELINED_EXT_PROC_FILTER)).toBe(names.indexOf(EXT_PROC) + 1);
+    expect(names.at(-1)).toBe('envoy.filters.http.router');
+    // Envoy ignores mode_override on every stream of a filter with the flag: never on the first one.
+    expect(extProc.send_body_without_waiting_for_header_response).toBeUndefined();
+    expect(extProc.allow_mode_override).toBe(true);
     expect(extProc.processing_mode).toMatchObject({ request_body_mode: 'BUFFERED', response_body_mode: 'NONE' });
+    expect(pipelined?.disabled).toBe(true);
+    const config = pipelined?.typed_config as Json;
+    expect(config.send_body_without_waiting_for_header_response).toBe(true);
+    expect(config.processing_mode).toEqual(MODES);
+    // Same processor, same timeouts, same failure answer as the first filter.
+    for (const key of ['grpc_service', 'failure_mode_allow', 'status_on_error', 'message_timeout', 'mutation_rules']) expect(config[key], key).toEqual(extProc[key]);
+    expect(config.metadata_options).toBeUndefined();
+    // Its stats count apart: http.ingress.ext_proc.pipelined.*
+    expect(config.stat_prefix).toBe('pipelined');
+    expect(extProc.stat_prefix).toBeUndefined();
   });
 
-  it('routes OpenAI body paths (query strings too) to a twin of the catch-all, right before it, with STREAMED modes', () => {
+  it('routes OpenAI body paths (query strings too) to a twin of the catch-all, right before it, on the second filter instead of the first', () => {
     const { routes } = rendered(example());
     const names = routes.map((x) => x.name);
     expect(names.slice(-2)).toEqual([PIPELINED_ROUTE, 'no_model_selected']);
@@ -91,22 +121,14 @@ describe('pipelined OpenAI bodies: the rendered Envoy config', () => {
     for (const p of ['/v1/chat/completions', '/v1/completions', '/v1/embeddings']) expect(regex.test(p), p).toBe(true);
     for (const p of ['/v1/models', '/v1/models/iris:predict', '/v2/models/sentiment/infer', '/v1/chat/completions/x', '/x/v1/embeddings']) expect(regex.test(p), p).toBe(false);
     expect(route.match.prefix).toBeUndefined();
-    expect(route.typed_per_filter_config[EXT_PROC]).toEqual({
-      '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute',
-      overrides: {
-        processing_mode: {
-          request_header_mode: 'SEND',
-          response_header_mode: 'SEND',
-          request_body_mode: 'STREAMED',
-          response_body_mode: 'STREAMED',
-          request_trailer_mode: 'SKIP',
-          response_trailer_mode: 'SKIP',
-        },
-      },
-    });
+    const perRoute = 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute';
+    expect(route.typed_per_filter_config[EXT_PROC]).toEqual({ '@type': perRoute, disabled: true });
+    expect(route.typed_per_filter_config[PIPELINED_EXT_PROC_FILTER]).toEqual({ '@type': perRoute, overrides: { processing_mode: MODES } });
+    // No other route turns the second filter on.
+    expect(routes.filter((r) => r.typed_per_filter_config?.[PIPELINED_EXT_PROC_FILTER] !== undefined).map((r) => r.name)).toEqual([PIPELINED_ROUTE]);
   });
 
-  it('holds the request until its body is whole on that route only: the buffer filter, right before ext_proc, disabled unless the route turns it on', () => {
+  it('holds the request until its body is whole on that route only: the buffer filter, right before the ext_proc filters, disabled unless the route turns it on', () => {
     const config = parse(pipelining({ envoy: { maxRequestBytes: 65_536 } }));
     const { routes, filters } = rendered(config);
     const names = filters.map((f) => f.name);
@@ -129,15 +151,14 @@ describe('pipelined OpenAI bodies: the rendered Envoy config', () => {
     expect(routes.map((x) => x.name).slice(-4)).toEqual(['fail_open:iris@1', 'fail_open:iris@1', PIPELINED_ROUTE, 'no_model_selected']);
   });
 
-  it('with file-based xDS: the route is in the model resources, the flag and the buffer filter in the bootstrap', () => {
+  it('with file-based xDS: the route is in the model resources, the filters in the bootstrap', () => {
     const config = example();
-    const bootstrap = renderEnvoyConfig(config, { xdsDir: '/tmp/xds' }) as Json;
-    const hcm = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config as Json;
-    expect(hcm.route_config).toBeUndefined();
-    expect((hcm.http_filters as Json[]).map((f) => f.name)).toContain(BUFFER_FILTER);
-    expect((hcm.http_filters as Json[]).find((f) => f.name === EXT_PROC)?.typed_config.send_body_without_waiting_for_header_response).toBe(true);
-    const routes = modelResources(config).routeConfig.virtual_hosts[0].routes as Json[];
-    expect(routes.map((x) => x.name).slice(-2)).toEqual([PIPELINED_ROUTE, 'no_model_selected']);
+    const bootstrap = rendered(config, { xdsDir: '/tmp/xds' });
+    expect(bootstrap.routes).toEqual([]);
+    expect(bootstrap.filters.map((f) => f.name)).toContain(BUFFER_FILTER);
+    expect(bootstrap.pipelined?.typed_config.send_body_without_waiting_for_header_response).toBe(true);
+    const routes = modelResources(config).routeConfig.virtual_hosts as Json[];
+    expect((routes[0]?.routes as Json[]).map((x) => x.name).slice(-2)).toEqual([PIPELINED_ROUTE, 'no_model_selected']);
   });
 
   it('merged with an older generation (a reload), keeps the pipelined route and the catch-all last', () => {
