@@ -86,7 +86,8 @@ export async function replay({ runtime, log, observer, wire }: ProcessorSetup): 
   for (const phase of PHASES) {
     if (phase === 'requestBody' && skipRequestBody) continue;
     if (phase === 'responseBody' && skipResponseBody) continue;
-    const out = await p.handle(decodeProcessingRequest(wire[phase] as Buffer));
+    const [out] = await p.handle(decodeProcessingRequest(wire[phase] as Buffer));
+    if (!out) throw new Error(`no answer to ${phase}`);
     encodeProcessingResponse(out);
     sent.push(phase);
     if (out.response?.$case === 'immediateResponse') throw new Error('the bench request was refused: check BENCH_HEADERS');

@@ -66,4 +66,23 @@ describe('decodeProcessingRequest', () => {
       expect(fast === 'error').toBe(generated === 'error');
     }
   });
+
+  it('reads protocol_config (field 11, newer than the generated stubs) on the fast path and with attributes', () => {
+    // What Envoy 1.40 sends on a pipelined route: STREAMED, STREAMED, send_body_without_waiting_for_header_response.
+    const config = Buffer.from('5a06080110011801', 'hex');
+    const expected = { requestBodyMode: 1, responseBodyMode: 1, sendBodyWithoutWaitingForHeaderResponse: true };
+    const plain = { request: { $case: 'requestHeaders' as const, value: { headers: { headers: [{ key: ':path', value: '', rawValue: Buffer.from('/v1/x') }] }, endOfStream: false } } };
+    const withAttributes = { ...plain, attributes: { 'envoy.filters.http.ext_proc': { 'request.path': '/x' } } };
+    for (const m of [plain, withAttributes]) {
+      const bytes = Buffer.concat([Buffer.from(ProcessingRequest.encode(ProcessingRequest.fromPartial(m as Parameters<typeof ProcessingRequest.fromPartial>[0])).finish()), config]);
+      const decoded = decodeProcessingRequest(bytes);
+      expect(decoded.protocolConfig).toEqual(expected);
+      // Everything else as the generated decoder reads it.
+      const { protocolConfig: _, ...rest } = decoded;
+      expect(rest).toEqual(ProcessingRequest.decode(bytes));
+    }
+    // A filter that is not pipelined (BUFFERED request bodies; defaults are left out on the wire).
+    const buffered = Buffer.concat([Buffer.from(ProcessingRequest.encode(ProcessingRequest.fromPartial(plain)).finish()), Buffer.from('5a020802', 'hex')]);
+    expect(decodeProcessingRequest(buffered).protocolConfig).toEqual({ requestBodyMode: 2, responseBodyMode: 0, sendBodyWithoutWaitingForHeaderResponse: false });
+  });
 });

@@ -1,9 +1,24 @@
 import { BinaryReader } from '@bufbuild/protobuf/wire';
 import { Metadata } from './gen/envoy/config/core/v3/base.js';
 import { decodeWireHeaderMap } from './wire-headers.js';
+import { ProcessingMode_BodySendMode } from './gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
 import { HttpHeaders_AttributesEntry, HttpTrailers, ProcessingRequest, type HttpBody, type HttpHeaders } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 
 const EMPTY: Buffer = Buffer.alloc(0);
+
+/**
+ * ProcessingRequest.protocol_config (field 11; newer than the generated stubs): the body modes
+ * in force for this stream, after per-route overrides, and whether Envoy sends bodies without
+ * waiting for the headers' answer. Envoy 1.40 sends it with the first message of a stream.
+ */
+export interface ProtocolConfig {
+  readonly requestBodyMode: ProcessingMode_BodySendMode;
+  readonly responseBodyMode: ProcessingMode_BodySendMode;
+  readonly sendBodyWithoutWaitingForHeaderResponse: boolean;
+}
+
+/** A ProcessingRequest with the fields our generated stubs predate. */
+export type EnvoyRequest = ProcessingRequest & { protocolConfig?: ProtocolConfig };
 
 /**
  * ProcessingRequest.decode with a fast path for what every request carries: headers and bodies.
@@ -15,10 +30,10 @@ const EMPTY: Buffer = Buffer.alloc(0);
  * attributes — still goes through the generated decoders (metadata for its own field only).
  * Same result type, same fields.
  */
-export function decodeProcessingRequest(bytes: Uint8Array): ProcessingRequest {
+export function decodeProcessingRequest(bytes: Uint8Array): EnvoyRequest {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   const reader = new BinaryReader(buf);
-  const message: ProcessingRequest = { request: undefined, metadataContext: undefined, attributes: {}, observabilityMode: false };
+  const message: EnvoyRequest = { request: undefined, metadataContext: undefined, attributes: {}, observabilityMode: false };
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
     switch (tag) {
@@ -43,9 +58,45 @@ export function decodeProcessingRequest(bytes: Uint8Array): ProcessingRequest {
       case 66: // metadata_context: the body's model, which Envoy read for OpenAI requests (envoy/body-model.ts)
         message.metadataContext = Metadata.decode(reader, reader.uint32());
         continue;
+      case 90: // protocol_config
+        message.protocolConfig = protocolConfig(reader, reader.uint32());
+        continue;
     }
     // attributes, observability_mode: rare; the generated decoder reads the whole message.
-    if (tag === 74 || tag === 80) return ProcessingRequest.decode(buf);
+    if (tag === 74 || tag === 80) return withProtocolConfig(ProcessingRequest.decode(buf), buf);
+    if ((tag & 7) === 4 || tag === 0) break;
+    reader.skip(tag & 7);
+  }
+  return message;
+}
+
+function protocolConfig(reader: BinaryReader, length: number): ProtocolConfig {
+  const end = reader.pos + length;
+  let requestBodyMode = ProcessingMode_BodySendMode.NONE;
+  let responseBodyMode = ProcessingMode_BodySendMode.NONE;
+  let sendBodyWithoutWaitingForHeaderResponse = false;
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    if (tag === 8) requestBodyMode = reader.int32();
+    else if (tag === 16) responseBodyMode = reader.int32();
+    else if (tag === 24) sendBodyWithoutWaitingForHeaderResponse = reader.bool();
+    else {
+      if ((tag & 7) === 4 || tag === 0) break;
+      reader.skip(tag & 7);
+    }
+  }
+  return { requestBodyMode, responseBodyMode, sendBodyWithoutWaitingForHeaderResponse };
+}
+
+/** The generated decoder skips field 11: read it from the same bytes. */
+function withProtocolConfig(message: EnvoyRequest, buf: Buffer): EnvoyRequest {
+  const reader = new BinaryReader(buf);
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag === 90) {
+      message.protocolConfig = protocolConfig(reader, reader.uint32());
+      break;
+    }
     if ((tag & 7) === 4 || tag === 0) break;
     reader.skip(tag & 7);
   }

@@ -1,6 +1,7 @@
 import type { ProcessingRequest, ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import { ProcessingMode_HeaderSendMode as HeaderMode, type ProcessingMode } from './gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
 import { BodyMode, FILTER_BODY_MODES, FILTER_RESPONSE_HEADER_MODE } from './envoy-messages.js';
+import type { ProtocolConfig } from './envoy-decode.js';
 
 /** One ext_proc message kind, as Envoy sends them. */
 export type Phase = NonNullable<ProcessingRequest['request']>['$case'];
@@ -61,13 +62,38 @@ export class PhaseOrder {
   private readonly response: Direction = { headers: false, bodyMessages: 0, ended: false };
   /** An immediate response was sent: Envoy closes the stream, nothing more may come. */
   private finished = false;
+  /** Envoy sends bodies without waiting for the headers' answer (and then ignores every override). */
+  private pipelined = false;
 
   constructor(
     modes: Readonly<PhaseModes> = FILTER_MODES,
     /** The filter's `allow_mode_override`: when false, Envoy ignores every override. */
-    private readonly allowModeOverride = true,
+    private allowModeOverride = true,
   ) {
     this.modes = { ...modes };
+  }
+
+  /**
+   * The stream's own modes, from the first message's `protocol_config` (per-route overrides
+   * included). A pipelined stream comes from the gateway's pipelined filter, which also sends
+   * response headers (envoy/render.ts); Envoy ignores `mode_override` there.
+   */
+  configure(config: ProtocolConfig): void {
+    this.modes.requestBody = config.requestBodyMode;
+    this.modes.responseBody = config.responseBodyMode;
+    if (!config.sendBodyWithoutWaitingForHeaderResponse) return;
+    this.pipelined = true;
+    this.allowModeOverride = false;
+    this.modes.responseHeaders = HeaderMode.SEND;
+  }
+
+  /**
+   * A body chunk Envoy had already sent, without waiting, when the exchange was answered with
+   * an immediate response: expected on a pipelined stream, and dropped unanswered.
+   */
+  stray(msg: ProcessingRequest): boolean {
+    const phase = msg.request?.$case;
+    return this.finished && this.pipelined && (phase === 'requestBody' || phase === 'responseBody');
   }
 
   accept(msg: ProcessingRequest): void {

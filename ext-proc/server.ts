@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { PhaseOrderError } from './phase-order.js';
 import { DEFAULT_STREAM_LIMITS, StreamLimitError, type StreamLimits } from './pipeline/request-guard.js';
-import { StreamProcessor, type RequestObserver } from './stream.js';
+import { StreamProcessor, type ProcessorLimits, type RequestObserver } from './stream.js';
 import type { StreamAbortReason } from './pipeline/observer.js';
 import type { Runtime } from './runtime.js';
 import { GrpcStatus } from './transport/grpc-status.js';
@@ -62,7 +62,7 @@ export async function startExtProcServer(opts: ExtProcServerOptions): Promise<Ex
   // A count, not a Set of the streams: a Set with an add and a delete per stream keeps
   // finished streams alive until the next full GC (see ChurnTable).
   const live: InFlight = { count: 0 };
-  const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
+  const limits: ServerLimits & ProcessorLimits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits, maxHeldBodyBytes: opts.maxMessageBytes };
   const transport = await startTransport(opts.transport, {
     listen: opts.listen,
     tls: opts.tls,
@@ -110,7 +110,7 @@ interface InFlight {
   count: number;
 }
 
-function openStream(sink: StreamSink, opts: ExtProcServerOptions, limits: ServerLimits, live: InFlight): StreamHandler {
+function openStream(sink: StreamSink, opts: ExtProcServerOptions, limits: ServerLimits & ProcessorLimits, live: InFlight): StreamHandler {
   if (live.count >= limits.maxStreams) {
     // Envoy's retry policy moves an UNAVAILABLE stream to another replica.
     opts.observer?.streamAborted?.('overloaded');
@@ -119,9 +119,11 @@ function openStream(sink: StreamSink, opts: ExtProcServerOptions, limits: Server
     return REFUSED;
   }
   opts.onStream?.();
-  const processor = new StreamProcessor(opts.runtime(), opts.log, opts.observer, limits);
-  let queue: Promise<void> = Promise.resolve();
   let closed = false;
+  const processor = new StreamProcessor(opts.runtime(), opts.log, opts.observer, limits, (answers) => {
+    if (!closed) for (const answer of answers) sink.send(answer);
+  });
+  let queue: Promise<void> = Promise.resolve();
   let idle: NodeJS.Timeout | undefined;
   const finish = () => {
     if (closed) return;
@@ -153,8 +155,8 @@ function openStream(sink: StreamSink, opts: ExtProcServerOptions, limits: Server
       queue = queue.then(async () => {
         if (closed) return;
         try {
-          const out = await processor.handle(msg);
-          if (!closed) sink.send(out);
+          const answers = await processor.handle(msg);
+          if (!closed) for (const answer of answers) sink.send(answer);
         } catch (err) {
           if (err instanceof PhaseOrderError) {
             // Not Envoy, or not the modes we asked for: refuse the stream before any hook runs out of order.

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { EndContext, RequestOutcome } from '../plugins/sdk/types.js';
 import { HeaderSet } from '../plugins/sdk/headers.js';
 import { INTERNAL_REQUEST_HEADERS, UPSTREAM_VERSION_HEADER } from '../plugins/sdk/wire.js';
-import type { HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
+import type { HttpBody, HttpHeaders, ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
+import type { EnvoyRequest } from './envoy-decode.js';
 import { BodyMode, FILTER_BODY_MODES, modeOverride } from './envoy-messages.js';
 import { readHeaders } from './wire-headers.js';
 import { loggableHeaders } from './logger.js';
@@ -21,13 +22,21 @@ import { failResponse, stopResponse, type Stop } from './pipeline/respond.js';
 import { bodyModelOf } from './routing/hints.js';
 import { finishRouting, noteServedVersion } from './routing/upstream.js';
 import { SseParser } from './pipeline/sse.js';
-import { DEFAULT_STREAM_LIMITS, headersOverLimit, refuseRequestHeaders, type Refusal, type StreamLimits } from './pipeline/request-guard.js';
+import { DEFAULT_STREAM_LIMITS, headersOverLimit, refuseRequestHeaders, StreamLimitError, type Refusal, type StreamLimits } from './pipeline/request-guard.js';
 import { RequestState, type Responded } from './pipeline/state.js';
+import { HeldBody, passChunk, pipeliningOf, splitBodyAnswer, type Pipelining } from './pipeline/pipelined.js';
 import type { Runtime } from './runtime.js';
 
 export type { RequestObserver, RequestSummary } from './pipeline/observer.js';
 export { respondFrom } from './pipeline/respond.js';
 export type { PluginHooks } from '../plugins/sdk/types.js';
+
+export interface ProcessorLimits extends StreamLimits {
+  /** A pipelined body held whole (the largest body Envoy lets through: `envoy.maxRequestBytes`). */
+  readonly maxHeldBodyBytes: number;
+}
+
+export const DEFAULT_PROCESSOR_LIMITS: ProcessorLimits = { ...DEFAULT_STREAM_LIMITS, maxHeldBodyBytes: 4 * 1024 * 1024 };
 
 /**
  * One ext_proc stream = one HTTP request. Translates each Envoy message into a gateway phase
@@ -53,12 +62,19 @@ export class StreamProcessor {
   private readonly order = new PhaseOrder();
   /** The message being handled, if any: `end` waits for it. */
   private running: Promise<unknown> | undefined;
+  /** Set when Envoy pipelines this stream's bodies (pipeline/pipelined.ts). */
+  private pipelining: Pipelining | undefined;
+  /** A pipelined body being held, with its headers' answer, until its end. */
+  private heldRequest: HeldBody | undefined;
+  private heldResponse: HeldBody | undefined;
 
   constructor(
     private readonly runtime: Runtime,
     private readonly rootLog: Logger,
     private readonly observer: RequestObserver = {},
-    private readonly limits: StreamLimits = DEFAULT_STREAM_LIMITS,
+    private readonly limits: ProcessorLimits = DEFAULT_PROCESSOR_LIMITS,
+    /** Sends answers that are not a message's (a held headers' answer sent early); without it nothing is sent early. */
+    private readonly late?: (answers: readonly ProcessingResponse[]) => void,
   ) {}
 
   /** The exchange reached its last message (or the gateway answered it itself). */
@@ -75,10 +91,12 @@ export class StreamProcessor {
   }
 
   /**
-   * Handles one message. The server calls it for one message at a time; `end` waits for the
-   * one running, so no hook of this request runs after its `end` hooks.
+   * Handles one message: its answers, in order. One answer per message, except on a pipelined
+   * stream, where a held body's headers and chunks are answered together at its end (none
+   * before). The server calls it for one message at a time; `end` waits for the one running,
+   * so no hook of this request runs after its `end` hooks.
    */
-  handle(msg: ProcessingRequest): Promise<ProcessingResponse> {
+  handle(msg: EnvoyRequest): Promise<readonly ProcessingResponse[]> {
     // The phase runs synchronously unless a hook is async: only then is there something to wait for.
     try {
       const out = this.dispatch(msg);
@@ -90,12 +108,17 @@ export class StreamProcessor {
     }
   }
 
-  private dispatch(msg: ProcessingRequest): MaybePromise<ProcessingResponse> {
+  private dispatch(msg: EnvoyRequest): MaybePromise<readonly ProcessingResponse[]> {
+    if (msg.protocolConfig && !this.state) {
+      this.order.configure(msg.protocolConfig);
+      this.pipelining = pipeliningOf(msg.protocolConfig);
+    }
+    if (this.order.stray(msg)) return NO_ANSWERS;
     // Before anything runs: a message out of Envoy's order never reaches a hook.
     this.order.accept(msg);
     const t0 = performance.now();
     const r = msg.request;
-    let out: MaybePromise<ProcessingResponse>;
+    let out: MaybePromise<Answers>;
     let phase: HookName | undefined;
     switch (r?.$case) {
       case 'requestHeaders':
@@ -104,7 +127,7 @@ export class StreamProcessor {
         break;
       case 'requestBody':
         phase = 'requestBody';
-        out = this.onRequestBody(this.expectRequest(), r.value);
+        out = this.pipelining?.request ? this.onPipelinedRequestBody(this.expectRequest(), r.value) : this.onRequestBody(this.expectRequest(), r.value);
         break;
       case 'responseHeaders':
         phase = 'responseHeaders';
@@ -128,13 +151,14 @@ export class StreamProcessor {
     return this.answered(kind, phase, t0, out);
   }
 
-  /** Books the answer to one message: the order check, the processing time, the phase's metric. */
-  private answered(kind: Phase, phase: HookName | undefined, t0: number, out: ProcessingResponse): ProcessingResponse {
-    this.order.answered(kind, out);
+  /** Books the answers to one message: the order check, the processing time, the phase's metric. */
+  private answered(kind: Phase, phase: HookName | undefined, t0: number, out: Answers): readonly ProcessingResponse[] {
+    const answers = Array.isArray(out) ? out : [out as ProcessingResponse];
+    for (const answer of answers) this.order.answered(kind, answer);
     const dt = performance.now() - t0;
     this.processingMs += dt;
     if (phase) this.observer.phase?.(phase, dt);
-    return out;
+    return answers;
   }
 
   private expectRequest(): { state: RequestState; runner: ChainRunner; src: ContextSource } {
@@ -151,7 +175,7 @@ export class StreamProcessor {
 
   // ---- phases -------------------------------------------------------------------------------
 
-  private onRequestHeaders(msg: HttpHeaders, bodyModel: string | undefined): MaybePromise<ProcessingResponse> {
+  private onRequestHeaders(msg: HttpHeaders, bodyModel: string | undefined): MaybePromise<Answers> {
     const read = readHeaders(msg);
     const values = read.values;
     const headers = new HeaderSet(values);
@@ -172,17 +196,36 @@ export class StreamProcessor {
     return this.afterRequestHeaders(state, runner, msg.endOfStream, stop);
   }
 
-  private afterRequestHeaders(state: RequestState, runner: ChainRunner, endOfStream: boolean, stop: Stop | undefined): ProcessingResponse {
+  private afterRequestHeaders(state: RequestState, runner: ChainRunner, endOfStream: boolean, stop: Stop | undefined): Answers {
     if (stop) return this.stopped(stop);
     const headers = state.requestHeaders;
     const wantsBody = !endOfStream && runner.wantsRequestBody(state.route, state.vars);
+    if (wantsBody && this.pipelining?.request) {
+      // The body is on its way already: answer the headers with it (onRequestBody).
+      this.heldRequest = new HeldBody(this.limits.maxHeldBodyBytes);
+      return NO_ANSWERS;
+    }
     // Without a body phase this is the last request phase: route now.
     const clearRouteCache = !wantsBody && finishRouting(state.route, state.request, state.vars, this.runtime, headers);
-    return {
-      response: { $case: 'requestHeaders', value: { response: takeChanges(headers, undefined, clearRouteCache) } },
-      // The filter's default is BUFFERED request bodies; skip that round trip when nobody reads the body.
-      modeOverride: modeOverride(wantsBody ? FILTER_BODY_MODES.request : BodyMode.NONE, BodyMode.NONE),
-    };
+    const response: ProcessingResponse = { response: { $case: 'requestHeaders', value: { response: takeChanges(headers, undefined, clearRouteCache) } } };
+    // The filter's default is BUFFERED request bodies; skip that round trip when nobody reads the
+    // body. (A pipelined stream's modes are its route's: Envoy ignores overrides there.)
+    if (!this.pipelining) response.modeOverride = modeOverride(wantsBody ? FILTER_BODY_MODES.request : BodyMode.NONE, BodyMode.NONE);
+    return response;
+  }
+
+  /** A pipelined request's chunk: held until the body's end, then answered with the headers. */
+  private onPipelinedRequestBody(at: ReturnType<StreamProcessor['expectRequest']>, msg: HttpBody): MaybePromise<Answers> {
+    const held = this.heldRequest;
+    // Nobody reads this body: its chunks go on as they are.
+    if (!held) return passChunk('request');
+    if (!held.add(msg.body)) {
+      return this.refuse(at.state, { status: 413, code: 'request_too_large', message: `The request body is larger than ${this.limits.maxHeldBodyBytes} bytes` }, 'request body refused');
+    }
+    if (!msg.endOfStream) return NO_ANSWERS;
+    const out = this.onRequestBody(at, { body: held.whole(), endOfStream: true });
+    if (out instanceof Promise) return out.then((answer) => splitHeld('request', answer, held));
+    return splitHeld('request', out, held);
   }
 
   private onRequestBody({ state, runner, src }: ReturnType<StreamProcessor['expectRequest']>, msg: HttpBody): MaybePromise<ProcessingResponse> {
@@ -205,7 +248,7 @@ export class StreamProcessor {
     return { response: { $case: 'requestBody', value: { response: takeChanges(headers, newBody, clearRouteCache) } } };
   }
 
-  private onResponseHeaders({ state, runner, src }: ReturnType<StreamProcessor['expectRequest']>, msg: HttpHeaders): MaybePromise<ProcessingResponse> {
+  private onResponseHeaders({ state, runner, src }: ReturnType<StreamProcessor['expectRequest']>, msg: HttpHeaders): MaybePromise<Answers> {
     this.responseHeadersAt = performance.now();
     const read = readHeaders(msg);
     const over = headersOverLimit(read, this.limits);
@@ -228,29 +271,69 @@ export class StreamProcessor {
     return this.afterResponseHeaders(responded, runner, msg.endOfStream, stop);
   }
 
-  private afterResponseHeaders(state: Responded, runner: ChainRunner, endOfStream: boolean, stop: Stop | undefined): ProcessingResponse {
+  private afterResponseHeaders(state: Responded, runner: ChainRunner, endOfStream: boolean, stop: Stop | undefined): Answers {
     if (stop) return this.stopped(stop);
     const { response, responseHeaders: headers } = state;
 
     if (!endOfStream) this.responseBodyMode = runner.responseBodyMode(response, state.vars);
-    if (this.responseBodyMode === BodyMode.NONE) this.completed = true;
+    const pipelined = !endOfStream && this.pipelining?.response === true;
+    if (pipelined && this.responseBodyMode === BodyMode.BUFFERED) {
+      // The body follows without waiting: the headers' edits (these and the body hooks') go with it.
+      const held = new HeldBody(this.limits.maxHeldBodyBytes);
+      this.heldResponse = held;
+      if (this.late) held.answerHeadersAfter(this.runtime.config.envoy.messageTimeoutMs / 2, () => this.answerHeldHeaders(state));
+      return NO_ANSWERS;
+    }
+    // A pipelined body nobody reads still comes, chunk by chunk: the exchange ends with it.
+    if (this.responseBodyMode === BodyMode.NONE && !pipelined) this.completed = true;
     if (this.responseBodyMode === BodyMode.STREAMED && response.streaming && runner.wantsEvents()) this.sse = new SseParser(this.limits.maxSseEventBytes);
     return {
       response: { $case: 'responseHeaders', value: { response: takeChanges(headers) } },
-      modeOverride: this.responseBodyMode === BodyMode.NONE ? undefined : modeOverride(BodyMode.NONE, this.responseBodyMode),
+      modeOverride: this.responseBodyMode === BodyMode.NONE || this.pipelining ? undefined : modeOverride(BodyMode.NONE, this.responseBodyMode),
     };
   }
 
-  private onResponseBody(at: ReturnType<StreamProcessor['expectResponse']>, msg: HttpBody): MaybePromise<ProcessingResponse> {
+  private onResponseBody(at: ReturnType<StreamProcessor['expectResponse']>, msg: HttpBody): MaybePromise<Answers> {
     if (msg.endOfStream) this.completed = true;
+    if (this.pipelining?.response) {
+      const held = this.heldResponse;
+      if (held) return this.onHeldResponseBody(at, held, msg);
+      if (this.responseBodyMode === BodyMode.NONE) return passChunk('response');
+    }
     if (this.responseBodyMode === BodyMode.BUFFERED) return bufferedResponseBody(this, at.src, at.state, at.runner, msg);
     // Only when the chain streams the body anyway: timing it never adds a round trip.
     this.firstChunkAt ??= performance.now();
     return streamedResponseBody(at.src, at.state.response, this.sse, msg);
   }
 
+  /** A pipelined response's chunk: held until the body's end, then answered with the headers. */
+  private onHeldResponseBody(at: ReturnType<StreamProcessor['expectResponse']>, held: HeldBody, msg: HttpBody): MaybePromise<Answers> {
+    if (!held.add(msg.body)) {
+      held.end();
+      // Headers already answered: too late for a status of our own.
+      if (held.headersAnswered) throw new StreamLimitError(`response body over ${this.limits.maxHeldBodyBytes} bytes`);
+      return this.refuse(at.state, { status: 502, code: 'bad_upstream_response', message: `The model server's response body is larger than ${this.limits.maxHeldBodyBytes} bytes` }, 'response body refused');
+    }
+    if (!msg.endOfStream) return NO_ANSWERS;
+    held.end();
+    const out = bufferedResponseBody(this, at.src, at.state, at.runner, { body: held.whole(), endOfStream: true });
+    if (out instanceof Promise) return out.then((answer) => splitHeld('response', answer, held));
+    return splitHeld('response', out, held);
+  }
+
+  /** A held response's headers, answered before its slow body ended (HeldBody.answerHeadersAfter). */
+  private answerHeldHeaders(state: Responded): void {
+    const answer: ProcessingResponse = { response: { $case: 'responseHeaders', value: { response: takeChanges(state.responseHeaders) } } };
+    this.order.answered('responseHeaders', answer);
+    this.log.warn(
+      { waitedMs: this.runtime.config.envoy.messageTimeoutMs / 2 },
+      "response body slower than half of envoy.messageTimeoutMs: its headers were answered without it (a body hook's header edits or rewrite of this body are dropped)",
+    );
+    this.late?.([answer]);
+  }
+
   /** The core's own refusal of hostile input: the client's protocol, a log line, counted as a rejection by `gateway`. */
-  private refuse(state: RequestState, refusal: Refusal, what: string): ProcessingResponse {
+  private refuse(state: RequestState | Responded, refusal: Refusal, what: string): ProcessingResponse {
     this.log.warn({ status: refusal.status, code: refusal.code, reason: refusal.message }, what);
     return this.stopped({ respond: failResponse(state.request, refusal.status, refusal.message, { code: refusal.code }), by: 'gateway' });
   }
@@ -267,6 +350,7 @@ export class StreamProcessor {
   async end(cancelled: boolean): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    this.heldResponse?.end();
     this.source?.runner.close();
     this.outcome.cancelled = cancelled;
     this.source?.endSignal();
@@ -296,4 +380,16 @@ export class StreamProcessor {
       processingMs: this.processingMs,
     });
   }
+}
+
+/** What a phase answers: one answer, or (pipelined streams) none yet or several at once. */
+type Answers = ProcessingResponse | readonly ProcessingResponse[];
+
+const NO_ANSWERS: readonly ProcessingResponse[] = Object.freeze([]);
+
+/** A held body's buffered answer as the headers' answer and one per chunk (or the immediate response that stopped it). */
+function splitHeld(direction: 'request' | 'response', answer: ProcessingResponse, held: HeldBody): Answers {
+  const r = answer.response;
+  if (r?.$case !== 'requestBody' && r?.$case !== 'responseBody') return answer;
+  return splitBodyAnswer(direction, r.value.response, held);
 }

@@ -2,10 +2,20 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ExternalProcessorService, type ProcessingRequest, type ProcessingResponse } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
+import { decodeProcessingRequest, type EnvoyRequest } from '../envoy-decode.js';
 import { removeStaleSocket } from './listen.js';
 import { EXT_PROC_SERVICE, type Transport, type TransportOptions } from './types.js';
 
-type Call = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
+type Call = grpc.ServerDuplexStream<EnvoyRequest, ProcessingResponse>;
+
+/**
+ * The generated service with our decoder: the generated one drops `protocol_config` (newer than
+ * the stubs), which tells the processor whether Envoy pipelines this stream's bodies.
+ */
+const SERVICE = {
+  ...ExternalProcessorService,
+  process: { ...ExternalProcessorService.process, requestDeserialize: (bytes: Buffer): ProcessingRequest => decodeProcessingRequest(bytes) },
+};
 
 /** The reference transport: @grpc/grpc-js with grpc-health-check. */
 export async function startGrpcJsTransport(opts: TransportOptions): Promise<Transport> {
@@ -20,7 +30,7 @@ export async function startGrpcJsTransport(opts: TransportOptions): Promise<Tran
   });
   const health = new HealthImplementation({ '': 'SERVING', [EXT_PROC_SERVICE]: 'SERVING' });
   health.addToServer(server);
-  server.addService(ExternalProcessorService, { process: (call: Call) => serve(call, opts) });
+  server.addService(SERVICE, { process: (call: Call) => serve(call, opts) });
 
   removeStaleSocket(opts.listen);
   const target = 'path' in opts.listen ? `unix:${opts.listen.path}` : `${opts.listen.host}:${opts.listen.port}`;
@@ -67,7 +77,7 @@ function serve(call: Call, opts: TransportOptions): void {
       call.emit('error', { code, details });
     },
   });
-  call.on('data', (msg: ProcessingRequest) => handler.message(msg));
+  call.on('data', (msg: EnvoyRequest) => handler.message(msg));
   call.on('end', () => handler.halfClose());
   const abort = () => {
     ended = true;

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { ProcessingRequest, ProcessingResponse } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
+import type { ProcessingResponse } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
+import type { EnvoyRequest } from '../envoy-decode.js';
 
 export { TRANSPORTS, type TransportName } from './names.js';
 
@@ -29,7 +30,7 @@ export interface StreamSink {
 
 /** How a transport reports one ext_proc stream's events, in order. */
 export interface StreamHandler {
-  message(msg: ProcessingRequest): void;
+  message(msg: EnvoyRequest): void;
   /** Envoy sent its last message. */
   halfClose(): void;
   /** The stream is gone before we ended it (reset, cancel, connection lost, bad frame). */

@@ -21,7 +21,8 @@ import { bodyModelMetadata } from './envoy-sim-metadata.js';
  */
 
 export interface SimProcessor {
-  handle(msg: ProcessingRequest): Promise<ProcessingResponse>;
+  /** Its answers to one message, in order (the default filter: exactly one). */
+  handle(msg: ProcessingRequest): Promise<readonly ProcessingResponse[]>;
   end(cancelled: boolean): Promise<void>;
   readonly complete: boolean;
 }
@@ -218,7 +219,10 @@ export async function simulateExchange(
   let metadataContext: ProcessingRequest['metadataContext'];
   /** One message out, one answer back; anything but the matching kind or an immediate response is a protocol error. */
   const send = async (phase: SimPhase, msg: ProcessingRequest['request'], extra: { endOfStream: boolean; bodyBytes?: number }) => {
-    const out = await processor.handle({ request: msg, metadataContext, attributes: {}, observabilityMode: false });
+    // The simulator is the gateway's default filter: one answer per message (never pipelined).
+    const answers = await processor.handle({ request: msg, metadataContext, attributes: {}, observabilityMode: false });
+    const out = answers[0];
+    if (answers.length !== 1 || !out) throw new Error(`ext_proc protocol error: Envoy sent ${phase} and got ${answers.length} answers back`);
     const kind = out.response?.$case ?? 'none';
     if (kind !== phase && kind !== 'immediateResponse') {
       throw new Error(`ext_proc protocol error: Envoy sent ${phase} and got ${kind} back`);

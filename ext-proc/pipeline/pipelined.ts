@@ -1,0 +1,117 @@
+import type { ProtocolConfig } from '../envoy-decode.js';
+import { BodyMode } from '../envoy-messages.js';
+import type { CommonResponse, ProcessingResponse } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
+
+// Pipelined streams: on the routes where the gateway reads both bodies anyway, Envoy's
+// pipelined ext_proc filter sends the headers and then the body's chunks without waiting for the
+// headers' answer (send_body_without_waiting_for_header_response, STREAMED bodies; see
+// envoy/render.ts). The processor holds the headers' answer until the body has ended, runs the
+// headers' and the body's hooks, and answers the headers and every chunk at once: one round
+// trip per direction instead of two, with the same header edits, routing and body rewrites as
+// a buffered body.
+
+/** Which directions of a stream Envoy pipelines, from the first message's protocol_config. */
+export interface Pipelining {
+  readonly request: boolean;
+  readonly response: boolean;
+}
+
+export function pipeliningOf(config: ProtocolConfig | undefined): Pipelining | undefined {
+  if (!config?.sendBodyWithoutWaitingForHeaderResponse) return undefined;
+  const request = config.requestBodyMode === BodyMode.STREAMED;
+  const response = config.responseBodyMode === BodyMode.STREAMED;
+  return request || response ? { request, response } : undefined;
+}
+
+/** One body's chunks, held with their answers until the end of the body. */
+export class HeldBody {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private ended = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** The headers' answer went out before the body ended (see answerHeadersAfter). */
+  headersAnswered = false;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /**
+   * Envoy's message_timeout runs for the held headers' answer while the body comes: a body
+   * slower than `ms` (e.g. a model server that sends its headers, then computes) gets its
+   * headers answered without it, by `answer`, so the request does not fail on the timeout.
+   */
+  answerHeadersAfter(ms: number, answer: () => void): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.ended) return;
+      this.headersAnswered = true;
+      answer();
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** The body ended (or the stream did): the headers are answered with it, not early. */
+  end(): void {
+    this.ended = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** False once the body grew past the limit: the caller answers for the whole request. */
+  add(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    return this.size <= this.maxBytes;
+  }
+
+  get count(): number {
+    return this.chunks.length;
+  }
+
+  whole(): Buffer {
+    return this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
+  }
+}
+
+type Direction = 'request' | 'response';
+const HEADERS = { request: 'requestHeaders', response: 'responseHeaders' } as const;
+const BODY = { request: 'requestBody', response: 'responseBody' } as const;
+
+/** The answer to a chunk that leaves as it came. */
+export function passChunk(direction: Direction): ProcessingResponse {
+  return { response: { $case: BODY[direction], value: { response: undefined } } } as ProcessingResponse;
+}
+
+/**
+ * A buffered body's answer (its header edits, clear_route_cache and a replaced body) split into
+ * the held headers' answer and one answer per chunk: header edits can only go with the headers
+ * (Envoy applies none from a streamed chunk's answer), a replaced body goes out with the last
+ * chunk and every earlier chunk is cleared.
+ */
+export function splitBodyAnswer(direction: Direction, answer: CommonResponse | undefined, held: HeldBody): ProcessingResponse[] {
+  const chunks = held.count;
+  const out: ProcessingResponse[] = [];
+  if (!held.headersAnswered) {
+    const headers: CommonResponse | undefined =
+      answer && (answer.headerMutation || answer.clearRouteCache)
+        ? { status: answer.status, headerMutation: answer.headerMutation, bodyMutation: undefined, clearRouteCache: answer.clearRouteCache }
+        : undefined;
+    out.push({ response: { $case: HEADERS[direction], value: { response: headers } } } as ProcessingResponse);
+  }
+  // Headers already sent (a slow body): a rewritten body would contradict their content-length, so the body leaves as it came.
+  const replaced = held.headersAnswered ? undefined : answer?.bodyMutation;
+  for (let i = 0; i < chunks; i++) {
+    if (!replaced) {
+      out.push(passChunk(direction));
+      continue;
+    }
+    const last = i === chunks - 1;
+    const response: CommonResponse = {
+      status: answer?.status ?? 0,
+      headerMutation: undefined,
+      bodyMutation: last ? replaced : { mutation: { $case: 'clearBody', value: true } },
+      clearRouteCache: false,
+    };
+    out.push({ response: { $case: BODY[direction], value: { response } } } as ProcessingResponse);
+  }
+  return out;
+}
