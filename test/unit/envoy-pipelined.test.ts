@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { BUFFER_FILTER, PIPELINED_EXT_PROC_FILTER, PIPELINED_ROUTE, pipelinesOpenAiBodies } from '../../envoy/pipelined.js';
 import { mergeResources, modelResources, renderEnvoyConfig, renderEnvoyYaml } from '../../envoy/render.js';
 import { parseConfigText } from '../../ext-proc/config/load.js';
+import { restartOnlyChanges } from '../../ext-proc/config/restart-only.js';
 import type { GatewayConfig, GatewayConfigInput } from '../../ext-proc/config/schema.js';
 import { REPO_ROOT, resolveEnvoyBin } from '../../scripts/envoy-bin.js';
 
@@ -159,6 +160,14 @@ describe('pipelined OpenAI bodies: the rendered Envoy config', () => {
     expect(bootstrap.pipelined?.typed_config.send_body_without_waiting_for_header_response).toBe(true);
     const routes = modelResources(config).routeConfig.virtual_hosts as Json[];
     expect((routes[0]?.routes as Json[]).map((x) => x.name).slice(-2)).toEqual([PIPELINED_ROUTE, 'no_model_selected']);
+  });
+
+  it('with file-based xDS, a reload that turns pipelining on or off asks for an Envoy restart (the filters are in the bootstrap)', () => {
+    const on = parse(pipelining());
+    const off = parse(pipelining({ plugins: [{ type: 'openai-validation' }] }));
+    expect(restartOnlyChanges(off, on, { envoyDynamic: true }).envoy).toBe(true);
+    expect(restartOnlyChanges(on, off, { envoyDynamic: true }).envoy).toBe(true);
+    expect(restartOnlyChanges(on, parse(pipelining({ plugins: [{ type: 'openai-validation' }, { type: 'openai-usage', name: 'tokens' }] })), { envoyDynamic: true }).envoy).toBe(false);
   });
 
   it('merged with an older generation (a reload), keeps the pipelined route and the catch-all last', () => {
