@@ -155,7 +155,8 @@ export class PhaseOrder {
         if (req.ended) return 'the request already ended';
         return this.modes.requestTrailers === HeaderMode.SEND ? undefined : 'the request trailer mode is SKIP';
       case 'responseHeaders':
-        if (!req.headers) return 'no request headers yet';
+        // On a pipelined stream: Envoy's own reply to a request the processor never saw (StreamProcessor.envoyReply).
+        if (!req.headers && !this.pipelined) return 'no request headers yet';
         if (res.headers) return 'response headers were already sent';
         // SEND is the proto's default for response headers (DEFAULT means SEND here).
         return this.modes.responseHeaders === HeaderMode.SKIP ? 'the response header mode is SKIP' : undefined;

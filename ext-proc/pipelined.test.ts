@@ -144,6 +144,20 @@ describe('a pipelined stream', () => {
     expect(kinds(await p.handle(msg.requestBody(chat(), true)))).toEqual(['requestBody']);
   });
 
+  it('passes Envoy’s own reply to a request it never saw (the buffer filter’s 413) through untouched', async () => {
+    const { p } = await processor();
+    const headers = await p.handle({ ...msg.responseHeaders({ ':status': '413', 'content-type': 'application/json' }), protocolConfig: PIPELINED });
+    expect(kinds(headers)).toEqual(['responseHeaders']);
+    expect(commonOf(headers[0])).toBeUndefined();
+    const body = await p.handle(msg.responseBody('{"error":{"message":"too large"}}', true));
+    expect(kinds(body)).toEqual(['responseBody']);
+    expect(commonOf(body[0])).toBeUndefined();
+    expect(p.complete).toBe(true);
+    // Not on a stream that is not pipelined: there, response headers first are out of order.
+    const { p: plain } = await processor();
+    await expect(plain.handle(msg.responseHeaders({ ':status': '413' }))).rejects.toThrow(/no request headers yet/);
+  });
+
   describe('a response body slower than half of the message timeout', () => {
     afterEach(() => void vi.useRealTimers());
 

@@ -24,7 +24,7 @@ import { finishRouting, noteServedVersion } from './routing/upstream.js';
 import { SseParser } from './pipeline/sse.js';
 import { DEFAULT_STREAM_LIMITS, headersOverLimit, refuseRequestHeaders, StreamLimitError, type Refusal, type StreamLimits } from './pipeline/request-guard.js';
 import { RequestState, type Responded } from './pipeline/state.js';
-import { HeldBody, passChunk, pipeliningOf, splitBodyAnswer, type Pipelining } from './pipeline/pipelined.js';
+import { answerHeld, HeldBody, NO_ANSWERS, passChunk, pipeliningOf, tooLarge, type Answers, type Direction, type Pipelining } from './pipeline/pipelined.js';
 import type { Runtime } from './runtime.js';
 
 export type { RequestObserver, RequestSummary } from './pipeline/observer.js';
@@ -116,6 +116,7 @@ export class StreamProcessor {
     if (this.order.stray(msg)) return NO_ANSWERS;
     // Before anything runs: a message out of Envoy's order never reaches a hook.
     this.order.accept(msg);
+    if (this.pipelining && !this.state && msg.request?.$case !== 'requestHeaders') return this.envoyReply(msg);
     const t0 = performance.now();
     const r = msg.request;
     let out: MaybePromise<Answers>;
@@ -127,7 +128,7 @@ export class StreamProcessor {
         break;
       case 'requestBody':
         phase = 'requestBody';
-        out = this.pipelining?.request ? this.onPipelinedRequestBody(this.expectRequest(), r.value) : this.onRequestBody(this.expectRequest(), r.value);
+        out = this.onRequestChunk(this.expectRequest(), r.value);
         break;
       case 'responseHeaders':
         phase = 'responseHeaders';
@@ -214,18 +215,11 @@ export class StreamProcessor {
     return response;
   }
 
-  /** A pipelined request's chunk: held until the body's end, then answered with the headers. */
-  private onPipelinedRequestBody(at: ReturnType<StreamProcessor['expectRequest']>, msg: HttpBody): MaybePromise<Answers> {
+  private onRequestChunk(at: ReturnType<StreamProcessor['expectRequest']>, msg: HttpBody): MaybePromise<Answers> {
+    if (!this.pipelining?.request) return this.onRequestBody(at, msg);
+    // Pipelined: held for the hooks until its end, or (nobody reads it) on its way as it came.
     const held = this.heldRequest;
-    // Nobody reads this body: its chunks go on as they are.
-    if (!held) return passChunk('request');
-    if (!held.add(msg.body)) {
-      return this.refuse(at.state, { status: 413, code: 'request_too_large', message: `The request body is larger than ${this.limits.maxHeldBodyBytes} bytes` }, 'request body refused');
-    }
-    if (!msg.endOfStream) return NO_ANSWERS;
-    const out = this.onRequestBody(at, { body: held.whole(), endOfStream: true });
-    if (out instanceof Promise) return out.then((answer) => splitHeld('request', answer, held));
-    return splitHeld('request', out, held);
+    return held ? this.onHeldChunk('request', held, msg, at.state, (whole) => this.onRequestBody(at, whole)) : passChunk('request');
   }
 
   private onRequestBody({ state, runner, src }: ReturnType<StreamProcessor['expectRequest']>, msg: HttpBody): MaybePromise<ProcessingResponse> {
@@ -297,7 +291,7 @@ export class StreamProcessor {
     if (msg.endOfStream) this.completed = true;
     if (this.pipelining?.response) {
       const held = this.heldResponse;
-      if (held) return this.onHeldResponseBody(at, held, msg);
+      if (held) return this.onHeldChunk('response', held, msg, at.state, (whole) => bufferedResponseBody(this, at.src, at.state, at.runner, whole));
       if (this.responseBodyMode === BodyMode.NONE) return passChunk('response');
     }
     if (this.responseBodyMode === BodyMode.BUFFERED) return bufferedResponseBody(this, at.src, at.state, at.runner, msg);
@@ -306,19 +300,30 @@ export class StreamProcessor {
     return streamedResponseBody(at.src, at.state.response, this.sse, msg);
   }
 
-  /** A pipelined response's chunk: held until the body's end, then answered with the headers. */
-  private onHeldResponseBody(at: ReturnType<StreamProcessor['expectResponse']>, held: HeldBody, msg: HttpBody): MaybePromise<Answers> {
+  /** A chunk of a held (pipelined) body: no answer until its end, then the headers' and every chunk's. */
+  private onHeldChunk(direction: Direction, held: HeldBody, msg: HttpBody, state: RequestState, whole: (body: HttpBody) => MaybePromise<ProcessingResponse>): MaybePromise<Answers> {
     if (!held.add(msg.body)) {
       held.end();
       // Headers already answered: too late for a status of our own.
-      if (held.headersAnswered) throw new StreamLimitError(`response body over ${this.limits.maxHeldBodyBytes} bytes`);
-      return this.refuse(at.state, { status: 502, code: 'bad_upstream_response', message: `The model server's response body is larger than ${this.limits.maxHeldBodyBytes} bytes` }, 'response body refused');
+      if (held.headersAnswered) throw new StreamLimitError(`${direction} body over ${this.limits.maxHeldBodyBytes} bytes`);
+      return this.refuse(state, tooLarge(direction, this.limits.maxHeldBodyBytes), `${direction} body refused`);
     }
     if (!msg.endOfStream) return NO_ANSWERS;
     held.end();
-    const out = bufferedResponseBody(this, at.src, at.state, at.runner, { body: held.whole(), endOfStream: true });
-    if (out instanceof Promise) return out.then((answer) => splitHeld('response', answer, held));
-    return splitHeld('response', out, held);
+    const out = whole({ body: held.whole(), endOfStream: true });
+    return out instanceof Promise ? out.then((answer) => answerHeld(direction, answer, held)) : answerHeld(direction, out, held);
+  }
+
+  /**
+   * A pipelined stream that starts with response headers: Envoy's own reply to a request that
+   * never reached us (the buffer filter's 413 before the pipelined filter; that filter sends
+   * every response's headers). It leaves as Envoy made it.
+   */
+  private envoyReply(msg: EnvoyRequest): readonly ProcessingResponse[] {
+    const r = msg.request;
+    if (r && 'endOfStream' in r.value && r.value.endOfStream) this.completed = true;
+    if (r?.$case === 'responseHeaders') return [{ response: { $case: 'responseHeaders', value: { response: undefined } } }];
+    return [passChunk('response')];
   }
 
   /** A held response's headers, answered before its slow body ended (HeldBody.answerHeadersAfter). */
@@ -380,16 +385,4 @@ export class StreamProcessor {
       processingMs: this.processingMs,
     });
   }
-}
-
-/** What a phase answers: one answer, or (pipelined streams) none yet or several at once. */
-type Answers = ProcessingResponse | readonly ProcessingResponse[];
-
-const NO_ANSWERS: readonly ProcessingResponse[] = Object.freeze([]);
-
-/** A held body's buffered answer as the headers' answer and one per chunk (or the immediate response that stopped it). */
-function splitHeld(direction: 'request' | 'response', answer: ProcessingResponse, held: HeldBody): Answers {
-  const r = answer.response;
-  if (r?.$case !== 'requestBody' && r?.$case !== 'responseBody') return answer;
-  return splitBodyAnswer(direction, r.value.response, held);
 }

@@ -1,6 +1,7 @@
 import type { ProtocolConfig } from '../envoy-decode.js';
 import { BodyMode } from '../envoy-messages.js';
 import type { CommonResponse, ProcessingResponse } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
+import type { Refusal } from './request-guard.js';
 
 // Pipelined streams: on the routes where the gateway reads both bodies anyway, Envoy's
 // pipelined ext_proc filter sends the headers and then the body's chunks without waiting for the
@@ -72,7 +73,26 @@ export class HeldBody {
   }
 }
 
-type Direction = 'request' | 'response';
+export type Direction = 'request' | 'response';
+
+/** What a phase answers: one answer, or (pipelined streams) none yet or several at once. */
+export type Answers = ProcessingResponse | readonly ProcessingResponse[];
+
+export const NO_ANSWERS: readonly ProcessingResponse[] = Object.freeze([]);
+
+/** A held body past the limit: the client's request is too large, or the model server's answer is. */
+export function tooLarge(direction: Direction, maxBytes: number): Refusal {
+  return direction === 'request'
+    ? { status: 413, code: 'request_too_large', message: `The request body is larger than ${maxBytes} bytes` }
+    : { status: 502, code: 'bad_upstream_response', message: `The model server's response body is larger than ${maxBytes} bytes` };
+}
+
+/** A held body's buffered answer as the headers' answer and one per chunk (or the immediate response that stopped it). */
+export function answerHeld(direction: Direction, answer: ProcessingResponse, held: HeldBody): Answers {
+  const r = answer.response;
+  if (r?.$case !== 'requestBody' && r?.$case !== 'responseBody') return answer;
+  return splitBodyAnswer(direction, r.value.response, held);
+}
 const HEADERS = { request: 'requestHeaders', response: 'responseHeaders' } as const;
 const BODY = { request: 'requestBody', response: 'responseBody' } as const;
 
