@@ -39,6 +39,13 @@ export interface RenderOptions {
    * one edit reaches every Pod's Envoy. The admin layer still overrides it per Envoy.
    */
   runtimeDir?: string;
+  /**
+   * false: never the `openai_pipelined` route, whatever the config says: the Envoy it is
+   * written for was started from a bootstrap without the pipelined filter (that route turns the
+   * first ext_proc filter off, so without the second one no ext_proc would run: a 404 for every
+   * OpenAI body request). The ext-proc's xDS publisher sets it from the running Envoy.
+   */
+  pipelinedRoute?: boolean;
 }
 
 /**
@@ -285,7 +292,8 @@ export function modelResources(config: GatewayConfig, opts: RenderOptions = {}):
     }
   }
   const catchAll = noRouteReply();
-  routes.push(...failOpenRoutes(config), ...(pipelinesOpenAiBodies(config) ? [pipelinedRoute(config, catchAll)] : []), catchAll);
+  const pipelined = opts.pipelinedRoute !== false && pipelinesOpenAiBodies(config);
+  routes.push(...failOpenRoutes(config), ...(pipelined ? [pipelinedRoute(config, catchAll)] : []), catchAll);
   return { clusters, routeConfig: { name: ROUTE_CONFIG_NAME, virtual_hosts: [{ name: 'models', domains: ['*'], routes }] } };
 }
 
