@@ -3,18 +3,15 @@ import { stringify } from 'yaml';
 import { clusterName, fallbackClusterName, type GatewayConfig, type ModelConfig, type VersionConfig } from '../ext-proc/config/schema.js';
 import { CLUSTER_HEADER, EXT_PROC_SERVICE, INTERNAL_REQUEST_HEADERS, NO_MODEL_SELECTED, SHADOW_HEADER, UPSTREAM_VERSION_HEADER } from '../plugins/sdk/wire.js';
 import { selectTransport } from '../ext-proc/transport/select.js';
-import { FILTER_BODY_MODES, FILTER_RESPONSE_HEADER_MODE } from '../ext-proc/filter-modes.js';
-import {
-  processingMode_BodySendModeToJSON as bodyModeName,
-  processingMode_HeaderSendModeToJSON as headerModeName,
-} from '../ext-proc/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
-import { BODY_MODEL_METADATA, bodyModelFilter, readsBodyModel } from './body-model.js';
+import { bodyModelFilter } from './body-model.js';
 import { compressorFilters, decompressorFilters, unsupportedEncodingRoute } from './compression.js';
-import { EXT_PROC_FILTER, FAIL_OPEN_ROUTE_PREFIX, failOpenAccessLog, failOpenRoutes, isFailOpen } from './fail-open.js';
+import { EXT_PROC_CLUSTER, extProcFilter } from './ext-proc-filter.js';
+import { FAIL_OPEN_ROUTE_PREFIX, failOpenAccessLog, failOpenRoutes, isFailOpen } from './fail-open.js';
 import { localReplyConfig } from './local-replies.js';
+import { bufferFilter, PIPELINED_ROUTE, pipelinedExtProcFilter, pipelinedRoute, pipelinesOpenAiBodies } from './pipelined.js';
 import { clusterResilience, routeResilience, seconds } from './resilience.js';
 
-export const EXT_PROC_CLUSTER = 'ext_proc';
+export { EXT_PROC_CLUSTER };
 /** Endpoint metadata namespace: tells Envoy's access log and the ext-proc which version an endpoint serves. */
 export const METADATA_NAMESPACE = 'gateway';
 /** Envoy runtime key scaling all shadow traffic (0-100); `/runtime_modify` turns shadowing off without a deploy. */
@@ -42,6 +39,13 @@ export interface RenderOptions {
    * one edit reaches every Pod's Envoy. The admin layer still overrides it per Envoy.
    */
   runtimeDir?: string;
+  /**
+   * false: never the `openai_pipelined` route, whatever the config says: the Envoy it is
+   * written for was started from a bootstrap without the pipelined filter (that route turns the
+   * first ext_proc filter off, so without the second one no ext_proc would run: a 404 for every
+   * OpenAI body request). The ext-proc's xDS publisher sets it from the running Envoy.
+   */
+  pipelinedRoute?: boolean;
 }
 
 /**
@@ -287,7 +291,9 @@ export function modelResources(config: GatewayConfig, opts: RenderOptions = {}):
       clusters.push(fallbackCluster(model, version, fallback));
     }
   }
-  routes.push(...failOpenRoutes(config), noRouteReply());
+  const catchAll = noRouteReply();
+  const pipelined = opts.pipelinedRoute !== false && pipelinesOpenAiBodies(config);
+  routes.push(...failOpenRoutes(config), ...(pipelined ? [pipelinedRoute(config, catchAll)] : []), catchAll);
   return { clusters, routeConfig: { name: ROUTE_CONFIG_NAME, virtual_hosts: [{ name: 'models', domains: ['*'], routes }] } };
 }
 
@@ -314,8 +320,8 @@ export function mergeResources(prev: ModelResources, next: ModelResources): Mode
   const nextRoutes = routesOf(next);
   const names = new Set(nextRoutes.map((r) => r.name));
   const extra = routesOf(prev).filter((r) => !names.has(r.name));
-  // Path-matched routes (fail-open, catch-all) come after every header-matched version route.
-  const isTail = (r: Json) => r.name === 'no_model_selected' || String(r.name).startsWith(FAIL_OPEN_ROUTE_PREFIX);
+  // Path-matched routes (fail-open, pipelined, catch-all) come after every header-matched version route.
+  const isTail = (r: Json) => r.name === 'no_model_selected' || r.name === PIPELINED_ROUTE || String(r.name).startsWith(FAIL_OPEN_ROUTE_PREFIX);
   const routes = [...nextRoutes.filter((r) => !isTail(r)), ...extra.filter((r) => !isTail(r)), ...nextRoutes.filter(isTail)];
   return { clusters: [...clusters.values()], routeConfig: { ...next.routeConfig, virtual_hosts: [{ ...(next.routeConfig.virtual_hosts as Json[])[0], routes }] } };
 }
@@ -345,48 +351,7 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
     ? { route_config: models.routeConfig }
     : { rds: { route_config_name: ROUTE_CONFIG_NAME, config_source: fileSource(xds as string, RDS_FILE) } };
 
-  const extProcFilter = {
-    name: EXT_PROC_FILTER,
-    typed_config: {
-      '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor',
-      grpc_service: {
-        envoy_grpc: { cluster_name: EXT_PROC_CLUSTER },
-        // No timeout here: it would bound the whole stream, and an SSE response lives long.
-        // A stream that cannot start on one replica (killed, or closing after its drain) starts on another.
-        retry_policy: {
-          retry_on: 'connect-failure,refused-stream,unavailable,reset',
-          num_retries: 2,
-          retry_host_predicate: [
-            {
-              name: 'envoy.retry_host_predicates.previous_hosts',
-              typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate' },
-            },
-          ],
-          host_selection_retry_max_attempts: 5,
-          retry_back_off: { base_interval: '0.01s', max_interval: '0.1s' },
-        },
-      },
-      // Fail-closed by default; fail-open models opt in on their own routes (see fail-open.ts).
-      failure_mode_allow: false,
-      status_on_error: { code: 503 },
-      message_timeout: seconds(config.envoy.messageTimeoutMs),
-      allow_mode_override: true,
-      // Request bodies are buffered by default (OpenAI names its model there); the ext-proc
-      // turns phases off per request with mode_override when no plugin needs them.
-      processing_mode: {
-        request_header_mode: 'SEND',
-        response_header_mode: headerModeName(FILTER_RESPONSE_HEADER_MODE),
-        request_body_mode: bodyModeName(FILTER_BODY_MODES.request),
-        response_body_mode: bodyModeName(FILTER_BODY_MODES.response),
-        request_trailer_mode: 'SKIP',
-        response_trailer_mode: 'SKIP',
-      },
-      mutation_rules: { disallow_is_error: { value: false } },
-      // The body's model, read by json_to_metadata, goes with the request headers: the
-      // ext-proc can route then and skip the request-body round trip (body-model.ts).
-      ...(readsBodyModel(config, (m) => isFailOpen(config, m)) && { metadata_options: { forwarding_namespaces: { untyped: [BODY_MODEL_METADATA.namespace] } } }),
-    },
-  };
+  const pipelined = pipelinesOpenAiBodies(config);
 
   return {
     node: { id: 'inference-gateway', cluster: 'inference-gateway' },
@@ -455,7 +420,11 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
                       ...decompressorFilters(),
                       // Reads an OpenAI body's model for the ext-proc and fail-open routes, when one can use it.
                       ...[bodyModelFilter(config, (m) => isFailOpen(config, m))].filter((f) => f !== undefined),
-                      extProcFilter,
+                      // Holds a pipelined request until its body is whole; off on every other route.
+                      ...(pipelined ? [bufferFilter(config)] : []),
+                      extProcFilter(config),
+                      // Off except on the pipelined route, where it stands in for the one above.
+                      ...(pipelined ? [pipelinedExtProcFilter(config)] : []),
                       {
                         name: 'envoy.filters.http.router',
                         typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },

@@ -28,6 +28,8 @@ const configWith = (versions: string[], fallback?: string): GatewayConfig =>
 class FakeAdmin {
   clusters: string[] = [];
   routes: string[] = [];
+  /** The HTTP filters of Envoy's bootstrap listener (config_dump?resource=static_listeners). */
+  staticFilters: string[] = [];
   private server: Server | undefined;
   url = '';
 
@@ -35,7 +37,9 @@ class FakeAdmin {
     this.server = createServer((req, res) => {
       const body = req.url?.startsWith('/clusters')
         ? { cluster_statuses: this.clusters.map((name) => ({ name })) }
-        : { configs: [{ route_config: { virtual_hosts: [{ routes: this.routes.map((name) => ({ name })) }] } }] };
+        : req.url?.includes('static_listeners')
+          ? { configs: [{ listener: { filter_chains: [{ filters: [{ typed_config: { http_filters: this.staticFilters.map((name) => ({ name })) } }] }] } }] }
+          : { configs: [{ route_config: { virtual_hosts: [{ routes: this.routes.map((name) => ({ name })) }] } }] };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
     await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', r));
@@ -114,6 +118,44 @@ describe('XdsPublisher', () => {
     await publisher.commit(v1);
     expect(await readFile(join(dir, 'cds.yaml'), 'utf8')).toBe(before);
     await admin.start();
+  });
+
+  describe('the pipelined OpenAI route', () => {
+    const pipelining = parseConfigText(
+      stringify({
+        plugins: [{ type: 'openai-validation' }, { type: 'model-router' }, { type: 'openai-usage' }],
+        models: { tinylm: { protocol: 'openai', versions: { v1: { endpoints: ['127.0.0.1:1000'] } } } },
+      }),
+    );
+    const routesIn = async () =>
+      (parse(await readFile(join(dir, 'rds.yaml'), 'utf8')) as { resources: { virtual_hosts: { routes: { name: string }[] }[] }[] }).resources.flatMap((r) =>
+        r.virtual_hosts.flatMap((h) => h.routes.map((x) => x.name)),
+      );
+
+    it('is written when the running Envoy has the pipelined filter', async () => {
+      admin.staticFilters = ['envoy.filters.http.ext_proc', 'envoy.filters.http.ext_proc.pipelined', 'envoy.filters.http.router'];
+      await publisher.init(pipelining);
+      expect(await routesIn()).toContain('openai_pipelined');
+    });
+
+    it('is left out when the running Envoy was started without it: that route would turn the only ext_proc filter off (a 404 for every OpenAI body)', async () => {
+      admin.staticFilters = ['envoy.filters.http.ext_proc', 'envoy.filters.http.router'];
+      await publisher.init(pipelining);
+      expect(await routesIn()).not.toContain('openai_pipelined');
+      // …and stays out on a reload, for as long as this Envoy runs.
+      await admin.applyFrom(dir);
+      await publisher.prepare(pipelining, pipelining);
+      await publisher.commit(pipelining);
+      expect(await routesIn()).not.toContain('openai_pipelined');
+    });
+
+    it('follows the config when Envoy is not up yet (its bootstrap is rendered from the same config)', async () => {
+      await admin.stop();
+      publisher = new XdsPublisher({ dir, adminUrl: admin.url, log: createLogger('silent'), applyTimeoutMs: 400 });
+      await publisher.init(pipelining);
+      expect(await routesIn()).toContain('openai_pipelined');
+      await admin.start();
+    });
   });
 });
 

@@ -1,7 +1,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { CDS_FILE, mergeResources, modelResources, RDS_FILE, renderXdsFiles, type ModelResources, type RenderOptions } from '../envoy/render.js';
+import { CDS_FILE, mergeResources, modelResources as renderModelResources, RDS_FILE, renderXdsFiles, type ModelResources, type RenderOptions } from '../envoy/render.js';
+import { PIPELINED_EXT_PROC_FILTER, pipelinesOpenAiBodies } from '../envoy/pipelined.js';
 import type { GatewayConfig } from './config/schema.js';
 
 export interface XdsPublisherOptions {
@@ -39,6 +40,8 @@ function namesOf({ clusters, routeConfig }: ModelResources): Names {
 export class XdsPublisher {
   private written: Files | undefined;
   private generation = 0;
+  /** Whether Envoy's bootstrap has the pipelined ext_proc filter (see RenderOptions.pipelinedRoute). */
+  private pipelinedRoute: boolean | undefined;
   private readonly applyTimeoutMs: number;
 
   constructor(private readonly opts: XdsPublisherOptions) {
@@ -48,8 +51,10 @@ export class XdsPublisher {
   /** At start-up: write the files (Envoy may not be up yet; nothing to wait for). */
   async init(config: GatewayConfig): Promise<void> {
     await mkdir(this.opts.dir, { recursive: true });
+    // A running Envoy says what its bootstrap has; one still starting was rendered from this config.
+    this.pipelinedRoute = (await this.envoyHasPipelinedFilter(config)) ?? pipelinesOpenAiBodies(config);
     const current = await this.readCurrent();
-    const files = this.render(modelResources(config, this.opts.render));
+    const files = this.render(this.modelResources(config));
     // Another replica (or the renderer) may have written the same content already: keep its version.
     if (current && sameResources(current, files)) {
       this.written = current;
@@ -63,8 +68,8 @@ export class XdsPublisher {
    * (and restores the previous files) when Envoy does not confirm in time.
    */
   async prepare(prev: GatewayConfig, next: GatewayConfig): Promise<void> {
-    const wanted = modelResources(next, this.opts.render);
-    const files = this.render(mergeResources(modelResources(prev, this.opts.render), wanted));
+    const wanted = this.modelResources(next);
+    const files = this.render(mergeResources(this.modelResources(prev), wanted));
     if (this.written && sameResources(this.written, files)) return;
     const previous = this.written;
     // Clusters before routes: a route may only name a cluster Envoy has.
@@ -79,10 +84,27 @@ export class XdsPublisher {
 
   /** Phase two, after the ext-proc routes by `next`: drop what only the old config used. */
   async commit(next: GatewayConfig): Promise<void> {
-    const files = this.render(modelResources(next, this.opts.render));
+    const files = this.render(this.modelResources(next));
     if (this.written && sameResources(this.written, files)) return;
     // Routes before clusters: nothing may route to a cluster that is about to go.
     await this.write(files, [RDS_FILE, CDS_FILE]);
+  }
+
+  private modelResources(config: GatewayConfig): ModelResources {
+    return renderModelResources(config, { ...this.opts.render, pipelinedRoute: this.pipelinedRoute });
+  }
+
+  /** Whether the running Envoy's bootstrap listeners have the pipelined filter; undefined when its admin does not answer. */
+  private async envoyHasPipelinedFilter(config: GatewayConfig): Promise<boolean | undefined> {
+    try {
+      const res = await fetch(`${this.opts.adminUrl}/config_dump?resource=static_listeners`, { signal: AbortSignal.timeout(1_000) });
+      if (!res.ok) return undefined;
+      const has = (await res.text()).includes(`"${PIPELINED_EXT_PROC_FILTER}"`);
+      if (!has && pipelinesOpenAiBodies(config)) this.opts.log.warn('Envoy runs without the pipelined ext_proc filter: OpenAI bodies stay unpipelined until Envoy restarts with a bootstrap rendered from this config');
+      return has;
+    } catch {
+      return undefined;
+    }
   }
 
   private render(resources: ModelResources): Files {

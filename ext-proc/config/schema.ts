@@ -176,6 +176,12 @@ export const GatewayConfigSchema = z
         maxRequestBytes: z.number().int().positive().max(64 * 1024 * 1024).default(4 * 1024 * 1024),
         /** How long Envoy waits for each ext_proc answer. */
         messageTimeoutMs: z.number().int().positive().default(1_000),
+        /**
+         * Pipelined OpenAI bodies: Envoy sends the request headers and the whole body together, and
+         * the ext-proc answers them together (one round trip per direction instead of two), where
+         * both bodies go to the ext-proc anyway (envoy/pipelined.ts). `false`: headers first, as before.
+         */
+        pipelineBodies: z.boolean().default(true),
         /** Fail-open: with the ext-proc unreachable, pass requests through unprocessed. */
         failureModeAllow: z.boolean().default(false),
         /** Address Envoy uses to reach the ext-proc (a service name under docker compose). */
