@@ -118,7 +118,9 @@ describe('the phase order Envoy can send', () => {
     answered.answered('requestBody', answer('requestHeaders'));
     answered.answered('requestBody', answer('requestBody'));
     expect(() => answered.accept(resHeaders)).not.toThrow();
-    // Envoy's own reply to a request never sent: no request headers to wait for.
-    expect(() => pipelined().accept(resHeaders)).not.toThrow();
+    // Envoy's own reply to a request never sent: no request headers to wait for; and none may follow it.
+    const reply = pipelined();
+    expect(() => reply.accept(resHeaders)).not.toThrow();
+    expect(() => reply.accept(POST)).toThrow(/request headers after the response headers/);
   });
 });

@@ -143,7 +143,9 @@ export class PhaseOrder {
     const res = this.response;
     switch (phase) {
       case 'requestHeaders':
-        return req.headers ? 'request headers were already sent' : undefined;
+        if (req.headers) return 'request headers were already sent';
+        // After Envoy's own reply on a pipelined stream (response headers first): that request is over.
+        return res.headers ? 'request headers after the response headers' : undefined;
       case 'requestBody':
         if (!req.headers) return 'no request headers yet';
         if (req.ended) return 'the request already ended';

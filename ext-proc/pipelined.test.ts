@@ -160,6 +160,8 @@ describe('a pipelined stream', () => {
     expect(kinds(body)).toEqual(['responseBody']);
     expect(commonOf(body[0])).toBeUndefined();
     expect(p.complete).toBe(true);
+    // Its request is over: request headers after it are out of order (they ran the request's hooks, then a chunk found no response state: INTERNAL).
+    await expect(p.handle(requestHeaders())).rejects.toThrow(/request headers after the response headers/);
     // Not on a stream that is not pipelined: there, response headers first are out of order.
     const { p: plain } = await processor();
     await expect(plain.handle(msg.responseHeaders({ ':status': '413' }))).rejects.toThrow(/no request headers yet/);
