@@ -90,12 +90,13 @@ export async function playPipelined(client: ExternalProcessorClient, x: Exchange
         return false;
       }
       const e = await next();
-      if (!isAnswer(e, phase)) return false;
+      if (!goesOn(e, phase)) return false;
       if (what.unchanged && changes(e) !== undefined) r.violations.push(`Envoy's own ${phase} changed`);
     }
     return true;
   };
-  const isAnswer = (e: StreamEvent, phase: Sent['phase']): e is ProcessingResponse => {
+  /** Books one event in place of `phase`'s answer; true when it was that answer and the exchange goes on. */
+  const goesOn = (e: StreamEvent, phase: Sent['phase']): e is ProcessingResponse => {
     if (e === 'hang') {
       r.hang = true;
       r.violations.push(`no answer to pipelined ${phase}`);
