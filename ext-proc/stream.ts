@@ -22,9 +22,9 @@ import { failResponse, stopResponse, type Stop } from './pipeline/respond.js';
 import { bodyModelOf } from './routing/hints.js';
 import { finishRouting, noteServedVersion } from './routing/upstream.js';
 import { SseParser } from './pipeline/sse.js';
-import { DEFAULT_STREAM_LIMITS, headersOverLimit, refuseRequestHeaders, StreamLimitError, type Refusal, type StreamLimits } from './pipeline/request-guard.js';
+import { DEFAULT_STREAM_LIMITS, headersOverLimit, refuseRequestHeaders, type Refusal, type StreamLimits } from './pipeline/request-guard.js';
 import { RequestState, type Responded } from './pipeline/state.js';
-import { answerHeld, HeldBody, NO_ANSWERS, passChunk, pipeliningOf, tooLarge, type Answers, type Direction, type Pipelining } from './pipeline/pipelined.js';
+import { envoyReply, NO_ANSWERS, passChunk, PipelinedBodies, pipeliningOf, type Answers } from './pipeline/pipelined.js';
 import type { Runtime } from './runtime.js';
 
 export type { RequestObserver, RequestSummary } from './pipeline/observer.js';
@@ -63,10 +63,7 @@ export class StreamProcessor {
   /** The message being handled, if any: `end` waits for it. */
   private running: Promise<unknown> | undefined;
   /** Set when Envoy pipelines this stream's bodies (pipeline/pipelined.ts). */
-  private pipelining: Pipelining | undefined;
-  /** A pipelined body being held, with its headers' answer, until its end. */
-  private heldRequest: HeldBody | undefined;
-  private heldResponse: HeldBody | undefined;
+  private pipelined: PipelinedBodies | undefined;
 
   constructor(
     private readonly runtime: Runtime,
@@ -111,12 +108,17 @@ export class StreamProcessor {
   private dispatch(msg: EnvoyRequest): MaybePromise<readonly ProcessingResponse[]> {
     if (msg.protocolConfig && !this.state) {
       this.order.configure(msg.protocolConfig);
-      this.pipelining = pipeliningOf(msg.protocolConfig);
+      const directions = pipeliningOf(msg.protocolConfig);
+      if (directions) this.pipelined = new PipelinedBodies(directions, this.limits.maxHeldBodyBytes);
     }
     if (this.order.stray(msg)) return NO_ANSWERS;
     // Before anything runs: a message out of Envoy's order never reaches a hook.
     this.order.accept(msg);
-    if (this.pipelining && !this.state && msg.request?.$case !== 'requestHeaders') return this.envoyReply(msg);
+    if (this.pipelined && !this.state && msg.request?.$case !== 'requestHeaders') {
+      const r = msg.request;
+      if (r && 'endOfStream' in r.value && r.value.endOfStream) this.completed = true;
+      return envoyReply(msg);
+    }
     const t0 = performance.now();
     const r = msg.request;
     let out: MaybePromise<Answers>;
@@ -201,9 +203,9 @@ export class StreamProcessor {
     if (stop) return this.stopped(stop);
     const headers = state.requestHeaders;
     const wantsBody = !endOfStream && runner.wantsRequestBody(state.route, state.vars);
-    if (wantsBody && this.pipelining?.request) {
-      // The body is on its way already: answer the headers with it (onRequestBody).
-      this.heldRequest = new HeldBody(this.limits.maxHeldBodyBytes);
+    if (wantsBody && this.pipelined?.directions.request) {
+      // The body is on its way already: answer the headers with it (onRequestChunk).
+      this.pipelined.hold('request');
       return NO_ANSWERS;
     }
     // Without a body phase this is the last request phase: route now.
@@ -211,15 +213,15 @@ export class StreamProcessor {
     const response: ProcessingResponse = { response: { $case: 'requestHeaders', value: { response: takeChanges(headers, undefined, clearRouteCache) } } };
     // The filter's default is BUFFERED request bodies; skip that round trip when nobody reads the
     // body. (A pipelined stream's modes are its route's: Envoy ignores overrides there.)
-    if (!this.pipelining) response.modeOverride = modeOverride(wantsBody ? FILTER_BODY_MODES.request : BodyMode.NONE, BodyMode.NONE);
+    if (!this.pipelined) response.modeOverride = modeOverride(wantsBody ? FILTER_BODY_MODES.request : BodyMode.NONE, BodyMode.NONE);
     return response;
   }
 
   private onRequestChunk(at: ReturnType<StreamProcessor['expectRequest']>, msg: HttpBody): MaybePromise<Answers> {
-    if (!this.pipelining?.request) return this.onRequestBody(at, msg);
+    const p = this.pipelined;
+    if (!p?.directions.request) return this.onRequestBody(at, msg);
     // Pipelined: held for the hooks until its end, or (nobody reads it) on its way as it came.
-    const held = this.heldRequest;
-    return held ? this.onHeldChunk('request', held, msg, at.state, (whole) => this.onRequestBody(at, whole)) : passChunk('request');
+    return p.chunk('request', msg, (whole) => this.onRequestBody(at, whole), (r) => this.refuse(at.state, r, 'request body refused'));
   }
 
   private onRequestBody({ state, runner, src }: ReturnType<StreamProcessor['expectRequest']>, msg: HttpBody): MaybePromise<ProcessingResponse> {
@@ -270,12 +272,11 @@ export class StreamProcessor {
     const { response, responseHeaders: headers } = state;
 
     if (!endOfStream) this.responseBodyMode = runner.responseBodyMode(response, state.vars);
-    const pipelined = !endOfStream && this.pipelining?.response === true;
+    const pipelined = !endOfStream && this.pipelined?.directions.response === true;
     if (pipelined && this.responseBodyMode === BodyMode.BUFFERED) {
       // The body follows without waiting: the headers' edits (these and the body hooks') go with it.
-      const held = new HeldBody(this.limits.maxHeldBodyBytes);
-      this.heldResponse = held;
-      if (this.late) held.answerHeadersAfter(this.runtime.config.envoy.messageTimeoutMs / 2, () => this.answerHeldHeaders(state));
+      const held = this.pipelined?.hold('response');
+      if (held && this.late) held.answerHeadersAfter(this.runtime.config.envoy.messageTimeoutMs / 2, () => this.answerHeldHeaders(state));
       return NO_ANSWERS;
     }
     // A pipelined body nobody reads still comes, chunk by chunk: the exchange ends with it.
@@ -283,47 +284,23 @@ export class StreamProcessor {
     if (this.responseBodyMode === BodyMode.STREAMED && response.streaming && runner.wantsEvents()) this.sse = new SseParser(this.limits.maxSseEventBytes);
     return {
       response: { $case: 'responseHeaders', value: { response: takeChanges(headers) } },
-      modeOverride: this.responseBodyMode === BodyMode.NONE || this.pipelining ? undefined : modeOverride(BodyMode.NONE, this.responseBodyMode),
+      modeOverride: this.responseBodyMode === BodyMode.NONE || this.pipelined ? undefined : modeOverride(BodyMode.NONE, this.responseBodyMode),
     };
   }
 
   private onResponseBody(at: ReturnType<StreamProcessor['expectResponse']>, msg: HttpBody): MaybePromise<Answers> {
     if (msg.endOfStream) this.completed = true;
-    if (this.pipelining?.response) {
-      const held = this.heldResponse;
-      if (held) return this.onHeldChunk('response', held, msg, at.state, (whole) => bufferedResponseBody(this, at.src, at.state, at.runner, whole));
+    const p = this.pipelined;
+    if (p?.directions.response) {
+      if (p.holds('response')) {
+        return p.chunk('response', msg, (whole) => bufferedResponseBody(this, at.src, at.state, at.runner, whole), (r) => this.refuse(at.state, r, 'response body refused'));
+      }
       if (this.responseBodyMode === BodyMode.NONE) return passChunk('response');
     }
     if (this.responseBodyMode === BodyMode.BUFFERED) return bufferedResponseBody(this, at.src, at.state, at.runner, msg);
     // Only when the chain streams the body anyway: timing it never adds a round trip.
     this.firstChunkAt ??= performance.now();
     return streamedResponseBody(at.src, at.state.response, this.sse, msg);
-  }
-
-  /** A chunk of a held (pipelined) body: no answer until its end, then the headers' and every chunk's. */
-  private onHeldChunk(direction: Direction, held: HeldBody, msg: HttpBody, state: RequestState, whole: (body: HttpBody) => MaybePromise<ProcessingResponse>): MaybePromise<Answers> {
-    if (!held.add(msg.body)) {
-      held.end();
-      // Headers already answered: too late for a status of our own.
-      if (held.headersAnswered) throw new StreamLimitError(`${direction} body over ${this.limits.maxHeldBodyBytes} bytes`);
-      return this.refuse(state, tooLarge(direction, this.limits.maxHeldBodyBytes), `${direction} body refused`);
-    }
-    if (!msg.endOfStream) return NO_ANSWERS;
-    held.end();
-    const out = whole({ body: held.whole(), endOfStream: true });
-    return out instanceof Promise ? out.then((answer) => answerHeld(direction, answer, held)) : answerHeld(direction, out, held);
-  }
-
-  /**
-   * A pipelined stream that starts with response headers: Envoy's own reply to a request that
-   * never reached us (the buffer filter's 413 before the pipelined filter; that filter sends
-   * every response's headers). It leaves as Envoy made it.
-   */
-  private envoyReply(msg: EnvoyRequest): readonly ProcessingResponse[] {
-    const r = msg.request;
-    if (r && 'endOfStream' in r.value && r.value.endOfStream) this.completed = true;
-    if (r?.$case === 'responseHeaders') return [{ response: { $case: 'responseHeaders', value: { response: undefined } } }];
-    return [passChunk('response')];
   }
 
   /** A held response's headers, answered before its slow body ended (HeldBody.answerHeadersAfter). */
@@ -355,7 +332,7 @@ export class StreamProcessor {
   async end(cancelled: boolean): Promise<void> {
     if (this.ended) return;
     this.ended = true;
-    this.heldResponse?.end();
+    this.pipelined?.end();
     this.source?.runner.close();
     this.outcome.cancelled = cancelled;
     this.source?.endSignal();

@@ -1,7 +1,10 @@
 import type { ProtocolConfig } from '../envoy-decode.js';
 import { BodyMode } from '../envoy-messages.js';
 import type { CommonResponse, ProcessingResponse } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
-import type { Refusal } from './request-guard.js';
+import type { EnvoyRequest } from '../envoy-decode.js';
+import type { HttpBody } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
+import type { MaybePromise } from './hooks.js';
+import { StreamLimitError, type Refusal } from './request-guard.js';
 
 // Pipelined streams: on the routes where the gateway reads both bodies anyway, Envoy's
 // pipelined ext_proc filter sends the headers and then the body's chunks without waiting for the
@@ -134,4 +137,64 @@ export function splitBodyAnswer(direction: Direction, answer: CommonResponse | u
     out.push({ response: { $case: BODY[direction], value: { response } } } as ProcessingResponse);
   }
   return out;
+}
+
+/**
+ * A pipelined stream's bodies: which directions are held (their headers' answer with them) and
+ * what each chunk is answered, so the processor only decides when to hold and what a whole body
+ * runs through.
+ */
+export class PipelinedBodies {
+  private readonly held: { request?: HeldBody; response?: HeldBody } = {};
+
+  constructor(
+    readonly directions: Pipelining,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** Holds this direction's headers' answer until its body has ended. */
+  hold(direction: Direction): HeldBody {
+    const held = new HeldBody(this.maxBytes);
+    this.held[direction] = held;
+    return held;
+  }
+
+  holds(direction: Direction): boolean {
+    return this.held[direction] !== undefined;
+  }
+
+  /**
+   * One chunk of this direction's body: passed on when nobody holds the body; otherwise no answer
+   * until the body's end, then `whole` runs on the whole body and its answer is split into the
+   * headers' and every chunk's. A body past the limit is refused (`refuse`), or the stream cut
+   * when its headers already went out.
+   */
+  chunk(direction: Direction, msg: HttpBody, whole: (body: HttpBody) => MaybePromise<ProcessingResponse>, refuse: (refusal: Refusal) => ProcessingResponse): MaybePromise<Answers> {
+    const held = this.held[direction];
+    if (!held) return passChunk(direction);
+    if (!held.add(msg.body)) {
+      held.end();
+      // Headers already answered: too late for a status of our own.
+      if (held.headersAnswered) throw new StreamLimitError(`${direction} body over ${this.maxBytes} bytes`);
+      return refuse(tooLarge(direction, this.maxBytes));
+    }
+    if (!msg.endOfStream) return NO_ANSWERS;
+    held.end();
+    const out = whole({ body: held.whole(), endOfStream: true });
+    return out instanceof Promise ? out.then((answer) => answerHeld(direction, answer, held)) : answerHeld(direction, out, held);
+  }
+
+  end(): void {
+    this.held.request?.end();
+    this.held.response?.end();
+  }
+}
+
+/**
+ * A pipelined stream that starts with response headers: Envoy's own reply to a request that
+ * never reached the processor (the buffer filter's 413 before the pipelined filter, which sends
+ * every response's headers). It leaves as Envoy made it.
+ */
+export function envoyReply(msg: EnvoyRequest): readonly ProcessingResponse[] {
+  return [msg.request?.$case === 'responseHeaders' ? { response: { $case: 'responseHeaders', value: { response: undefined } } } : passChunk('response')];
 }
