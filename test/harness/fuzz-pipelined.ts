@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import type { ExternalProcessorClient, ProcessingResponse } from '../../ext-proc/gen/envoy/service/ext_proc/v3/external_processor.js';
 import type { Exchange, Played } from './fuzz.js';
-import { eventsOf, message, mutate, PIPELINED_PROTOCOL_CONFIG, type Sent, type StreamEvent } from './fuzz-wire.js';
+import { closeAfterLast, eventsOf, message, mutate, PIPELINED_PROTOCOL_CONFIG, type Sent, type StreamEvent } from './fuzz-wire.js';
 
 /** The servers' message limit, which is also the held-body limit (ext-proc/server.ts). */
 export const FUZZ_MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -130,7 +130,7 @@ export async function playPipelined(client: ExternalProcessorClient, x: Exchange
     const list = direction(x, { ...p, stall: undefined, oversize: undefined }, 'response');
     list[0] = withConfig(list[0] as Sent);
     send(list);
-    if (await expect(list.map((s) => s.phase), { unchanged: true })) await closes();
+    if (await expect(list.map((s) => s.phase), { unchanged: true })) await closeAfterLast(call, next, r);
   } else {
     await envoy();
   }
@@ -164,7 +164,7 @@ export async function playPipelined(client: ExternalProcessorClient, x: Exchange
       }
       if (!more) break;
     }
-    if (!r.cancelled && r.error === undefined && !r.hang) await closes();
+    if (!r.cancelled && r.error === undefined && !r.hang) await closeAfterLast(call, next, r);
   }
 
   /** A body that never ends: what was answered must be in order; the stream must still end. */
@@ -215,31 +215,18 @@ export async function playPipelined(client: ExternalProcessorClient, x: Exchange
       r.answers++;
       const kind = e.response?.$case;
       const phase = list[i]?.phase;
-      if (over) r.violations.push(`an answer (${kind}) after the immediate response`);
-      else if (kind === 'immediateResponse') {
+      if (over) {
+        r.violations.push(`an answer (${kind}) after the immediate response`);
+      } else if (kind === 'immediateResponse') {
         over = true;
         r.immediate = true;
+      } else if (phase === undefined) {
+        r.violations.push(`an answer (${kind}) beyond the messages sent`);
+      } else if (kind !== (phase === 'trailers' ? 'responseTrailers' : phase)) {
+        r.violations.push(`answer ${i} is ${kind ?? 'nothing'}, message ${i} was ${phase}`);
       }
-      else if (phase === undefined) r.violations.push(`an answer (${kind}) beyond the messages sent`);
-      else if (kind !== (phase === 'trailers' ? 'responseTrailers' : phase)) r.violations.push(`answer ${i} is ${kind ?? 'nothing'}, message ${i} was ${phase}`);
       if (e.modeOverride) r.violations.push('a mode_override on a pipelined stream');
       i++;
-    }
-  }
-
-  /** Half-close: the server closes its side, with no answer left. */
-  async function closes(): Promise<void> {
-    call.end();
-    for (;;) {
-      const e = await next();
-      if (e === 'end') return;
-      if (e === 'hang') {
-        r.hang = true;
-        r.violations.push('pipelined stream never closed after the client ended it');
-        return;
-      }
-      if (e instanceof Error) return;
-      r.violations.push(`an answer (${e.response?.$case}) after the last message was answered`);
     }
   }
 }

@@ -3,7 +3,7 @@
 // a stream's answers read one at a time, each within the hang bound.
 import * as grpc from '@grpc/grpc-js';
 import { ExternalProcessorService, ProcessingRequest, type ExternalProcessorClient, type ProcessingResponse } from '../../ext-proc/gen/envoy/service/ext_proc/v3/external_processor.js';
-import type { Exchange, Phase } from './fuzz.js';
+import type { Exchange, Phase, Played } from './fuzz.js';
 
 /** What the fuzzer sends: the exchange's phases, trailers (Envoy never sends them here), or a message without a phase. */
 export type WirePhase = Phase | 'trailers' | 'nophase';
@@ -101,4 +101,20 @@ export function eventsOf(call: grpc.ClientDuplexStream<ProcessingRequest, Proces
     }
     return events.shift() ?? 'hang';
   };
+}
+
+/** Half-closes, then waits for the server to close its side: every message was answered, so any answer now is a violation. */
+export async function closeAfterLast(call: grpc.ClientDuplexStream<ProcessingRequest, ProcessingResponse>, next: () => Promise<StreamEvent>, r: Played): Promise<void> {
+  call.end();
+  for (;;) {
+    const e = await next();
+    if (e === 'end') return;
+    if (e === 'hang') {
+      r.hang = true;
+      r.violations.push('stream never closed after the client ended it');
+      return;
+    }
+    if (e instanceof Error) return;
+    r.violations.push(`an answer (${e.response?.$case ?? 'nothing'}) after the last message was answered`);
+  }
 }

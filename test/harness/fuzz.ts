@@ -12,7 +12,7 @@ import type { GatewayConfigInput } from '../../ext-proc/config/schema.js';
 import { BodyMode } from '../../ext-proc/envoy-messages.js';
 import { ProcessingMode_HeaderSendMode as HeaderMode } from '../../ext-proc/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
 import type { ExternalProcessorClient } from '../../ext-proc/gen/envoy/service/ext_proc/v3/external_processor.js';
-import { bytes, eventsOf, message, mutate, type Hostility, type Sent, type WirePhase } from './fuzz-wire.js';
+import { bytes, closeAfterLast, eventsOf, message, mutate, type Hostility, type Sent, type WirePhase } from './fuzz-wire.js';
 import { pipelinedArb, playPipelined, type Pipelined } from './fuzz-pipelined.js';
 
 export { fuzzClient } from './fuzz-wire.js';
@@ -311,21 +311,7 @@ export async function play(client: ExternalProcessorClient, x: Exchange, opts: {
     r.sent++;
     if (!(await answer(phase))) break;
   }
-  if (!r.cancelled && r.error === undefined && !r.hang) {
-    call.end();
-    // The server closes its side once it answered everything.
-    for (;;) {
-      const e = await next();
-      if (e === 'end') break;
-      if (e === 'hang') {
-        r.hang = true;
-        r.violations.push('stream never closed after the client ended it');
-        break;
-      }
-      if (e instanceof Error) break;
-      r.violations.push('an answer after the last message was answered');
-    }
-  }
+  if (!r.cancelled && r.error === undefined && !r.hang) await closeAfterLast(call, next, r);
   if (r.hang) call.cancel();
   if (faithful && r.error !== undefined) r.violations.push(`Envoy's own order refused with gRPC status ${grpc.status[r.error]}`);
   if (r.error !== undefined && r.error !== grpc.status.FAILED_PRECONDITION && r.error !== grpc.status.RESOURCE_EXHAUSTED) {
