@@ -15,12 +15,12 @@ import { upstreamEnvoy } from './configs.js';
 import { measureRound, type RoundResult, type Settings, type Tools } from './measure.js';
 import { bundleExtProc, startEnvoy, type Proc } from './procs.js';
 import { num, renderReport, type TargetResult } from './report.js';
-import { isOurs, startTarget, TARGET_KINDS, targetList, type RunContext, type TargetKind } from './targets.js';
+import { DEFAULT_TARGETS, isOurs, startTarget, TARGET_KINDS, targetList, type RunContext, type TargetKind } from './targets.js';
 import { buildFloor, ensureH2load, ensureVegeta, vegetaVersion } from './tools.js';
 
 const { values: opt } = parseArgs({
   options: {
-    targets: { type: 'string', default: TARGET_KINDS.join(',') },
+    targets: { type: 'string', default: DEFAULT_TARGETS.join(',') },
     /** Default 3 (1 with --smoke). */
     rounds: { type: 'string' },
     /** Seconds of each measured phase (saturation, fixed rate, half saturation); default 10 (2 with --smoke). */

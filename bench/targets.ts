@@ -12,8 +12,10 @@ import { startRedis, STACK_REDIS_URL_ENV, type RedisHandle } from '../scripts/st
 import { body, floorEnvoy, FLOOR_CLUSTER, fullChainHeaders, plainEnvoy, withExtProcStreamsPerConnection } from './configs.js';
 import { startEnvoy, startExtProc, startFloor, waitHealthy, type Proc } from './procs.js';
 
-export type TargetKind = 'plain' | 'floor' | 'headers' | 'body' | 'full' | 'full-redis';
-export const TARGET_KINDS: readonly TargetKind[] = ['plain', 'floor', 'headers', 'body', 'full', 'full-redis'];
+export type TargetKind = 'plain' | 'floor' | 'headers' | 'body' | 'full' | 'full-redis' | 'full-unpipelined';
+export const TARGET_KINDS: readonly TargetKind[] = ['plain', 'floor', 'headers', 'body', 'full', 'full-redis', 'full-unpipelined'];
+/** What `npm run bench` runs without --targets: the issue's targets (the rest are for a before/after). */
+export const DEFAULT_TARGETS: readonly TargetKind[] = ['plain', 'floor', 'headers', 'body', 'full', 'full-redis'];
 
 const TITLES: Record<TargetKind, string> = {
   plain: 'plain Envoy',
@@ -22,6 +24,7 @@ const TITLES: Record<TargetKind, string> = {
   body: 'ours, buffered body + usage',
   full: 'ours, full example chain',
   'full-redis': 'ours, full example chain + limits in Redis',
+  'full-unpipelined': 'ours, full example chain, bodies not pipelined',
 };
 
 export interface Target {
@@ -49,6 +52,7 @@ export function targetList(kinds: readonly TargetKind[], transports: readonly st
     headers: { path: '/v2/models/bench/versions/v1/infer', body: body('v2', 'bench'), headers: json },
     body: { path: '/v1/chat/completions', body: openai, headers: json },
     full: { path: '/v1/chat/completions', body: body('openai', 'tinylm'), headers: { ...json, ...fullChainHeaders() } },
+    'full-unpipelined': { path: '/v1/chat/completions', body: body('openai', 'tinylm'), headers: { ...json, ...fullChainHeaders() } },
     'full-redis': { path: '/v1/chat/completions', body: body('openai', 'tinylm'), headers: { ...json, ...fullChainHeaders() } },
   };
   return kinds.flatMap((kind): Target[] => {
@@ -63,6 +67,11 @@ const endpoint = (port: number) => ({ endpoints: [`127.0.0.1:${port}`], healthCh
 /** The gateway config of an "ours" target (and of plain Envoy and the floor, which reuse its model cluster). */
 export async function gatewayConfig(kind: TargetKind, upstreamPort: number): Promise<GatewayConfigInput> {
   if (kind === 'full-redis') return withLimitsInRedis(await gatewayConfig('full', upstreamPort));
+  // The full chain as before session 7: four ext_proc round trips, two per direction.
+  if (kind === 'full-unpipelined') {
+    const c = await gatewayConfig('full', upstreamPort);
+    return { ...c, envoy: { ...c.envoy, pipelineBodies: false } };
+  }
   if (kind === 'full') {
     const example = parse(await readFile(join(REPO_ROOT, 'examples/gateway.yaml'), 'utf8')) as GatewayConfigInput;
     for (const m of Object.values(example.models)) for (const v of Object.values(m.versions)) Object.assign(v, endpoint(upstreamPort));
