@@ -114,13 +114,12 @@ export class StreamProcessor {
     if (this.order.stray(msg)) return NO_ANSWERS;
     // Before anything runs: a message out of Envoy's order never reaches a hook.
     this.order.accept(msg);
-    if (this.pipelined && !this.state && msg.request?.$case !== 'requestHeaders') {
-      const r = msg.request;
+    const r = msg.request;
+    if (this.pipelined && !this.state && r?.$case !== 'requestHeaders') {
       if (r && 'endOfStream' in r.value && r.value.endOfStream) this.completed = true;
       return envoyReply(msg);
     }
     const t0 = performance.now();
-    const r = msg.request;
     let out: MaybePromise<Answers>;
     let phase: HookName | undefined;
     switch (r?.$case) {
@@ -272,11 +271,12 @@ export class StreamProcessor {
     const { response, responseHeaders: headers } = state;
 
     if (!endOfStream) this.responseBodyMode = runner.responseBodyMode(response, state.vars);
-    const pipelined = !endOfStream && this.pipelined?.directions.response === true;
-    if (pipelined && this.responseBodyMode === BodyMode.BUFFERED) {
+    const p = endOfStream ? undefined : this.pipelined;
+    const pipelined = p?.directions.response === true;
+    if (p && pipelined && this.responseBodyMode === BodyMode.BUFFERED) {
       // The body follows without waiting: the headers' edits (these and the body hooks') go with it.
-      const held = this.pipelined?.hold('response');
-      if (held && this.late) held.answerHeadersAfter(this.runtime.config.envoy.messageTimeoutMs / 2, () => this.answerHeldHeaders(state));
+      const held = p.hold('response');
+      if (this.late) held.answerHeadersAfter(this.runtime.config.envoy.messageTimeoutMs / 2, () => this.answerHeldHeaders(state));
       return NO_ANSWERS;
     }
     // A pipelined body nobody reads still comes, chunk by chunk: the exchange ends with it.

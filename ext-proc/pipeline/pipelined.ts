@@ -1,8 +1,6 @@
-import type { ProtocolConfig } from '../envoy-decode.js';
+import type { EnvoyRequest, ProtocolConfig } from '../envoy-decode.js';
 import { BodyMode } from '../envoy-messages.js';
-import type { CommonResponse, ProcessingResponse } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
-import type { EnvoyRequest } from '../envoy-decode.js';
-import type { HttpBody } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
+import type { CommonResponse, HttpBody, ProcessingResponse } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
 import type { MaybePromise } from './hooks.js';
 import { StreamLimitError, type Refusal } from './request-guard.js';
 
@@ -96,13 +94,22 @@ export function answerHeld(direction: Direction, answer: ProcessingResponse, hel
   if (r?.$case !== 'requestBody' && r?.$case !== 'responseBody') return answer;
   return splitBodyAnswer(direction, r.value.response, held);
 }
+
 const HEADERS = { request: 'requestHeaders', response: 'responseHeaders' } as const;
 const BODY = { request: 'requestBody', response: 'responseBody' } as const;
+type Kind = (typeof HEADERS)[Direction] | (typeof BODY)[Direction];
+
+/** The answer to one headers or body message: `common` (undefined: it leaves as it came). */
+function answer(kind: Kind, common: CommonResponse | undefined): ProcessingResponse {
+  return { response: { $case: kind, value: { response: common } } } as ProcessingResponse;
+}
 
 /** The answer to a chunk that leaves as it came. */
 export function passChunk(direction: Direction): ProcessingResponse {
-  return { response: { $case: BODY[direction], value: { response: undefined } } } as ProcessingResponse;
+  return answer(BODY[direction], undefined);
 }
+
+const CLEAR_CHUNK: NonNullable<CommonResponse['bodyMutation']> = { mutation: { $case: 'clearBody', value: true } };
 
 /**
  * A buffered body's answer (its header edits, clear_route_cache and a replaced body) split into
@@ -110,31 +117,21 @@ export function passChunk(direction: Direction): ProcessingResponse {
  * (Envoy applies none from a streamed chunk's answer), a replaced body goes out with the last
  * chunk and every earlier chunk is cleared.
  */
-export function splitBodyAnswer(direction: Direction, answer: CommonResponse | undefined, held: HeldBody): ProcessingResponse[] {
+export function splitBodyAnswer(direction: Direction, body: CommonResponse | undefined, held: HeldBody): ProcessingResponse[] {
   const chunks = held.count;
   const out: ProcessingResponse[] = [];
   if (!held.headersAnswered) {
     const headers: CommonResponse | undefined =
-      answer && (answer.headerMutation || answer.clearRouteCache)
-        ? { status: answer.status, headerMutation: answer.headerMutation, bodyMutation: undefined, clearRouteCache: answer.clearRouteCache }
+      body && (body.headerMutation || body.clearRouteCache)
+        ? { status: body.status, headerMutation: body.headerMutation, bodyMutation: undefined, clearRouteCache: body.clearRouteCache }
         : undefined;
-    out.push({ response: { $case: HEADERS[direction], value: { response: headers } } } as ProcessingResponse);
+    out.push(answer(HEADERS[direction], headers));
   }
   // Headers already sent (a slow body): a rewritten body would contradict their content-length, so the body leaves as it came.
-  const replaced = held.headersAnswered ? undefined : answer?.bodyMutation;
+  const replaced = held.headersAnswered ? undefined : body?.bodyMutation;
   for (let i = 0; i < chunks; i++) {
-    if (!replaced) {
-      out.push(passChunk(direction));
-      continue;
-    }
-    const last = i === chunks - 1;
-    const response: CommonResponse = {
-      status: answer?.status ?? 0,
-      headerMutation: undefined,
-      bodyMutation: last ? replaced : { mutation: { $case: 'clearBody', value: true } },
-      clearRouteCache: false,
-    };
-    out.push({ response: { $case: BODY[direction], value: { response } } } as ProcessingResponse);
+    const mutation = !replaced ? undefined : i === chunks - 1 ? replaced : CLEAR_CHUNK;
+    out.push(answer(BODY[direction], mutation && { status: body?.status ?? 0, headerMutation: undefined, bodyMutation: mutation, clearRouteCache: false }));
   }
   return out;
 }
@@ -196,5 +193,5 @@ export class PipelinedBodies {
  * every response's headers). It leaves as Envoy made it.
  */
 export function envoyReply(msg: EnvoyRequest): readonly ProcessingResponse[] {
-  return [msg.request?.$case === 'responseHeaders' ? { response: { $case: 'responseHeaders', value: { response: undefined } } } : passChunk('response')];
+  return [answer(msg.request?.$case === 'responseHeaders' ? 'responseHeaders' : 'responseBody', undefined)];
 }
