@@ -34,7 +34,7 @@ export interface ProcessorSetup {
   wire: WireRequest;
 }
 
-export async function processorSetup(mode: string): Promise<ProcessorSetup> {
+export async function processorSetup(mode: string, extra: RequestObserver = {}): Promise<ProcessorSetup> {
   if (!(PROCESSOR_MODES as readonly string[]).includes(mode)) throw new Error(`--mode is headers, body or full, not ${mode}`);
   // The same configs and requests as `npm run bench`'s "ours" targets (body: router + openai-usage).
   const config: GatewayConfigInput = await gatewayConfig(mode as TargetKind, 1);
@@ -45,7 +45,7 @@ export async function processorSetup(mode: string): Promise<ProcessorSetup> {
   const log = createLogger('info', sink);
   const runtime = await benchRuntime(config, log);
   const metrics = createMetrics();
-  const observer = combineObservers(metricsObserver(metrics), { finished: accessLogger(log) });
+  const observer = combineObservers(metricsObserver(metrics), { finished: accessLogger(log) }, extra);
 
   const headers = {
     ':method': 'POST',
@@ -72,13 +72,31 @@ export async function processorSetup(mode: string): Promise<ProcessorSetup> {
 }
 
 export type Phase = keyof WireRequest;
+
+/**
+ * Idle time between a request's messages, as at a low request rate: the process sleeps before
+ * the request's headers (until the next request) and before the response's (the model's time),
+ * and `busyMs` adds up only the time spent on messages. After a few milliseconds asleep, the
+ * CPU's caches no longer hold the process's code and data, and a message costs many times what
+ * it does back to back: the cost that the p50 added at 200 req/s is made of.
+ */
+export interface Idle {
+  betweenRequestsMs: number;
+  upstreamMs: number;
+  busyMs: number;
+  wait(ms: number): Promise<void>;
+}
+
+export function idleGaps(betweenRequestsMs: number, upstreamMs: number): Idle {
+  return { betweenRequestsMs, upstreamMs, busyMs: 0, wait: (ms) => new Promise((r) => setTimeout(r, ms)) };
+}
 const PHASES: readonly Phase[] = ['requestHeaders', 'requestBody', 'responseHeaders', 'responseBody'];
 
 /**
  * One request through a StreamProcessor as Envoy drives it: each message decoded, handled and
  * its answer encoded; phases the processor turned off are skipped. Returns the phases sent.
  */
-export async function replay({ runtime, log, observer, wire }: ProcessorSetup): Promise<Phase[]> {
+export async function replay({ runtime, log, observer, wire }: ProcessorSetup, idle?: Idle): Promise<Phase[]> {
   const p = new StreamProcessor(runtime, log, observer);
   const sent: Phase[] = [];
   let skipRequestBody = false;
@@ -86,9 +104,12 @@ export async function replay({ runtime, log, observer, wire }: ProcessorSetup): 
   for (const phase of PHASES) {
     if (phase === 'requestBody' && skipRequestBody) continue;
     if (phase === 'responseBody' && skipResponseBody) continue;
+    if (idle && (phase === 'requestHeaders' || phase === 'responseHeaders')) await idle.wait(phase === 'requestHeaders' ? idle.betweenRequestsMs : idle.upstreamMs);
+    const t0 = performance.now();
     const [out] = await p.handle(decodeProcessingRequest(wire[phase] as Buffer));
     if (!out) throw new Error(`no answer to ${phase}`);
     encodeProcessingResponse(out);
+    if (idle) idle.busyMs += performance.now() - t0;
     sent.push(phase);
     if (out.response?.$case === 'immediateResponse') throw new Error('the bench request was refused: check BENCH_HEADERS');
     if (out.response?.$case === 'requestHeaders') skipRequestBody = out.modeOverride?.requestBodyMode === 0;

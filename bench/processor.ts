@@ -5,12 +5,47 @@
 // bundled as the ext-proc runs (bench/bundled.ts); `node --import tsx bench/processor.ts` runs the sources.
 //   npm run bench:processor [-- --requests 20000 --mode full|headers|body]
 import { parseArgs } from 'node:util';
-import { processorSetup, replay } from './processor-setup.js';
+import { idleGaps, processorSetup, replay } from './processor-setup.js';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '20000' }, mode: { type: 'string', default: 'full' } } });
+const { values } = parseArgs({
+  options: { requests: { type: 'string', default: '20000' }, mode: { type: 'string', default: 'full' }, 'gap-ms': { type: 'string', default: '0' } },
+});
 const n = Number(values.requests);
 const mode = values.mode as string;
-const setup = await processorSetup(mode);
+const gapMs = Number(values['gap-ms']);
+// Mean time per phase and per plugin hook, over the measured requests (the cold path only).
+const spent = new Map<string, { n: number; ms: number }>();
+let timing = false;
+const add = (key: string, ms: number) => {
+  if (!timing) return;
+  const e = spent.get(key) ?? { n: 0, ms: 0 };
+  e.n += 1;
+  e.ms += ms;
+  spent.set(key, e);
+};
+const setup = await processorSetup(mode, gapMsOf(values['gap-ms']) > 0 ? { phase: (p, ms) => add(`phase ${p}`, ms), hook: (p, h, ms) => add(`  ${p}.${h}`, ms) } : {});
+
+function gapMsOf(v: string | undefined): number {
+  return Number(v ?? 0);
+}
+
+if (gapMs > 0) {
+  // The cold path: each request after `gapMs` idle, its response one millisecond after it.
+  for (let i = 0; i < 500; i++) await replay(setup); // warm-up (JIT)
+  const perRequest: number[] = [];
+  timing = true;
+  for (let i = 0; i < n; i++) {
+    const idle = idleGaps(gapMs, 1);
+    await replay(setup, idle);
+    perRequest.push(idle.busyMs * 1000);
+  }
+  perRequest.sort((a, b) => a - b);
+  const at = (q: number) => (perRequest[Math.floor(q * (perRequest.length - 1))] as number).toFixed(0);
+  process.stdout.write(`${mode}, ${gapMs} ms idle before each request: ${n} requests, time on messages per request p50 ${at(0.5)} µs (p25 ${at(0.25)}, p75 ${at(0.75)}, p90 ${at(0.9)})\n`);
+  // Phases in Envoy's order, each followed by its hooks in chain order (the order first seen).
+  for (const [key, { n: count, ms }] of spent) process.stdout.write(`  ${key}: ${((ms / count) * 1000).toFixed(1)} µs mean over ${count}\n`);
+  process.exit(0);
+}
 
 for (let i = 0; i < 2000; i++) await replay(setup); // warm-up (JIT)
 const heap0 = process.memoryUsage().heapUsed;

@@ -31,12 +31,15 @@ export function invokeHook(host: HookHost, plugin: PluginInstance, hook: HookNam
   if (!fn) return undefined;
   host.runningPlugin = plugin;
   host.runningHook = hook;
+  const timed = host.observer.hook;
+  const t0 = timed ? performance.now() : 0;
   let result: unknown;
   try {
     result = fn.call(plugin.hooks, ctx);
   } catch (err) {
     return pluginFailed(host, plugin, hook, err, streamed);
   }
+  if (timed) timed(plugin.name, hook, performance.now() - t0);
   if (result instanceof Promise) return settle(host, plugin, hook, result, streamed);
   return answered(host, plugin, hook, result, streamed);
 }

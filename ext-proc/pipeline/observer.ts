@@ -7,6 +7,11 @@ import type { HookName } from './chain.js';
  */
 export interface RequestObserver {
   phase?(phase: HookName, durationMs: number): void;
+  /**
+   * One plugin hook's synchronous run (an async hook: until it returned its promise). Only the
+   * bench sets it (`bench:processor --gap-ms`): unset, the hooks are not timed at all.
+   */
+  hook?(plugin: string, hook: HookName, durationMs: number): void;
   /** A plugin threw (not a deliberate client error) or ran out of time. */
   pluginError?(plugin: string, hook: HookName | 'end', kind: 'error' | 'timeout'): void;
   finished?(summary: RequestSummary): void;

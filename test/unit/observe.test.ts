@@ -127,6 +127,16 @@ describe('request metrics', () => {
     const work = json.find((m) => m.name === 'gateway_ext_proc_request_duration_seconds')?.values.find((v) => (v as { metricName?: string }).metricName?.endsWith('_count'));
     expect(work?.value).toBe(1);
   });
+
+  it('time each plugin hook only for an observer that asks (the bench), in chain order', async () => {
+    const timed: string[] = [];
+    const gw = await createTestGateway({ ...chain, observe: (log) => combineObservers({ finished: accessLogger(log) }, { hook: (plugin, hook, ms) => void timed.push(`${plugin}.${hook}:${ms >= 0}`) }) });
+    await gw.request({ method: 'POST', path: '/v1/chat/completions', json: { model: 'tinylm' } }, { upstream: { status: 200, json: { usage: { prompt_tokens: 1, completion_tokens: 1 } } } });
+    expect(timed.slice(0, 3)).toEqual(['fake-auth.requestHeaders:true', 'router.requestHeaders:true', 'flaky.requestHeaders:true']);
+    expect(timed).toContain('usage.responseBody:true');
+    // Without one, combining observers adds no `hook`: invokeHook then reads no clock.
+    expect(combineObservers({ finished: () => undefined }).hook).toBeUndefined();
+  });
 });
 
 describe('access log', () => {
