@@ -1,23 +1,14 @@
 import type { TokenUsage } from '../sdk/index.js';
 import { definePlugin, type BaseContext, type PluginDef, type RequestVars, type Respond } from '../sdk/index.js';
 import { jsonObjectOrUndefined } from '../shared/json-body.js';
+import { Callers, labelOf, scopesOf, type Caller, type ScopeSet } from './callers.js';
 import { CarryOver } from './carry-over.js';
-import { Options, Policies, type CountTokens, type Policy } from './options.js';
-import { rateHeaders, rejection } from './responses.js';
+import { Options, Policies, type CountTokens } from './options.js';
+import { rejection, writeRateHeaders } from './responses.js';
 import type { Admission, Lease, LimitStore, Scope, Views } from './limit-store.js';
 import { openStore, storeIdentity } from './open-store.js';
 import { KeyStore } from './store.js';
 import { usageSourceProblem } from './usage-source.js';
-
-/** Who a request counts against: a consumer, or an anonymous key. */
-interface Caller {
-  /** Store key: consumers and anonymous clients never share one. */
-  readonly key: string;
-  /** For messages and logs: `consumer 'demo'` or `unauthenticated requests`. */
-  readonly label: string;
-  readonly consumer: string | undefined;
-  readonly policy: Policy;
-}
 
 /** Per-request state: waiting for the body to name the model, or admitted. */
 type Pending = { readonly deferred: Caller };
@@ -39,8 +30,6 @@ export interface ConsumerLimitsFactoryOptions {
   /** Called with each instance's in-process store when it is set up: tests and the fuzzer count slots in flight. */
   onStore?: (store: Pick<KeyStore, 'totalInflight'>) => void;
 }
-
-const ANONYMOUS_HEADER_VALUE = /^[\x21-\x7e]{1,128}$/;
 
 /**
  * A limits plugin with its own clock and its own state carried across reloads. The gateway
@@ -71,25 +60,7 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
       }
       const requests = new WeakMap<RequestVars, Pending | Admitted>();
 
-      const caller = (ctx: BaseContext): Caller => {
-        const id = ctx.vars.consumer?.id;
-        if (id !== undefined) return { key: `c\0${id}`, label: `consumer '${id}'`, consumer: id, policy: policies.forConsumer(id) };
-        let client = '';
-        if (options.anonymousKey !== 'shared') {
-          // The last entry is the one the nearest trusted proxy added; the ones before it are the client's word.
-          const value = ctx.request.headers.get(options.anonymousKey.header)?.split(',').at(-1)?.trim() ?? '';
-          if (ANONYMOUS_HEADER_VALUE.test(value)) client = value;
-        }
-        return { key: `a\0${client}`, label: 'unauthenticated requests', consumer: undefined, policy: policies.anonymous };
-      };
-
-      const scopesOf = (who: Caller, model: string | undefined): Scope[] => {
-        const scopes: Scope[] = [];
-        if (who.policy.own) scopes.push({ key: who.key, limit: who.policy.own });
-        const modelLimit = model === undefined ? undefined : who.policy.models.match(model);
-        if (modelLimit) scopes.push({ key: `${who.key}\0${model as string}`, limit: modelLimit });
-        return scopes;
-      };
+      const callers = new Callers(policies, options.anonymousKey);
 
       const refuse = (ctx: BaseContext, who: Caller, model: string | undefined, scopes: readonly Scope[], result: Refused): Respond => {
         const onModel = result.scope === 1 || !who.policy.own ? model : undefined;
@@ -98,7 +69,7 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
         ctx.log.info({ consumer: who.consumer, model: onModel, limit: result.reason, quota, retryAfterMs }, REFUSED[result.reason]);
         const limit = (scopes[result.scope] as Scope).limit;
         return rejection(ctx, {
-          who: who.label,
+          who: labelOf(who),
           model: onModel,
           reason: result.reason,
           limit,
@@ -111,13 +82,12 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
       };
 
       /** Remembers the admission for the request's later hooks (headers, release, charge). */
-      const keep = (ctx: BaseContext, scopes: readonly Scope[], lease: Lease, views: Views): undefined => {
+      const keep = (ctx: BaseContext, set: ScopeSet, lease: Lease, views: Views): undefined => {
         // One lease per request: the core never admits twice (phase order), but a lease
         // overwritten here would never be given back.
         const held = requests.get(ctx.vars);
         if (isAdmitted(held)) store.release(held.lease);
-        const budgets = spendsTokens(ctx) ? scopes.filter((s) => s.limit.tokens !== undefined || s.limit.quotas?.some((q) => q.what === 'tokens')) : [];
-        requests.set(ctx.vars, { lease, views, budgets: budgets.length > 0 ? budgets : undefined });
+        requests.set(ctx.vars, { lease, views, budgets: spendsTokens(ctx) ? set.budgets : undefined });
         return undefined;
       };
 
@@ -135,8 +105,8 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
       };
 
       /** Admitted, or refused: a lease taken for a request that ended meanwhile goes straight back. */
-      const decide = (ctx: BaseContext, who: Caller, model: string | undefined, scopes: readonly Scope[], result: Admission, waited: boolean): Respond | undefined => {
-        if (!result.ok) return refuse(ctx, who, model, scopes, result);
+      const decide = (ctx: BaseContext, who: Caller, model: string | undefined, set: ScopeSet, result: Admission, waited: boolean): Respond | undefined => {
+        if (!result.ok) return refuse(ctx, who, model, set.scopes, result);
         // The request ended while its admission was decided (client gone, hook timed out): its
         // end hook has run, so a slot kept now would never be given back. Only an admission that
         // waited (the store, a slot) can see that; reading ctx.signal otherwise costs an AbortController.
@@ -144,24 +114,27 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
           store.release(result.lease);
           return undefined;
         }
-        return keep(ctx, scopes, result.lease, result.views);
+        return keep(ctx, set, result.lease, result.views);
+      };
+
+      /** Whether a refusal is worth waiting out: only a concurrency limit frees up soon enough; a rate, budget or quota refuses at once. */
+      const waitsForSlot = (result: Admission): boolean => !result.ok && result.reason === 'concurrency' && options.waitForSlotMs > 0;
+
+      /** An admission that waits: for the store (Redis), or for a slot of its key, then once more. */
+      const settle = async (ctx: BaseContext, who: Caller, model: string | undefined, set: ScopeSet, result: Admission): Promise<Respond | undefined> => {
+        if (result.ok || !waitsForSlot(result)) return decide(ctx, who, model, set, result, true);
+        await store.waitForSlot(result.key, options.waitForSlotMs, ctx.signal);
+        if (ctx.signal.aborted) return undefined;
+        return decide(ctx, who, model, set, await store.admit(set.scopes, now(), spendsTokens(ctx), wall()), true);
       };
 
       const admit = (ctx: BaseContext, who: Caller, model: string | undefined): Respond | undefined | Promise<Respond | undefined> => {
-        const scopes = scopesOf(who, model);
-        if (scopes.length === 0) return undefined;
-        const tokens = spendsTokens(ctx);
-        const first = store.admit(scopes, now(), tokens, wall());
-        const settle = async (result: Admission): Promise<Respond | undefined> => {
-          // Only a concurrency limit frees up soon enough to wait for; a rate, budget or quota refuses at once.
-          if (result.ok || result.reason !== 'concurrency' || options.waitForSlotMs === 0) return decide(ctx, who, model, scopes, result, true);
-          await store.waitForSlot(result.key, options.waitForSlotMs, ctx.signal);
-          if (ctx.signal.aborted) return undefined;
-          return decide(ctx, who, model, scopes, await store.admit(scopes, now(), tokens, wall()), true);
-        };
-        if (first instanceof Promise) return first.then(settle);
-        if (first.ok || first.reason !== 'concurrency' || options.waitForSlotMs === 0) return decide(ctx, who, model, scopes, first, false);
-        return settle(first);
+        const set = scopesOf(who, model);
+        if (set.scopes.length === 0) return undefined;
+        const first = store.admit(set.scopes, now(), spendsTokens(ctx), wall());
+        if (first instanceof Promise) return first.then((result) => settle(ctx, who, model, set, result));
+        if (!waitsForSlot(first)) return decide(ctx, who, model, set, first, false);
+        return settle(ctx, who, model, set, first);
       };
 
       return {
@@ -175,7 +148,7 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
         },
 
         requestHeaders(ctx) {
-          const who = caller(ctx);
+          const who = callers.of(ctx);
           if (who.policy.unlimited) return undefined;
           if (ctx.route.model === undefined && !who.policy.models.empty) {
             // OpenAI names the model in the body: admit once the router has read it, all limits at once.
@@ -205,7 +178,7 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
           // A whole answer is done with the model. Releasing now, before the client can see it,
           // means its next request finds the slot free; a stream holds its slot until it ends.
           if (!ctx.response.streaming) store.release(state.lease);
-          for (const [name, value] of Object.entries(rateHeaders(state.views))) ctx.headers.set(name, value);
+          writeRateHeaders(ctx.headers, state.views);
         },
 
         // A whole answer: its one chunk comes after every responseBody hook, so after openai-usage read it.

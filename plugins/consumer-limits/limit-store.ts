@@ -87,24 +87,36 @@ export function rateView(size: number, left: number, perMs: number): RateView {
 
 /** Views of the first scope with each kind of limit. Token budgets and quotas only for requests that can spend tokens. */
 export function viewsOf(scopes: readonly Scope[], snaps: readonly Snapshot[], tokens: boolean, wall: number): Views {
-  const r = scopes.findIndex((s) => s.limit.rate !== undefined);
-  const t = tokens ? scopes.findIndex((s) => s.limit.tokens !== undefined) : -1;
+  // Indexed loops, no callbacks: this runs for every admission (see docs/performance.md).
+  let r = -1;
+  let t = -1;
+  let quotas: QuotaView[] | undefined;
+  for (let i = 0; i < scopes.length; i++) {
+    const limit = (scopes[i] as Scope).limit;
+    if (r === -1 && limit.rate !== undefined) r = i;
+    if (t === -1 && tokens && limit.tokens !== undefined) t = i;
+    if (limit.quotas !== undefined) quotas = quotaViews(quotas ?? [], limit.quotas, snaps[i], tokens, wall);
+  }
   const rate = scopes[r]?.limit.rate;
   const budget = scopes[t]?.limit.tokens;
-  const quotas: QuotaView[] = [];
-  for (const [i, scope] of scopes.entries()) {
-    for (const [q, quota] of (scope.limit.quotas ?? []).entries()) {
-      if (quota.what === 'tokens' && !tokens) continue;
-      if (quotas.some((v) => v.what === quota.what && v.period === quota.period)) continue;
-      const used = snaps[i]?.used[q] ?? 0;
-      quotas.push({ what: quota.what, period: quota.period, limit: quota.amount, remaining: Math.max(0, quota.amount - used), resetMs: windowOf(quota.period, wall).endMs - wall });
-    }
-  }
   return {
     requests: rate && rateView(rate.burst, snaps[r]?.tokens ?? rate.burst, rate.perMs),
     tokens: budget && rateView(budget.amount, snaps[t]?.budget ?? budget.amount, budget.perMs),
-    quotas,
+    quotas: quotas ?? NO_QUOTAS,
   };
+}
+
+const NO_QUOTAS: readonly QuotaView[] = [];
+
+/** Adds the views of a scope's quotas to `views`, each kind and period once (the first scope's). */
+function quotaViews(views: QuotaView[], quotas: readonly Quota[], snap: Snapshot | undefined, tokens: boolean, wall: number): QuotaView[] {
+  for (const [q, quota] of quotas.entries()) {
+    if (quota.what === 'tokens' && !tokens) continue;
+    if (views.some((v) => v.what === quota.what && v.period === quota.period)) continue;
+    const used = snap?.used[q] ?? 0;
+    views.push({ what: quota.what, period: quota.period, limit: quota.amount, remaining: Math.max(0, quota.amount - used), resetMs: windowOf(quota.period, wall).endMs - wall });
+  }
+  return views;
 }
 
 /** The quota of `scopes` that refuses a request with these uses, if any: requests at their amount, tokens once spent. */

@@ -14,26 +14,42 @@ export function formatDuration(ms: number): string {
   return `${s}s`;
 }
 
-function setHeaders(headers: Record<string, string>, kind: 'requests' | 'tokens', view: RateView | undefined): void {
-  if (view === undefined) return;
-  headers[`x-ratelimit-limit-${kind}`] = String(view.limit);
-  headers[`x-ratelimit-remaining-${kind}`] = String(view.remaining);
-  headers[`x-ratelimit-reset-${kind}`] = formatDuration(view.resetMs);
+/** Where rate headers go: the answer's headers, or the record of a 429. */
+interface HeaderSink {
+  set(name: string, value: string): void;
+}
+
+/** The header names of one kind, written out once: names built per answer were new strings to hash each time. */
+function rateHeaderNames(kind: 'requests' | 'tokens') {
+  return { limit: `x-ratelimit-limit-${kind}`, remaining: `x-ratelimit-remaining-${kind}`, reset: `x-ratelimit-reset-${kind}` } as const;
+}
+const REQUEST_HEADERS = rateHeaderNames('requests');
+const TOKEN_HEADERS = rateHeaderNames('tokens');
+
+function setRate(headers: HeaderSink, names: ReturnType<typeof rateHeaderNames>, view: RateView): void {
+  headers.set(names.limit, String(view.limit));
+  headers.set(names.remaining, String(view.remaining));
+  headers.set(names.reset, formatDuration(view.resetMs));
 }
 
 /**
  * OpenAI's rate-limit headers (`x-ratelimit-*-requests`, `x-ratelimit-*-tokens`), which its
  * SDKs and many clients read, and the calendar quotas' `x-quota-{limit,remaining,reset}-{requests,tokens}-{day,month}`.
  */
+export function writeRateHeaders(headers: HeaderSink, views: Views): void {
+  if (views.requests !== undefined) setRate(headers, REQUEST_HEADERS, views.requests);
+  if (views.tokens !== undefined) setRate(headers, TOKEN_HEADERS, views.tokens);
+  for (const q of views.quotas) {
+    headers.set(`x-quota-limit-${q.what}-${q.period}`, String(q.limit));
+    headers.set(`x-quota-remaining-${q.what}-${q.period}`, String(q.remaining));
+    headers.set(`x-quota-reset-${q.what}-${q.period}`, formatDuration(q.resetMs));
+  }
+}
+
+/** The rate headers as a record (a 429's headers). */
 export function rateHeaders(views: Views): Record<string, string> {
   const headers: Record<string, string> = {};
-  setHeaders(headers, 'requests', views.requests);
-  setHeaders(headers, 'tokens', views.tokens);
-  for (const q of views.quotas) {
-    headers[`x-quota-limit-${q.what}-${q.period}`] = String(q.limit);
-    headers[`x-quota-remaining-${q.what}-${q.period}`] = String(q.remaining);
-    headers[`x-quota-reset-${q.what}-${q.period}`] = formatDuration(q.resetMs);
-  }
+  writeRateHeaders({ set: (name, value) => void (headers[name] = value) }, views);
   return headers;
 }
 

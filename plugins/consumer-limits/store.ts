@@ -1,5 +1,5 @@
 import { windowOf, type Period } from './calendar.js';
-import { quotaRefusal, viewsOf, type Admission, type Lease, type LimitStore, type Scope, type Snapshot } from './limit-store.js';
+import { quotaRefusal, viewsOf, type Admission, type Lease, type LimitStore, type Scope, type Snapshot, type Views } from './limit-store.js';
 import type { Limit, Quota } from './options.js';
 import { SweepOrder } from './sweep-order.js';
 
@@ -65,34 +65,25 @@ export class KeyStore {
    */
   admit(scopes: readonly Scope[], now: number, tokens = false, wall = Date.now()): Admission<MemoryLease> {
     this.sweep(now, wall);
-    const states = scopes.map((s) => this.refilled(s, now, wall));
-    const views = () => viewsOf(scopes, states.map((st, i) => snapshot(st, scopes[i] as Scope)), tokens, wall);
-    for (const [i, scope] of scopes.entries()) {
-      const state = states[i] as KeyState;
-      const { maxConcurrent, rate, tokens: budget } = scope.limit;
-      const refuse = (reason: 'concurrency' | 'rate' | 'tokens' | 'quota', retryAfterMs: number | undefined, quota?: Quota): Admission<MemoryLease> => ({
-        ok: false,
-        reason,
-        scope: i,
-        key: scope.key,
-        retryAfterMs,
-        ...(quota && { quota }),
-        views: views(),
-      });
-      if (maxConcurrent !== undefined && state.inflight >= maxConcurrent) return refuse('concurrency', undefined);
-      if (rate && (state.tokens as number) < 1) return refuse('rate', (1 - (state.tokens as number)) / rate.perMs);
-      if (tokens && budget && (state.budget as number) < 1) return refuse('tokens', (1 - (state.budget as number)) / budget.perMs);
-      const quota = quotaRefusal(scope.limit, snapshot(state, scope).used, tokens);
-      if (quota) return refuse('quota', windowOf(quota.period, wall).endMs - wall, quota);
+    // Indexed loops and no closures: this runs for every admitted request, mostly after the
+    // process slept, when each extra function or array made per request is memory to fetch.
+    const states: KeyState[] = [];
+    for (let i = 0; i < scopes.length; i++) states.push(this.refilled(scopes[i] as Scope, now, wall));
+    for (let i = 0; i < scopes.length; i++) {
+      const refused = refusal(scopes[i] as Scope, states[i] as KeyState, tokens, wall);
+      if (refused === undefined) continue;
+      const [reason, retryAfterMs, quota] = refused;
+      return { ok: false, reason, scope: i, key: (scopes[i] as Scope).key, retryAfterMs, ...(quota && { quota }), views: views(scopes, states, tokens, wall) };
     }
-    for (const [i, scope] of scopes.entries()) {
+    for (let i = 0; i < scopes.length; i++) {
+      const { limit } = scopes[i] as Scope;
       const state = states[i] as KeyState;
-      if (scope.limit.rate) state.tokens = (state.tokens as number) - 1;
+      if (limit.rate) state.tokens = (state.tokens as number) - 1;
       state.inflight += 1;
-      state.fullAt = fullAt(state, scope.limit, now);
-      count(state, scope.limit, 'requests', 1);
+      state.fullAt = fullAt(state, limit, now);
+      if (limit.quotas !== undefined) count(state, limit, 'requests', 1);
     }
-    return { ok: true, lease: { states, released: false }, views: views() };
+    return { ok: true, lease: { states, released: false }, views: views(scopes, states, tokens, wall) };
   }
 
   /**
@@ -202,6 +193,26 @@ export class KeyStore {
   }
 }
 
+type Refusal = readonly [reason: 'concurrency' | 'rate' | 'tokens' | 'quota', retryAfterMs: number | undefined, quota?: Quota];
+
+/** Why one scope refuses a request, if it does: its concurrency, rate, token budget, then quotas. */
+function refusal(scope: Scope, state: KeyState, tokens: boolean, wall: number): Refusal | undefined {
+  const { maxConcurrent, rate, tokens: budget, quotas } = scope.limit;
+  if (maxConcurrent !== undefined && state.inflight >= maxConcurrent) return ['concurrency', undefined];
+  if (rate && (state.tokens as number) < 1) return ['rate', (1 - (state.tokens as number)) / rate.perMs];
+  if (tokens && budget && (state.budget as number) < 1) return ['tokens', (1 - (state.budget as number)) / budget.perMs];
+  if (quotas === undefined) return undefined;
+  const quota = quotaRefusal(scope.limit, snapshot(state, scope).used, tokens);
+  return quota && ['quota', windowOf(quota.period, wall).endMs - wall, quota];
+}
+
+/** The views of an admission's keys as they are now. */
+function views(scopes: readonly Scope[], states: readonly KeyState[], tokens: boolean, wall: number): Views {
+  const snaps: Snapshot[] = [];
+  for (let i = 0; i < scopes.length; i++) snaps.push(snapshot(states[i] as KeyState, scopes[i] as Scope));
+  return viewsOf(scopes, snaps, tokens, wall);
+}
+
 /** When both the request bucket and the token budget of `limit` are full again. */
 function fullAt(state: KeyState, limit: Limit, now: number): number {
   const { rate, tokens } = limit;
@@ -212,9 +223,13 @@ function fullAt(state: KeyState, limit: Limit, now: number): number {
 
 /** The key's counts as the shared views read them. */
 function snapshot(state: KeyState, scope: Scope): Snapshot {
-  const used = (scope.limit.quotas ?? []).map((q) => state.windows[q.period]?.[q.what] ?? 0);
+  const quotas = scope.limit.quotas;
+  const used = quotas === undefined ? NONE_USED : quotas.map((q) => state.windows[q.period]?.[q.what] ?? 0);
   return { tokens: state.tokens, budget: state.budget, used };
 }
+
+/** The counts of a limit without quotas, shared. */
+const NONE_USED: readonly number[] = [];
 
 /** Starts the key's calendar windows afresh once the day or month they counted has ended. */
 function turnWindows(state: KeyState, limit: Limit, wall: number): void {
