@@ -1,5 +1,5 @@
 import type { TokenUsage } from '../sdk/index.js';
-import { definePlugin, type BaseContext, type PluginDef, type RequestVars, type Respond } from '../sdk/index.js';
+import { definePlugin, type BaseContext, type PluginDef, type Respond } from '../sdk/index.js';
 import { jsonObjectOrUndefined } from '../shared/json-body.js';
 import { Callers, labelOf, scopesOf, type Caller, type ScopeSet } from './callers.js';
 import { CarryOver } from './carry-over.js';
@@ -7,6 +7,7 @@ import { Options, Policies, type CountTokens } from './options.js';
 import { rejection, writeRateHeaders } from './responses.js';
 import type { Admission, Lease, LimitStore, Scope, Views } from './limit-store.js';
 import { openStore, storeIdentity } from './open-store.js';
+import { RequestSlot } from './request-slot.js';
 import { KeyStore } from './store.js';
 import { usageSourceProblem } from './usage-source.js';
 
@@ -58,7 +59,7 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
       if (!claim.shared) {
         host.log.warn({ plugin: host.name }, 'another consumer-limits instance has this name in the config; this one starts from zero on every reload (give it its own name)');
       }
-      const requests = new WeakMap<RequestVars, Pending | Admitted>();
+      const requests = new RequestSlot<Pending | Admitted>(host.name);
 
       const callers = new Callers(policies, options.anonymousKey);
 
@@ -165,7 +166,7 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
         requestBody(ctx) {
           const state = requests.get(ctx.vars);
           if (!isPending(state)) return undefined;
-          requests.delete(ctx.vars);
+          requests.clear(ctx.vars);
           // A body that names a model the router has not resolved: this instance runs before the router.
           if (ctx.route.model === undefined && typeof jsonObjectOrUndefined(ctx)?.model === 'string') throw misplaced();
           return admit(ctx, state.deferred, ctx.route.model);
@@ -195,7 +196,7 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
           const state = requests.get(ctx.vars);
           if (state === undefined) return;
           charge(ctx); // a stream cut after its usage chunk, or one without [DONE]
-          requests.delete(ctx.vars);
+          requests.clear(ctx.vars);
           if (isAdmitted(state)) store.release(state.lease);
         },
 
