@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { definePlugin, z, type RequestBodyContext, type RequestHeadersContext, type Respond, type RouteHints } from '../sdk/index.js';
 import { CONSUMER_ID, unauthorized } from '../shared/consumer.js';
-import { allowedVersions, parseRule, pickAllowed, type Rule } from './rules.js';
+import { AllowList, parseRule, pickAllowed } from './rules.js';
 
 const Entry = z.string().regex(/^[A-Za-z0-9_*?-]+(@[A-Za-z0-9_*?-]+)?$/, 'an entry is "model" or "model@version", with * and ? as wildcards');
 
@@ -32,8 +32,8 @@ export default definePlugin({
   description: 'Per-consumer allow-lists of models and versions/aliases (globs), checked after routing',
   options: Options,
   setup(options) {
-    const rules = new Map<string, Rule[]>(Object.entries(options.consumers).map(([id, entries]) => [id, entries.map(parseRule)]));
-    const fallback = options.default.map(parseRule);
+    const lists = new Map<string, AllowList>(Object.entries(options.consumers).map(([id, entries]) => [id, new AllowList(entries.map(parseRule))]));
+    const fallback = new AllowList(options.default.map(parseRule));
 
     const check = (ctx: RequestHeadersContext | RequestBodyContext): Respond | undefined => {
       const consumer = ctx.vars.consumer;
@@ -41,20 +41,16 @@ export default definePlugin({
       const modelName = ctx.route.model as string;
       const model = ctx.models.get(modelName);
       if (!model) return undefined; // the gateway answers 404 for it
-      const allowed = allowedVersions(rules.get(consumer.id) ?? fallback, model);
-      const deny = (message: string) => {
-        ctx.log.info({ consumer: consumer.id, model: modelName, version: ctx.route.version }, 'access denied');
-        return ctx.fail(403, message, { code: 'model_access_denied', param: ctx.request.protocol === 'openai' ? 'model' : undefined });
-      };
-      if (allowed.size === 0) return deny(`Consumer '${consumer.id}' may not use model '${modelName}'`);
+      const allowed = (lists.get(consumer.id) ?? fallback).versionsOf(model);
+      if (allowed.size === 0) return deny(ctx, consumer.id, `Consumer '${consumer.id}' may not use model '${modelName}'`);
       const version = ctx.route.version;
       if (version !== undefined && !allowed.has(version)) {
-        if (explicitVersion(ctx.route)) return deny(`Consumer '${consumer.id}' may not use version '${version}' of model '${modelName}'`);
+        if (explicitVersion(ctx.route)) return deny(ctx, consumer.id, `Consumer '${consumer.id}' may not use version '${version}' of model '${modelName}'`);
         // The traffic policy picked a version this consumer may not use: split among the ones it may
         // (a sticky assignment stays sticky: the same consumer always lands on the same allowed version).
         const roll = ctx.route.reason === 'sticky' ? stableRoll(consumer.id) : Math.random();
         const picked = pickAllowed(model, allowed, roll);
-        if (picked === undefined) return deny(`Consumer '${consumer.id}' may not use model '${modelName}'`);
+        if (picked === undefined) return deny(ctx, consumer.id, `Consumer '${consumer.id}' may not use model '${modelName}'`);
         ctx.setRoute(ctx.route.variant !== undefined ? { version: picked, variant: model.traffic.variants?.[picked] ?? picked } : { version: picked });
       }
       dropVersionsNotAllowed(ctx, allowed);
@@ -79,6 +75,12 @@ export default definePlugin({
     };
   },
 });
+
+/** The 403: logged, and answered in the client's protocol. */
+function deny(ctx: RequestHeadersContext | RequestBodyContext, consumer: string, message: string): Respond {
+  ctx.log.info({ consumer, model: ctx.route.model, version: ctx.route.version }, 'access denied');
+  return ctx.fail(403, message, { code: 'model_access_denied', param: ctx.request.protocol === 'openai' ? 'model' : undefined });
+}
 
 /**
  * A consumer's request reaches only versions it may use: a fallback (which would answer it)

@@ -37,6 +37,30 @@ export function allowedVersions(rules: readonly Rule[], model: ModelInfo): Set<s
   return allowed;
 }
 
+const MAX_CACHED_MODELS = 1_000;
+
+/**
+ * One consumer's allow-list, with the versions it allows of each model worked out once per
+ * model (per config: the catalog's models are new objects after every reload). Matching every
+ * rule and building the set per request was most of this plugin's cost per request.
+ */
+export class AllowList {
+  private readonly allowed = new Map<ModelInfo, ReadonlySet<string>>();
+
+  constructor(private readonly rules: readonly Rule[]) {}
+
+  versionsOf(model: ModelInfo): ReadonlySet<string> {
+    let versions = this.allowed.get(model);
+    if (versions === undefined) {
+      versions = allowedVersions(this.rules, model);
+      // A catalog answers with the same object per model; one that made a new one per lookup must not grow this without end.
+      if (this.allowed.size >= MAX_CACHED_MODELS) this.allowed.clear();
+      this.allowed.set(model, versions);
+    }
+    return versions;
+  }
+}
+
 /** Weighted pick restricted to the allowed versions; falls back to the default or the first allowed. */
 export function pickAllowed(model: ModelInfo, allowed: ReadonlySet<string>, roll: number): string | undefined {
   const weights = Object.entries(model.traffic.weights ?? {}).filter(([v, w]) => allowed.has(v) && w > 0);
