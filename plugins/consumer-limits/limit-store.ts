@@ -77,8 +77,8 @@ export interface Snapshot {
   readonly tokens: number | undefined;
   /** OpenAI tokens left in the budget; undefined without a budget. */
   readonly budget: number | undefined;
-  /** Used so far in the current window, per quota of the scope's limit, in its order. */
-  readonly used: readonly number[];
+  /** Used so far in the current window, per quota of the scope's limit, in its order; may be absent when the limit has no quotas. */
+  readonly used?: readonly number[];
 }
 
 export function rateView(size: number, left: number, perMs: number): RateView {
@@ -113,7 +113,7 @@ function quotaViews(views: QuotaView[], quotas: readonly Quota[], snap: Snapshot
   for (const [q, quota] of quotas.entries()) {
     if (quota.what === 'tokens' && !tokens) continue;
     if (views.some((v) => v.what === quota.what && v.period === quota.period)) continue;
-    const used = snap?.used[q] ?? 0;
+    const used = snap?.used?.[q] ?? 0;
     views.push({ what: quota.what, period: quota.period, limit: quota.amount, remaining: Math.max(0, quota.amount - used), resetMs: windowOf(quota.period, wall).endMs - wall });
   }
   return views;

@@ -208,9 +208,11 @@ function refusal(scope: Scope, state: KeyState, tokens: boolean, wall: number): 
 
 /** The views of an admission's keys as they are now. */
 function views(scopes: readonly Scope[], states: readonly KeyState[], tokens: boolean, wall: number): Views {
-  const snaps: Snapshot[] = [];
-  for (let i = 0; i < scopes.length; i++) snaps.push(snapshot(states[i] as KeyState, scopes[i] as Scope));
-  return viewsOf(scopes, snaps, tokens, wall);
+  // Without quotas, a key's state holds all its snapshot has (tokens and budget): no copies to make.
+  for (const scope of scopes) {
+    if (scope.limit.quotas !== undefined) return viewsOf(scopes, states.map((state, i) => snapshot(state, scopes[i] as Scope)), tokens, wall);
+  }
+  return viewsOf(scopes, states, tokens, wall);
 }
 
 /** When both the request bucket and the token budget of `limit` are full again. */
@@ -222,14 +224,10 @@ function fullAt(state: KeyState, limit: Limit, now: number): number {
 }
 
 /** The key's counts as the shared views read them. */
-function snapshot(state: KeyState, scope: Scope): Snapshot {
-  const quotas = scope.limit.quotas;
-  const used = quotas === undefined ? NONE_USED : quotas.map((q) => state.windows[q.period]?.[q.what] ?? 0);
+function snapshot(state: KeyState, scope: Scope): Required<Snapshot> {
+  const used = (scope.limit.quotas ?? []).map((q) => state.windows[q.period]?.[q.what] ?? 0);
   return { tokens: state.tokens, budget: state.budget, used };
 }
-
-/** The counts of a limit without quotas, shared. */
-const NONE_USED: readonly number[] = [];
 
 /** Starts the key's calendar windows afresh once the day or month they counted has ended. */
 function turnWindows(state: KeyState, limit: Limit, wall: number): void {
