@@ -183,6 +183,8 @@ export class KeyStore {
       if (!state) break;
       const idle = state.inflight === 0 && now >= state.fullAt && wall >= state.countedUntil;
       this.states.visitFront(!idle);
+      // One key, kept: it is at the front again, and the next visits would change nothing.
+      if (!idle && this.states.size === 1) break;
     }
     // Too many keys with unfinished buckets (many distinct anonymous clients): forgive the
     // oldest. Never drop a key with requests in flight, or its next request would start at 0.
@@ -231,7 +233,8 @@ function snapshot(state: KeyState, scope: Scope): Required<Snapshot> {
 
 /** Starts the key's calendar windows afresh once the day or month they counted has ended. */
 function turnWindows(state: KeyState, limit: Limit, wall: number): void {
-  for (const q of limit.quotas ?? []) {
+  if (limit.quotas === undefined) return; // most limits: no array to make and walk per request
+  for (const q of limit.quotas) {
     const current = state.windows[q.period];
     if (current !== undefined && wall < current.endMs) continue;
     const w = windowOf(q.period, wall);
