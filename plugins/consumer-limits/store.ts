@@ -115,6 +115,7 @@ export class KeyStore {
     lease.released = true;
     for (const s of (lease as MemoryLease).states) {
       s.inflight = Math.max(0, s.inflight - 1);
+      if (this.waiters.size === 0) continue; // most releases: nobody waits, no lookup
       const queue = this.waiters.get(s);
       queue?.shift()?.();
       if (queue?.length === 0) this.waiters.delete(s);
