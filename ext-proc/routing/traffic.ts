@@ -62,15 +62,10 @@ export function assignVersion(model: ModelInfo, sticky: string | undefined, rand
       : { version: picked, reason: sticky !== undefined ? 'sticky' : 'split', variant: traffic.variants?.[picked] ?? picked, experiment: traffic.experiment };
   // Shadow and fallback ride along on the one object: no per-request extras to spread.
   const { shadow, fallback } = traffic;
-  if (shadow && shadow.version !== out.version && mirrors(shadow.percent, random)) out.shadow = shadow.version;
+  // percent 100 must mirror every request: random() < 1 always holds.
+  if (shadow && shadow.version !== out.version && random() * 100 < shadow.percent) out.shadow = shadow.version;
   if (fallback !== undefined && fallback !== out.version) out.fallback = fallback;
   return out;
-}
-
-/** Whether this request is mirrored: `percent` of them; no random draw for 0 % or 100 % (every one: random() < 1 always holds). */
-function mirrors(percent: number, random: () => number): boolean {
-  if (percent >= 100) return true;
-  return percent > 0 && random() * 100 < percent;
 }
 
 /** The traffic policy's placement of a request that named no version (sticky key read from the request). */
