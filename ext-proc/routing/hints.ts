@@ -23,13 +23,11 @@ export function versionNotFound(model: string, name: string): PluginError {
  * a fall-through; `joinedModel` is the model whose chain already joined (it cannot change any more).
  */
 export function applyRouteHints(route: RouteHints, hints: RouteUpdate, catalog: ModelCatalog, joinedModel: string | undefined, protocol: Protocol | undefined): void {
-  // The route's model, looked up once for the version, shadow and fallback (this runs for every request).
-  let model: ModelInfo | undefined;
   if (hints.model !== undefined && hints.model !== route.model) {
     if (joinedModel !== undefined) {
       throw gatewayError('route_conflict', `model already resolved to "${joinedModel}"`);
     }
-    model = catalog.get(hints.model);
+    const model = catalog.get(hints.model);
     if (!model) {
       throw gatewayError('model_not_found', `The model '${hints.model}' does not exist`, {
         param: protocol === 'openai' ? 'model' : undefined,
@@ -38,7 +36,8 @@ export function applyRouteHints(route: RouteHints, hints: RouteUpdate, catalog: 
     route.model = hints.model;
   }
   if (hints.version !== undefined) {
-    model ??= modelOf(route, catalog);
+    const modelName = route.model;
+    const model = modelName === undefined ? undefined : catalog.get(modelName);
     if (!model) throw gatewayError('route_incomplete', 'a version was set before the model');
     const version = resolveVersion(model, hints.version);
     if (version === undefined) {
@@ -51,17 +50,14 @@ export function applyRouteHints(route: RouteHints, hints: RouteUpdate, catalog: 
   if (hints.variant !== undefined) route.variant = hints.variant;
   if (hints.experiment !== undefined) route.experiment = hints.experiment;
   if (hints.shadow === null) delete route.shadow;
-  else if (hints.shadow !== undefined) route.shadow = knownVersion(model ?? modelOf(route, catalog), hints.shadow, 'shadow');
+  else if (hints.shadow !== undefined) route.shadow = knownVersion(route, catalog, hints.shadow, 'shadow');
   if (hints.fallback === null) delete route.fallback;
-  else if (hints.fallback !== undefined) route.fallback = knownVersion(model ?? modelOf(route, catalog), hints.fallback, 'fallback');
-}
-
-function modelOf(route: RouteHints, catalog: ModelCatalog): ModelInfo | undefined {
-  return route.model === undefined ? undefined : catalog.get(route.model);
+  else if (hints.fallback !== undefined) route.fallback = knownVersion(route, catalog, hints.fallback, 'fallback');
 }
 
 /** Shadow and fallback come from the config, never from the client: a bad one is our bug. */
-function knownVersion(model: ModelInfo | undefined, version: string, what: string): string {
+function knownVersion(route: RouteHints, catalog: ModelCatalog, version: string, what: string): string {
+  const model = route.model === undefined ? undefined : catalog.get(route.model);
   if (!model?.versions.includes(version)) {
     throw gatewayError('route_invalid', `${what} version "${version}" is not a version of the model`);
   }
