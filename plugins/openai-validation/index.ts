@@ -8,6 +8,7 @@ import {
   type BodyWording,
   type IssueReport,
 } from '../shared/contract.js';
+import { isPlainChatCompletion } from './fast-path.js';
 import { schemas, type InferenceAction } from './schemas.js';
 
 /** This protocol's wording of the shared body errors. */
@@ -67,6 +68,8 @@ export default definePlugin({
         const checked = checkObjectBody(ctx, options.maxBodyBytes, WORDING);
         if (!checked.ok) return checked.respond;
         const body = checked.body;
+        // Certainly valid without zod's parse (fast-path.ts); anything else gets zod's verdict.
+        if (action === 'chat/completions' && isPlainChatCompletion(body)) return;
         const result = schemas[action].safeParse(body);
         if (result.success) return;
         const issue = describeIssue(result.error.issues[0] as z.core.$ZodIssue, body);

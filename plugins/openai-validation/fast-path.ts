@@ -1,0 +1,89 @@
+import { ChatCompletionRequest } from './schemas.js';
+
+/**
+ * A pre-check beside zod for the chat completion nearly every client sends: `model`,
+ * `messages` of system/developer/user/assistant turns with string content, and the common
+ * scalar parameters. It answers only "certainly valid" (true) or "ask zod" (false): zod stays
+ * the contract and writes every error. Why it exists: after an idle gap (200 req/s) zod's
+ * safeParse of this schema touches many closures and copies the body, the largest cold cost of
+ * the hook (docs/performance.md, session 8). plugins/openai-validation/fast-path.test.ts
+ * checks with generated bodies that it never accepts one zod refuses.
+ *
+ * Any other field the schema knows sends the body to zod, so a field added to the schema is
+ * checked there until this learns it. Lengths are counted in UTF-16 units: zod counts code
+ * points (never more units), so a string within the units' bounds is within zod's.
+ */
+
+/** The chat schema's fields; those this pre-check does not understand go to zod. */
+const CHAT_FIELDS: ReadonlySet<string> = new Set(Object.keys(ChatCompletionRequest.shape));
+
+/** The message fields checked here (a test keeps this in step with the schema's message shape). */
+export const MESSAGE_FIELDS_CHECKED = ['role', 'content', 'name', 'tool_call_id', 'tool_calls'] as const;
+
+export function isPlainChatCompletion(body: Record<string, unknown>): boolean {
+  let found = 0;
+  for (const key of Object.keys(body)) {
+    const v = body[key];
+    switch (key) {
+      case 'model':
+        if (typeof v !== 'string' || v.length === 0 || v.length > 256) return false;
+        found++;
+        break;
+      case 'messages':
+        if (!plainMessages(v)) return false;
+        found++;
+        break;
+      case 'max_tokens':
+      case 'max_completion_tokens':
+        if (v !== null && !(Number.isSafeInteger(v) && (v as number) >= 1)) return false;
+        break;
+      case 'n':
+        if (v !== null && !(Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 128)) return false;
+        break;
+      case 'seed':
+        if (v !== null && !Number.isSafeInteger(v)) return false;
+        break;
+      case 'temperature':
+        if (v !== null && !within(v, 0, 2)) return false;
+        break;
+      case 'top_p':
+        if (v !== null && !within(v, 0, 1)) return false;
+        break;
+      case 'presence_penalty':
+      case 'frequency_penalty':
+        if (v !== null && !within(v, -2, 2)) return false;
+        break;
+      case 'stream':
+      case 'logprobs':
+      case 'parallel_tool_calls':
+      case 'store':
+        if (v !== null && typeof v !== 'boolean') return false;
+        break;
+      case 'user':
+        if (typeof v !== 'string' || v.length > 512) return false;
+        break;
+      default:
+        if (CHAT_FIELDS.has(key)) return false;
+    }
+  }
+  return found === 2;
+}
+
+/** A finite number in [min, max] (JSON's `1e400` parses to Infinity, which zod refuses). */
+function within(v: unknown, min: number, max: number): boolean {
+  return typeof v === 'number' && v >= min && v <= max;
+}
+
+function plainMessages(v: unknown): boolean {
+  if (!Array.isArray(v) || v.length === 0) return false;
+  for (const m of v as unknown[]) {
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) return false;
+    const { role, content, name, tool_call_id, tool_calls } = m as Record<string, unknown>;
+    // A tool message needs tool_call_id, and a function message is rare: zod checks both.
+    if (role !== 'user' && role !== 'system' && role !== 'assistant' && role !== 'developer') return false;
+    if (typeof content !== 'string') return false;
+    if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > 256)) return false;
+    if (tool_call_id !== undefined || tool_calls !== undefined) return false;
+  }
+  return true;
+}
