@@ -38,7 +38,7 @@ const ToolCall = z
   })
   .loose();
 
-const Message = z
+export const Message = z
   .object({
     role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
     content: nullish(Content),
