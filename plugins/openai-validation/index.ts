@@ -35,7 +35,12 @@ function openAiMessage(issue: IssueReport): string {
   return issue.param ? `Invalid '${issue.param}': ${issue.detail}` : `Invalid request body: ${issue.detail}`;
 }
 
-const isInference = (action: string | undefined): action is InferenceAction => action !== undefined && action in schemas;
+const isInference = (action: string | undefined): action is InferenceAction =>
+  action === 'chat/completions' || action === 'completions' || action === 'embeddings';
+
+// The methods allowed, made once (not an array per request).
+const POST = ['POST'];
+const GET = ['GET'];
 
 /**
  * Checks OpenAI requests before any model server sees them: method, content type, size, and
@@ -54,9 +59,9 @@ export default definePlugin({
       requestHeaders(ctx) {
         const action = actionOf(ctx.request);
         if (action === undefined) return; // the router answers 404
-        if (!isInference(action)) return checkMethod(ctx, ['GET']);
+        if (!isInference(action)) return checkMethod(ctx, GET);
         return (
-          checkMethod(ctx, ['POST']) ??
+          checkMethod(ctx, POST) ??
           checkJsonContentType(ctx, ctx.headers) ??
           checkContentLength(ctx, ctx.headers, options.maxBodyBytes)
         );
