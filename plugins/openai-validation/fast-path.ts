@@ -1,4 +1,4 @@
-import { ChatCompletionRequest } from './schemas.js';
+import { ChatCompletionRequest, Message } from './schemas.js';
 
 /**
  * A pre-check beside zod for the chat completion nearly every client sends: `model`,
@@ -9,16 +9,15 @@ import { ChatCompletionRequest } from './schemas.js';
  * the hook (docs/performance.md, session 8). plugins/openai-validation/fast-path.test.ts
  * checks with generated bodies that it never accepts one zod refuses.
  *
- * Any other field the schema knows sends the body to zod, so a field added to the schema is
- * checked there until this learns it. Lengths are counted in UTF-16 units: zod counts code
- * points (never more units), so a string within the units' bounds is within zod's.
+ * Any other field the schemas know (the body's, a message's) sends the body to zod, so a field
+ * added to a schema is checked there until this learns it. Lengths are counted in UTF-16
+ * units: zod counts code points (never more units), so a string within the units' bounds is
+ * within zod's.
  */
 
-/** The chat schema's fields; those this pre-check does not understand go to zod. */
+/** The schemas' fields; those this pre-check does not understand go to zod. */
 const CHAT_FIELDS: ReadonlySet<string> = new Set(Object.keys(ChatCompletionRequest.shape));
-
-/** The message fields checked here (a test keeps this in step with the schema's message shape). */
-export const MESSAGE_FIELDS_CHECKED = ['role', 'content', 'name', 'tool_call_id', 'tool_calls'] as const;
+const MESSAGE_FIELDS: ReadonlySet<string> = new Set(Object.keys(Message.shape));
 
 export function isPlainChatCompletion(body: Record<string, unknown>): boolean {
   let found = 0;
@@ -77,13 +76,31 @@ function within(v: unknown, min: number, max: number): boolean {
 function plainMessages(v: unknown): boolean {
   if (!Array.isArray(v) || v.length === 0) return false;
   for (const m of v as unknown[]) {
-    if (typeof m !== 'object' || m === null || Array.isArray(m)) return false;
-    const { role, content, name, tool_call_id, tool_calls } = m as Record<string, unknown>;
-    // A tool message needs tool_call_id, and a function message is rare: zod checks both.
-    if (role !== 'user' && role !== 'system' && role !== 'assistant' && role !== 'developer') return false;
-    if (typeof content !== 'string') return false;
-    if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > 256)) return false;
-    if (tool_call_id !== undefined || tool_calls !== undefined) return false;
+    if (typeof m !== 'object' || m === null || Array.isArray(m) || !plainMessage(m as Record<string, unknown>)) return false;
   }
   return true;
+}
+
+/** A system, developer, user or assistant turn with string content (a tool turn needs tool_call_id: zod's). */
+function plainMessage(m: Record<string, unknown>): boolean {
+  let found = 0;
+  for (const key of Object.keys(m)) {
+    const v = m[key];
+    switch (key) {
+      case 'role':
+        if (v !== 'user' && v !== 'system' && v !== 'assistant' && v !== 'developer') return false;
+        found++;
+        break;
+      case 'content':
+        if (typeof v !== 'string') return false;
+        found++;
+        break;
+      case 'name':
+        if (typeof v !== 'string' || v.length === 0 || v.length > 256) return false;
+        break;
+      default:
+        if (MESSAGE_FIELDS.has(key)) return false;
+    }
+  }
+  return found === 2;
 }
