@@ -62,6 +62,7 @@ const validChat = fc.record(
     presence_penalty: fc.double({ min: -2, max: 2, noNaN: true }),
     frequency_penalty: fc.double({ min: -2, max: 2, noNaN: true }),
     stream: fc.option(fc.boolean(), { nil: null }),
+    stream_options: fc.constantFrom<unknown>(null, {}, { include_usage: true }, { include_usage: false }, { include_usage: null }),
     logprobs: fc.boolean(),
     parallel_tool_calls: fc.boolean(),
     store: fc.boolean(),
@@ -69,7 +70,7 @@ const validChat = fc.record(
     reasoning_effort: fc.constantFrom('low', 'high'), // a field the gateway does not know: allowed
   },
   { requiredKeys: ['model', 'messages'] },
-);
+).map((body) => (body.stream_options ? { ...body, stream: true } : body)); // stream_options only when streaming
 
 // Near-valid bodies: a valid one with a few fields set to anything (or removed), in the body or
 // in one of its messages, including every field of the schema the pre-check leaves to zod.
@@ -84,7 +85,7 @@ function unwrapped(schema: z.ZodType): z.ZodType {
   return s;
 }
 
-/** Values just inside, on and just outside each bound of a field's schema (none: anything). */
+/** Values just inside, on and just outside each bound of a field's schema; objects with its keys; else anything. */
 function nearBounds(shape: Record<string, z.ZodType>, field: string): fc.Arbitrary<unknown> {
   const schema = field in shape ? unwrapped(shape[field] as z.ZodType) : undefined;
   const near = (bound: number | null, step: number) => (bound !== null && Number.isSafeInteger(bound) ? [bound - step, bound, bound + step] : []);
@@ -95,6 +96,11 @@ function nearBounds(shape: Record<string, z.ZodType>, field: string): fc.Arbitra
   if (schema instanceof z.ZodString) {
     const lengths = [...near(schema.minLength, 1), ...near(schema.maxLength, 1)].filter((n) => n >= 0);
     if (lengths.length > 0) return fc.constantFrom(...lengths).chain((n) => fc.constantFrom('x'.repeat(n), '😀'.repeat(n)));
+  }
+  if (schema instanceof z.ZodObject) {
+    // An object with the schema's own keys, each anything.
+    const keys = Object.keys(schema.shape as Record<string, unknown>);
+    return fc.record(Object.fromEntries(keys.map((k) => [k, anyValue])), { requiredKeys: [] });
   }
   return anyValue;
 }
@@ -158,9 +164,9 @@ describe('openai-validation pre-check', () => {
     const user = [{ role: 'user', content: 'hi' }];
     for (const body of [
       { model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] },
+      { model: 'm', messages: [{ role: 'function', name: 'f', content: '42' }] },
       { model: 'm', messages: [...user, { role: 'tool', tool_call_id: 'c1', content: '42' }] },
       { model: 'm', messages: [{ role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function' }] }] },
-      { model: 'm', messages: user, stream: true, stream_options: { include_usage: true } },
       { model: 'm', messages: user, stop: ['a'] },
       { model: 'm', messages: user, tools: [] },
     ]) {
@@ -194,6 +200,7 @@ describe('openai-validation pre-check', () => {
       return isPlainChatCompletion({ ...body, messages });
     };
   const mutants: [string, PreCheck][] = [
+    ['stream_options without stream: true', (body) => isPlainChatCompletion(body.stream_options ? { ...body, stream: true } : body)],
     ['model', without('model', 'm')],
     ['messages', without('messages', [{ role: 'user', content: 'x' }])],
     ...topFields.filter((f) => f !== 'model' && f !== 'messages' && f !== 'reasoning_effort').map((f): [string, PreCheck] => [f, without(f)]),

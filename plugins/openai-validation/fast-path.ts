@@ -2,8 +2,8 @@ import { ChatCompletionRequest, Message } from './schemas.js';
 
 /**
  * A pre-check beside zod for the chat completion nearly every client sends: `model`,
- * `messages` of system/developer/user/assistant turns with string content, and the common
- * scalar parameters. It answers only "certainly valid" (true) or "ask zod" (false): zod stays
+ * `messages` of system/developer/user/assistant turns with string content, the common scalar
+ * parameters and `stream_options`. It answers only "certainly valid" (true) or "ask zod" (false): zod stays
  * the contract and writes every error. Why it exists: after an idle gap (200 req/s) zod's
  * safeParse of this schema touches many closures and copies the body, the largest cold cost of
  * the hook (docs/performance.md, session 8). plugins/openai-validation/fast-path.test.ts
@@ -52,6 +52,10 @@ export function isPlainChatCompletion(body: Record<string, unknown>): boolean {
       case 'frequency_penalty':
         if (v !== null && !within(v, -2, 2)) return false;
         break;
+      case 'stream_options':
+        // Only with `stream: true`, checked once every key was seen.
+        if (v !== null && !plainStreamOptions(v)) return false;
+        break;
       case 'stream':
       case 'logprobs':
       case 'parallel_tool_calls':
@@ -65,7 +69,15 @@ export function isPlainChatCompletion(body: Record<string, unknown>): boolean {
         if (CHAT_FIELDS.has(key)) return false;
     }
   }
-  return found === 2;
+  if (found !== 2) return false;
+  const streamOptions = body.stream_options;
+  return streamOptions === undefined || streamOptions === null || body.stream === true;
+}
+
+function plainStreamOptions(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const includeUsage = (v as { include_usage?: unknown }).include_usage;
+  return includeUsage === undefined || includeUsage === null || typeof includeUsage === 'boolean';
 }
 
 /** A finite number in [min, max] (JSON's `1e400` parses to Infinity, which zod refuses). */

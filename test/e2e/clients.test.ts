@@ -120,6 +120,8 @@ describe('the official openai client, unchanged, pointed at the gateway', () => 
       [{ max_completion_tokens: 0 }, 'max_completion_tokens', 'invalid_value'],
       [{ seed: 1.5 }, 'seed', 'invalid_type'],
       [{ logprobs: 'yes' }, 'logprobs', 'invalid_type'],
+      [{ stream_options: { include_usage: true } }, 'stream_options', 'invalid_value'],
+      [{ stream: true, stream_options: { include_usage: 'yes' } }, 'stream_options.include_usage', 'invalid_type'],
     ];
     for (const [fields, param, code] of refused) {
       const body = { model: 'tinylm', messages: user('hi'), ...fields } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming;
