@@ -24,6 +24,19 @@ describe('KeyTable', () => {
     expect(table.lookup('')).toBeUndefined();
   });
 
+  it('finds the consumers of long and non-ASCII keys (hashed by node:crypto, not the short-key path)', () => {
+    const long = `gw_${'x'.repeat(60)}`;
+    const table2 = new KeyTable([
+      { id: 'long', keys: [hashKey(long)] },
+      { id: 'accent', keys: [hashKey('clé-1'), hashKey('clé-2', 'sha512')] },
+    ]);
+    expect(table2.lookup(long)).toBe('long');
+    expect(table2.lookup(long.slice(1))).toBeUndefined();
+    expect(table2.lookup('clé-1')).toBe('accent');
+    expect(table2.lookup('clé-2')).toBe('accent');
+    expect(table2.lookup('cle-1')).toBeUndefined();
+  });
+
   it('reads stored hashes written in upper-case hex too', () => {
     const upper = `sha256:${hashKey('carol-1').slice('sha256:'.length).toUpperCase()}`;
     expect(new KeyTable([{ id: 'carol', keys: [upper] }]).lookup('carol-1')).toBe('carol');
