@@ -110,6 +110,8 @@ export async function replay({ runtime, log, observer, wire }: ProcessorSetup, i
     if (!out) throw new Error(`no answer to ${phase}`);
     encodeProcessingResponse(out);
     if (idle) idle.busyMs += performance.now() - t0;
+    // As the server does once the answer is written (not in the answer's time).
+    p.runDeferred();
     sent.push(phase);
     if (out.response?.$case === 'immediateResponse') throw new Error('the bench request was refused: check BENCH_HEADERS');
     if (out.response?.$case === 'requestHeaders') skipRequestBody = out.modeOverride?.requestBodyMode === 0;

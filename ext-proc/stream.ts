@@ -64,6 +64,10 @@ export class StreamProcessor {
   private running: Promise<unknown> | undefined;
   /** Set when Envoy pipelines this stream's bodies (pipeline/pipelined.ts). */
   private pipelined: PipelinedBodies | undefined;
+  /** Work for right after the answer has left: hooks that only observe a response body. */
+  private deferred: (() => MaybePromise<void>) | undefined;
+  /** That work, while an async hook of it runs: `end` waits for it. */
+  private observing: Promise<void> | undefined;
 
   constructor(
     private readonly runtime: Runtime,
@@ -94,6 +98,8 @@ export class StreamProcessor {
    * so no hook of this request runs after its `end` hooks.
    */
   handle(msg: EnvoyRequest): Promise<readonly ProcessingResponse[]> {
+    // Nothing of this stream runs before the observers of the last answer (if the server has not run them yet).
+    if (this.deferred) this.runDeferred();
     // The phase runs synchronously unless a hook is async: only then is there something to wait for.
     try {
       const out = this.dispatch(msg);
@@ -103,6 +109,28 @@ export class StreamProcessor {
       this.running = undefined;
       return Promise.reject(err);
     }
+  }
+
+  /** Work a phase left for after its answer (bufferedResponseBody's observers): the server runs it once the answer is written. */
+  get hasDeferred(): boolean {
+    return this.deferred !== undefined;
+  }
+
+  defer(work: () => MaybePromise<void>): void {
+    this.deferred = work;
+  }
+
+  /**
+   * Runs the deferred work, once. The server calls it right after writing the answer, in the
+   * same turn of the event loop as the write, so no later message (of this stream or another)
+   * is handled before it; `end` waits for it.
+   */
+  runDeferred(): void {
+    const work = this.deferred;
+    if (!work) return;
+    this.deferred = undefined;
+    const observed = work();
+    if (observed instanceof Promise) this.observing = observed;
   }
 
   private dispatch(msg: EnvoyRequest): MaybePromise<readonly ProcessingResponse[]> {
@@ -332,6 +360,7 @@ export class StreamProcessor {
   async end(cancelled: boolean): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    this.runDeferred();
     this.pipelined?.end();
     this.source?.runner.close();
     this.outcome.cancelled = cancelled;
@@ -339,6 +368,7 @@ export class StreamProcessor {
     // The hook running now (bounded by its plugin's timeout, cut short by the signal) finishes
     // first. A message answered synchronously left nothing running.
     if (this.running) await this.running.catch(() => undefined);
+    if (this.observing) await this.observing.catch(() => undefined);
     const elapsedMs = performance.now() - this.startedAt;
     const { state, source } = this;
     if (state && source) {

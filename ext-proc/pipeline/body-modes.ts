@@ -33,7 +33,7 @@ export function needsRequestBody(
 /**
  * The cheapest body mode that serves the hooks still wanted: SSE streams stay STREAMED
  * (never buffered whole), a whole-body hook on anything else means BUFFERED. Also returns
- * the plugins that said no.
+ * the plugins that said no, and whether the wanted whole-body readers only observe.
  */
 export function chooseResponseBodyMode(
   chain: readonly PluginInstance[],
@@ -41,25 +41,28 @@ export function chooseResponseBodyMode(
   request: RequestInfo,
   vars: RequestVars,
   host: LogHost,
-): { mode: BodyMode; skipped: ReadonlySet<PluginInstance> } {
+): { mode: BodyMode; skipped: ReadonlySet<PluginInstance>; observedOnly: boolean } {
   let skipped: Set<PluginInstance> | undefined;
+  // Whether every whole-body reader still wanted only observes (PluginHooks.observesResponseBody).
+  let observedOnly = true;
   // Which kinds of body hook the plugins still wanted have: one pass, no list of them (every response asks).
   let whole = false;
   let chunks = false;
   let events = false;
   for (const p of chain) {
-    const { responseBody, responseChunk, responseEvent, needs } = p.hooks;
+    const { responseBody, responseChunk, responseEvent, needs, observesResponseBody } = p.hooks;
     if (!responseBody && !responseChunk && !responseEvent) continue;
     const need = needs?.responseBody ?? true;
     if (typeof need === 'boolean' ? need : askNeed(host, p, 'responseBody', need, response, request, vars)) {
       whole ||= responseBody !== undefined;
       chunks ||= responseChunk !== undefined;
       events ||= responseEvent !== undefined;
+      if ((responseBody || responseChunk) && observesResponseBody !== true) observedOnly = false;
     } else {
       (skipped ??= new Set()).add(p);
     }
   }
-  return { mode: bodyModeFor(whole, chunks, events, response.streaming), skipped: skipped ?? NONE };
+  return { mode: bodyModeFor(whole, chunks, events, response.streaming), skipped: skipped ?? NONE, observedOnly };
 }
 
 function bodyModeFor(whole: boolean, chunks: boolean, events: boolean, streaming: boolean): BodyMode {

@@ -44,6 +44,7 @@ export class ChainRunner implements HookHost {
   private phaseReached: HookName = 'requestHeaders';
   private skipRequestBody: ReadonlySet<PluginInstance> = NO_PLUGINS;
   private skipResponseBody: ReadonlySet<PluginInstance> = NO_PLUGINS;
+  private responseBodyObservedOnly = false;
   private closed = false;
 
   constructor(
@@ -149,9 +150,15 @@ export class ChainRunner implements HookHost {
 
   /** The body mode the response hooks still wanted need; the others are skipped. */
   responseBodyMode(response: ResponseInfo, vars: RequestVars): BodyMode {
-    const { mode, skipped } = chooseResponseBodyMode(this.chain, response, this.request, vars, this);
+    const { mode, skipped, observedOnly } = chooseResponseBodyMode(this.chain, response, this.request, vars, this);
     this.skipResponseBody = skipped;
+    this.responseBodyObservedOnly = observedOnly;
     return mode;
+  }
+
+  /** Every hook that reads this response's whole body only observes it: they may run after the answer. */
+  get observesResponseBodyOnly(): boolean {
+    return this.responseBodyObservedOnly;
   }
 
   /** Whether SSE events need parsing: a `responseEvent` hook will run. */

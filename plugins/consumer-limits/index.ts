@@ -208,6 +208,8 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
           for (const [name, value] of Object.entries(rateHeaders(state.views))) ctx.headers.set(name, value);
         },
 
+        // Charging changes nothing in this answer; the gateway runs it before any later request (PluginHooks.observesResponseBody).
+        observesResponseBody: true,
         // A whole answer: its one chunk comes after every responseBody hook, so after openai-usage read it.
         responseChunk(ctx) {
           if (ctx.endOfStream && !ctx.response.streaming) charge(ctx);

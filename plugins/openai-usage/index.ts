@@ -88,6 +88,8 @@ export default definePlugin({
           ctx.vars.usageInjected = true;
         },
       }),
+      // Reading usage changes nothing the client gets: the gateway may read it after the answer left.
+      observesResponseBody: true,
       responseBody(ctx) {
         if (ctx.response.status !== 200) return;
         ctx.vars.usage = bufferedUsage(ctx) ?? ctx.vars.usage;

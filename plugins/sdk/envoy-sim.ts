@@ -23,6 +23,8 @@ import { bodyModelMetadata } from './envoy-sim-metadata.js';
 export interface SimProcessor {
   /** Its answers to one message, in order (the default filter: exactly one). */
   handle(msg: ProcessingRequest): Promise<readonly ProcessingResponse[]>;
+  /** What the server runs once an answer is written (hooks that only observe a response body). */
+  runDeferred(): void;
   end(cancelled: boolean): Promise<void>;
   readonly complete: boolean;
 }
@@ -221,6 +223,8 @@ export async function simulateExchange(
   const send = async (phase: SimPhase, msg: ProcessingRequest['request'], extra: { endOfStream: boolean; bodyBytes?: number }) => {
     // The simulator is the gateway's default filter: one answer per message (never pipelined).
     const answers = await processor.handle({ request: msg, metadataContext, attributes: {}, observabilityMode: false });
+    // As the server does once the answer is written: hooks that only observe the body run now.
+    processor.runDeferred();
     const out = answers[0];
     if (answers.length !== 1 || !out) throw new Error(`ext_proc protocol error: Envoy sent ${phase} and got ${answers.length} answers back`);
     const kind = out.response?.$case ?? 'none';

@@ -250,6 +250,17 @@ export interface PluginHooks {
   /** Always runs once per request, after errors and cancellations too. */
   end?(ctx: EndContext): void | Promise<void>;
   readonly needs?: PluginNeeds;
+  /**
+   * This plugin's `responseBody` and `responseChunk` hooks only read a whole (non-streamed)
+   * response body: they never replace it, set headers or return a response. When every hook
+   * that reads a response's whole body says so, the gateway answers Envoy first and runs them
+   * right after the answer has left, off the client's latency, and before it handles anything
+   * else (a later message of this stream, or another request): what they record (e.g. token
+   * usage charged to a budget) is in place for the client's next request. A change such a hook
+   * makes anyway is ignored, with a warning. (`responseEvent` hooks and streamed chunks are
+   * never deferred.)
+   */
+  readonly observesResponseBody?: boolean;
   /** Called when the config that created this instance is replaced or the process stops. */
   close?(): void | Promise<void>;
 }
