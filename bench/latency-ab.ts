@@ -15,7 +15,7 @@ import { upstreamEnvoy } from './configs.js';
 import { runOpenLoop } from './open-loop.js';
 import { bundleExtProc, startEnvoy, type Proc } from './procs.js';
 import { percentile } from './stats.js';
-import { isOurs, startTarget, TARGET_KINDS, targetList, type Running, type TargetKind } from './targets.js';
+import { isOurs, startTarget, TARGET_KINDS, targetList, usesFloor, type Running, type TargetKind } from './targets.js';
 import { buildFloor, ensureVegeta } from './tools.js';
 
 const { values: opt } = parseArgs({
@@ -38,7 +38,7 @@ const workDir = String(opt.out);
 async function main(): Promise<void> {
   await mkdir(join(workDir, 'bin'), { recursive: true });
   const vegeta = ensureVegeta(join(workDir, 'bin'));
-  const floorBin = kinds.includes('floor') ? buildFloor(join(workDir, 'bin')) : undefined;
+  const floorBin = kinds.some(usesFloor) ? buildFloor(join(workDir, 'bin')) : undefined;
   const envoyBin = resolveEnvoyBin();
   const upstreamPort = await freePort();
   const ctx = {

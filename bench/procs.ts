@@ -129,8 +129,9 @@ export async function startExtProc(name: string, workDir: string, l: ExtProcLaun
 }
 
 /** The floor's no-op Go ext_proc; ready when it accepts TCP connections. */
-export async function startFloor(bin: string, port: number, workDir: string): Promise<Proc> {
-  const p = start('floor-ext-proc', bin, ['-addr', `127.0.0.1:${port}`], workDir);
+/** `route`: name=value headers its request headers' answer sets, with the route recomputed (the full chain's routing, for free). */
+export async function startFloor(bin: string, port: number, workDir: string, route: readonly string[] = []): Promise<Proc> {
+  const p = start('floor-ext-proc', bin, ['-addr', `127.0.0.1:${port}`, ...route.flatMap((h) => ['-route', h])], workDir);
   await waitFor(`floor ext_proc ready (log ${p.log})`, async () => {
     if (p.proc.exitCode !== null) throw new Error(`floor ext_proc exited; see ${p.log}`);
     return tcpOpen(port);

@@ -15,7 +15,7 @@ import { upstreamEnvoy } from './configs.js';
 import { measureRound, type RoundResult, type Settings, type Tools } from './measure.js';
 import { bundleExtProc, startEnvoy, type Proc } from './procs.js';
 import { num, renderReport, type TargetResult } from './report.js';
-import { DEFAULT_TARGETS, isOurs, startTarget, TARGET_KINDS, targetList, type RunContext, type TargetKind } from './targets.js';
+import { DEFAULT_TARGETS, isOurs, startTarget, TARGET_KINDS, targetList, usesFloor, type RunContext, type TargetKind } from './targets.js';
 import { buildFloor, ensureH2load, ensureVegeta, vegetaVersion } from './tools.js';
 
 const { values: opt } = parseArgs({
@@ -100,8 +100,8 @@ function problemsNote(m: RoundResult): string {
 async function main(): Promise<void> {
   await mkdir(join(workDir, 'bin'), { recursive: true });
   const tools: Tools = { h2load: ensureH2load(), vegeta: ensureVegeta(join(workDir, 'bin')) };
-  const floorBin = kinds.includes('floor') ? buildFloor(join(workDir, 'bin')) : undefined;
-  const wanted = kinds.filter((k) => k !== 'floor' || floorBin);
+  const floorBin = kinds.some(usesFloor) ? buildFloor(join(workDir, 'bin')) : undefined;
+  const wanted = kinds.filter((k) => !usesFloor(k) || floorBin);
   const envoyBin = resolveEnvoyBin();
   const ctx: RunContext = {
     envoyBin,

@@ -4,7 +4,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { parseConfigText } from '../ext-proc/config/load.js';
-import type { GatewayConfigInput } from '../ext-proc/config/schema.js';
+import { clusterName, type GatewayConfigInput } from '../ext-proc/config/schema.js';
+import { CLUSTER_HEADER, SHADOW_HEADER } from '../plugins/sdk/wire.js';
 import { EXT_PROC_CLUSTER, renderEnvoyConfig } from '../envoy/render.js';
 import { REPO_ROOT } from '../scripts/envoy-bin.js';
 import { freePort } from '../scripts/stack/processes.js';
@@ -12,8 +13,8 @@ import { startRedis, STACK_REDIS_URL_ENV, type RedisHandle } from '../scripts/st
 import { body, floorEnvoy, FLOOR_CLUSTER, fullChainHeaders, plainEnvoy, withExtProcStreamsPerConnection } from './configs.js';
 import { startEnvoy, startExtProc, startFloor, waitHealthy, type Proc } from './procs.js';
 
-export type TargetKind = 'plain' | 'floor' | 'headers' | 'body' | 'full' | 'full-redis' | 'full-unpipelined';
-export const TARGET_KINDS: readonly TargetKind[] = ['plain', 'floor', 'headers', 'body', 'full', 'full-redis', 'full-unpipelined'];
+export type TargetKind = 'plain' | 'floor' | 'headers' | 'body' | 'full' | 'full-redis' | 'full-unpipelined' | 'full-envoy';
+export const TARGET_KINDS: readonly TargetKind[] = ['plain', 'floor', 'headers', 'body', 'full', 'full-redis', 'full-unpipelined', 'full-envoy'];
 /** What `npm run bench` runs without --targets: the issue's targets (the rest are for a before/after). */
 export const DEFAULT_TARGETS: readonly TargetKind[] = ['plain', 'floor', 'headers', 'body', 'full', 'full-redis'];
 
@@ -25,6 +26,7 @@ const TITLES: Record<TargetKind, string> = {
   full: 'ours, full example chain',
   'full-redis': 'ours, full example chain + limits in Redis',
   'full-unpipelined': 'ours, full example chain, bodies not pipelined',
+  'full-envoy': "the full chain's Envoy (its config) + the no-op Go ext_proc, routing only",
 };
 
 export interface Target {
@@ -39,7 +41,9 @@ export interface Target {
   headers: Record<string, string>;
 }
 
-export const isOurs = (k: TargetKind) => k !== 'plain' && k !== 'floor';
+export const isOurs = (k: TargetKind) => k !== 'plain' && k !== 'floor' && k !== 'full-envoy';
+/** Targets whose ext_proc is the floor's Go program. */
+export const usesFloor = (k: TargetKind) => k === 'floor' || k === 'full-envoy';
 
 /** The targets of a run, in run order; "ours" ones once per transport when transports are given. */
 export function targetList(kinds: readonly TargetKind[], transports: readonly string[]): Target[] {
@@ -54,6 +58,7 @@ export function targetList(kinds: readonly TargetKind[], transports: readonly st
     full: { path: '/v1/chat/completions', body: body('openai', 'tinylm'), headers: { ...json, ...fullChainHeaders() } },
     'full-unpipelined': { path: '/v1/chat/completions', body: body('openai', 'tinylm'), headers: { ...json, ...fullChainHeaders() } },
     'full-redis': { path: '/v1/chat/completions', body: body('openai', 'tinylm'), headers: { ...json, ...fullChainHeaders() } },
+    'full-envoy': { path: '/v1/chat/completions', body: body('openai', 'tinylm'), headers: { ...json, ...fullChainHeaders() } },
   };
   return kinds.flatMap((kind): Target[] => {
     const base = { kind, ...request[kind] };
@@ -136,7 +141,7 @@ function withPorts(config: GatewayConfigInput, listen: number, admin: number, gr
 export async function startTarget(t: Target, ctx: RunContext, round: number): Promise<Running> {
   const [listen, admin, grpc, http] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const name = `${t.key.replace('@', '-')}-r${round}`;
-  const config = withPorts(await gatewayConfig(isOurs(t.kind) ? t.kind : 'body', ctx.upstreamPort), listen, admin, grpc, http);
+  const config = withPorts(await gatewayConfig(isOurs(t.kind) ? t.kind : t.kind === 'full-envoy' ? 'full' : 'body', ctx.upstreamPort), listen, admin, grpc, http);
   const cfgFile = join(ctx.workDir, `gateway-${name}.yaml`);
   await writeFile(cfgFile, stringify(config));
   const rendered = renderEnvoyConfig(parseConfigText(stringify(config), cfgFile), { extProcAddresses: [`127.0.0.1:${grpc}`] });
@@ -161,6 +166,18 @@ export async function startTarget(t: Target, ctx: RunContext, round: number): Pr
         extProcCluster = FLOOR_CLUSTER;
       }
       envoyConfig = t.kind === 'floor' ? floorEnvoy(plain, grpc) : plain;
+    } else if (t.kind === 'full-envoy') {
+      // What Envoy itself spends on the full chain (both ext_proc filters, the buffer filter, body
+      // messages, the route recomputed, the shadow copy), with a processor that costs nothing but
+      // names the clusters our ext-proc would: the rest of `full`'s latency is our processor's.
+      if (!ctx.floorBin) throw new Error('full-envoy needs Go (bench/floor)');
+      extProc = await startFloor(ctx.floorBin, grpc, ctx.workDir, [
+        `${CLUSTER_HEADER}=${clusterName('tinylm', 'v1')}`,
+        `${SHADOW_HEADER}=${clusterName('tinylm', 'v2')}`,
+      ]);
+      started.push(extProc);
+      extProcCluster = EXT_PROC_CLUSTER;
+      envoyConfig = rendered;
     } else {
       extProc = await startExtProc(`ext-proc-${name}`, ctx.workDir, {
         configFile: cfgFile,

@@ -1,31 +1,31 @@
 import type { Logger } from 'pino';
 import type { EndContext, RequestOutcome } from '../plugins/sdk/types.js';
 import { HeaderSet } from '../plugins/sdk/headers.js';
-import { INTERNAL_REQUEST_HEADERS, UPSTREAM_VERSION_HEADER } from '../plugins/sdk/wire.js';
+import { INTERNAL_REQUEST_HEADERS } from '../plugins/sdk/wire.js';
 import type { HttpBody, HttpHeaders, ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import type { EnvoyRequest } from './envoy-decode.js';
 import { BodyMode, FILTER_BODY_MODES, modeOverride } from './envoy-messages.js';
 import { readHeaders } from './wire-headers.js';
 import { loggableHeaders } from './logger.js';
 import { PhaseOrder, type Phase } from './phase-order.js';
-import { BodyBuffer } from './pipeline/body.js';
 import type { HookName } from './pipeline/chain.js';
 import type { MaybePromise } from './pipeline/hooks.js';
 import type { ChainRunner } from './pipeline/chain-runner.js';
 import { takeChanges } from './pipeline/answers.js';
-import { bufferedResponseBody, streamedResponseBody } from './pipeline/response-body.js';
-import { baseContext, requestBodyContext, requestHeadersContext, responseHeadersContext, type ContextSource } from './pipeline/context.js';
+import { baseContext, requestHeadersContext } from './pipeline/context.js';
 import { requestInfo } from './pipeline/request-info.js';
 import { RequestSource } from './request-source.js';
 import type { RequestObserver } from './pipeline/observer.js';
 import { failResponse, stopResponse, type Stop } from './pipeline/respond.js';
 import { bodyModelOf } from './routing/hints.js';
-import { finishRouting, noteServedVersion } from './routing/upstream.js';
-import { SseParser } from './pipeline/sse.js';
-import { DEFAULT_STREAM_LIMITS, headersOverLimit, refuseRequestHeaders, type Refusal, type StreamLimits } from './pipeline/request-guard.js';
+import { finishRouting } from './routing/upstream.js';
+import { DEFAULT_STREAM_LIMITS, refuseRequestHeaders, type Refusal, type StreamLimits } from './pipeline/request-guard.js';
 import { RequestState, type Responded } from './pipeline/state.js';
-import { envoyReply, NO_ANSWERS, passChunk, PipelinedBodies, pipeliningOf, type Answers } from './pipeline/pipelined.js';
+import { envoyReply, NO_ANSWERS, PipelinedBodies, pipeliningOf, type Answers } from './pipeline/pipelined.js';
 import type { Runtime } from './runtime.js';
+import { ResponseSide, type ResponseHost } from './response-side.js';
+import { requestBodyAnswer, type RequestSide } from './request-body.js';
+import { AfterAnswer } from './pipeline/after-answer.js';
 
 export type { RequestObserver, RequestSummary } from './pipeline/observer.js';
 export { respondFrom } from './pipeline/respond.js';
@@ -45,17 +45,12 @@ export const DEFAULT_PROCESSOR_LIMITS: ProcessorLimits = { ...DEFAULT_STREAM_LIM
  * plugin chain a ChainRunner (order, late joiners, `needs`, timeouts, fail-open), routing
  * routing/ (the core's routing step runs in the chain); this class owns neither, it wires them per phase.
  */
-export class StreamProcessor {
+export class StreamProcessor implements ResponseHost {
   private state: RequestState | undefined;
-  private responded: Responded | undefined;
   private source: RequestSource | undefined;
   private readonly outcome: RequestOutcome = { cancelled: false };
-  private responseBodyMode = BodyMode.NONE;
-  private sse: SseParser | undefined;
   private readonly startedAt = performance.now();
   private processingMs = 0;
-  private responseHeadersAt: number | undefined;
-  private firstChunkAt: number | undefined;
   private ended = false;
   private completed = false;
   private logger: Logger | undefined;
@@ -63,20 +58,22 @@ export class StreamProcessor {
   /** The message being handled, if any: `end` waits for it. */
   private running: Promise<unknown> | undefined;
   /** Set when Envoy pipelines this stream's bodies (pipeline/pipelined.ts). */
-  private pipelined: PipelinedBodies | undefined;
-  /** Work for right after the answer has left: hooks that only observe a response body. */
-  private deferred: (() => MaybePromise<void>) | undefined;
-  /** That work, while an async hook of it runs: `end` waits for it. */
-  private observing: Promise<void> | undefined;
+  pipelined: PipelinedBodies | undefined;
+  /** The response's phases (response-side.ts), with this processor as their host. */
+  private readonly response: ResponseSide;
+  /** Hooks that only observe a response body, run once its answer has left. */
+  private readonly afterAnswer = new AfterAnswer();
 
   constructor(
     private readonly runtime: Runtime,
     private readonly rootLog: Logger,
     private readonly observer: RequestObserver = {},
-    private readonly limits: ProcessorLimits = DEFAULT_PROCESSOR_LIMITS,
+    readonly limits: ProcessorLimits = DEFAULT_PROCESSOR_LIMITS,
     /** Sends answers that are not a message's (a held headers' answer sent early); without it nothing is sent early. */
     private readonly late?: (answers: readonly ProcessingResponse[]) => void,
-  ) {}
+  ) {
+    this.response = new ResponseSide(this);
+  }
 
   /** The exchange reached its last message (or the gateway answered it itself). */
   get complete(): boolean {
@@ -99,7 +96,7 @@ export class StreamProcessor {
    */
   handle(msg: EnvoyRequest): Promise<readonly ProcessingResponse[]> {
     // Nothing of this stream runs before the observers of the last answer (if the server has not run them yet).
-    if (this.deferred) this.runDeferred();
+    this.afterAnswer.run();
     // The phase runs synchronously unless a hook is async: only then is there something to wait for.
     try {
       const out = this.dispatch(msg);
@@ -111,26 +108,18 @@ export class StreamProcessor {
     }
   }
 
-  /** Work a phase left for after its answer (bufferedResponseBody's observers): the server runs it once the answer is written. */
+  /** Work a phase left for after its answer (AfterAnswer): the server runs it once the answer is written. */
   get hasDeferred(): boolean {
-    return this.deferred !== undefined;
+    return this.afterAnswer.pending;
   }
 
   defer(work: () => MaybePromise<void>): void {
-    this.deferred = work;
+    this.afterAnswer.set(work);
   }
 
-  /**
-   * Runs the deferred work, once. The server calls it right after writing the answer, in the
-   * same turn of the event loop as the write, so no later message (of this stream or another)
-   * is handled before it; `end` waits for it.
-   */
+  /** Called right after the answer is written, in the same turn of the event loop: no later message is handled before it. */
   runDeferred(): void {
-    const work = this.deferred;
-    if (!work) return;
-    this.deferred = undefined;
-    const observed = work();
-    if (observed instanceof Promise) this.observing = observed;
+    this.afterAnswer.run();
   }
 
   private dispatch(msg: EnvoyRequest): MaybePromise<readonly ProcessingResponse[]> {
@@ -161,12 +150,14 @@ export class StreamProcessor {
         break;
       case 'responseHeaders':
         phase = 'responseHeaders';
-        out = this.onResponseHeaders(this.expectRequest(), r.value);
+        out = this.response.onHeaders(this.expectRequest(), r.value);
         break;
-      case 'responseBody':
+      case 'responseBody': {
         phase = 'responseBody';
-        out = this.onResponseBody(this.expectResponse(), r.value);
+        const { src, runner } = this.expectRequest();
+        out = this.response.onBody(src, runner, r.value);
         break;
+      }
       case 'requestTrailers':
         out = { response: { $case: 'requestTrailers', value: {} } };
         break;
@@ -191,16 +182,10 @@ export class StreamProcessor {
     return answers;
   }
 
-  private expectRequest(): { state: RequestState; runner: ChainRunner; src: ContextSource } {
+  private expectRequest(): RequestSide {
     const { state, source } = this;
     if (!state || !source) throw new Error('ext_proc message before the request headers');
     return { state, runner: source.runner, src: source };
-  }
-
-  private expectResponse(): { state: Responded; runner: ChainRunner; src: ContextSource } {
-    const { responded, source } = this;
-    if (!responded || !source) throw new Error('response body before the response headers');
-    return { state: responded, runner: source.runner, src: source };
   }
 
   // ---- phases -------------------------------------------------------------------------------
@@ -244,106 +229,38 @@ export class StreamProcessor {
     return response;
   }
 
-  private onRequestChunk(at: ReturnType<StreamProcessor['expectRequest']>, msg: HttpBody): MaybePromise<Answers> {
+  private onRequestChunk(at: RequestSide, msg: HttpBody): MaybePromise<Answers> {
     const p = this.pipelined;
-    if (!p?.directions.request) return this.onRequestBody(at, msg);
+    if (!p?.directions.request) return requestBodyAnswer(this, this.runtime, at, msg);
     // Pipelined: held for the hooks until its end, or (nobody reads it) on its way as it came.
-    return p.chunk('request', msg, (whole) => this.onRequestBody(at, whole), (r) => this.refuse(at.state, r, 'request body refused'));
+    return p.chunk('request', msg, (whole) => requestBodyAnswer(this, this.runtime, at, whole), (r) => this.refuse(at.state, r, 'request body refused'));
   }
 
-  private onRequestBody({ state, runner, src }: ReturnType<StreamProcessor['expectRequest']>, msg: HttpBody): MaybePromise<ProcessingResponse> {
-    const headers = state.requestHeaders;
-    const body = new BodyBuffer(msg.body, 'request');
-    const stop = runner.run('requestBody', () => requestBodyContext(src, headers, body));
-    if (stop instanceof Promise) return stop.then((s) => this.afterRequestBody(state, body, s));
-    return this.afterRequestBody(state, body, stop);
+  // ---- what the response side reads (ResponseHost) ------------------------------------------
+
+  get debug(): boolean {
+    return this.rootLog.isLevelEnabled('debug');
   }
 
-  private afterRequestBody(state: RequestState, body: BodyBuffer, stop: Stop | undefined): ProcessingResponse {
-    if (stop) return this.stopped(stop);
-    const headers = state.requestHeaders;
-    const clearRouteCache = finishRouting(state.route, state.request, state.vars, this.runtime, headers);
-    let newBody: Buffer | undefined;
-    if (body.replaced) {
-      newBody = body.body;
-      headers.set('content-length', String(newBody.length));
-    }
-    return { response: { $case: 'requestBody', value: { response: takeChanges(headers, newBody, clearRouteCache) } } };
+  get messageTimeoutMs(): number {
+    return this.runtime.config.envoy.messageTimeoutMs;
   }
 
-  private onResponseHeaders({ state, runner, src }: ReturnType<StreamProcessor['expectRequest']>, msg: HttpHeaders): MaybePromise<Answers> {
-    this.responseHeadersAt = performance.now();
-    const read = readHeaders(msg);
-    const over = headersOverLimit(read, this.limits);
-    if (over !== undefined) {
-      return this.refuse(state, { status: 502, code: 'bad_upstream_response', message: `The model server's response headers are too large: ${over}` }, 'response headers refused');
-    }
-    const values = read.values;
-    const headers = new HeaderSet(values);
-    noteServedVersion(state.route, headers, values.get(UPSTREAM_VERSION_HEADER));
-    const response = {
-      status: Number(values.get(':status') ?? 0),
-      headers,
-      streaming: (values.get('content-type') ?? '').includes('text/event-stream'),
-    };
-    const responded = state.responded(response, headers);
-    this.responded = responded;
-    if (this.rootLog.isLevelEnabled('debug')) this.log.debug({ headers: loggableHeaders(values) }, 'response headers');
-    const stop = runner.run('responseHeaders', () => responseHeadersContext(src, headers, response));
-    if (stop instanceof Promise) return stop.then((s) => this.afterResponseHeaders(responded, runner, msg.endOfStream, s));
-    return this.afterResponseHeaders(responded, runner, msg.endOfStream, stop);
+  get sendsEarly(): boolean {
+    return this.late !== undefined;
   }
 
-  private afterResponseHeaders(state: Responded, runner: ChainRunner, endOfStream: boolean, stop: Stop | undefined): Answers {
-    if (stop) return this.stopped(stop);
-    const { response, responseHeaders: headers } = state;
-
-    if (!endOfStream) this.responseBodyMode = runner.responseBodyMode(response, state.vars);
-    const p = endOfStream ? undefined : this.pipelined;
-    const pipelined = p?.directions.response === true;
-    if (p && pipelined && this.responseBodyMode === BodyMode.BUFFERED) {
-      // The body follows without waiting: the headers' edits (these and the body hooks') go with it.
-      const held = p.hold('response');
-      if (this.late) held.answerHeadersAfter(this.runtime.config.envoy.messageTimeoutMs / 2, () => this.answerHeldHeaders(state));
-      return NO_ANSWERS;
-    }
-    // A pipelined body nobody reads still comes, chunk by chunk: the exchange ends with it.
-    if (this.responseBodyMode === BodyMode.NONE && !pipelined) this.completed = true;
-    if (this.responseBodyMode === BodyMode.STREAMED && response.streaming && runner.wantsEvents()) this.sse = new SseParser(this.limits.maxSseEventBytes);
-    return {
-      response: { $case: 'responseHeaders', value: { response: takeChanges(headers) } },
-      modeOverride: this.responseBodyMode === BodyMode.NONE || this.pipelined ? undefined : modeOverride(BodyMode.NONE, this.responseBodyMode),
-    };
-  }
-
-  private onResponseBody(at: ReturnType<StreamProcessor['expectResponse']>, msg: HttpBody): MaybePromise<Answers> {
-    if (msg.endOfStream) this.completed = true;
-    const p = this.pipelined;
-    if (p?.directions.response) {
-      if (p.holds('response')) {
-        return p.chunk('response', msg, (whole) => bufferedResponseBody(this, at.src, at.state, at.runner, whole), (r) => this.refuse(at.state, r, 'response body refused'));
-      }
-      if (this.responseBodyMode === BodyMode.NONE) return passChunk('response');
-    }
-    if (this.responseBodyMode === BodyMode.BUFFERED) return bufferedResponseBody(this, at.src, at.state, at.runner, msg);
-    // Only when the chain streams the body anyway: timing it never adds a round trip.
-    this.firstChunkAt ??= performance.now();
-    return streamedResponseBody(at.src, at.state.response, this.sse, msg);
-  }
-
-  /** A held response's headers, answered before its slow body ended (HeldBody.answerHeadersAfter). */
-  private answerHeldHeaders(state: Responded): void {
-    const answer: ProcessingResponse = { response: { $case: 'responseHeaders', value: { response: takeChanges(state.responseHeaders) } } };
+  sendEarly(answer: ProcessingResponse): void {
     this.order.answered('responseHeaders', answer);
-    this.log.warn(
-      { waitedMs: this.runtime.config.envoy.messageTimeoutMs / 2 },
-      "response body slower than half of envoy.messageTimeoutMs: its headers were answered without it (a body hook's header edits or rewrite of this body are dropped)",
-    );
     this.late?.([answer]);
   }
 
+  markComplete(): void {
+    this.completed = true;
+  }
+
   /** The core's own refusal of hostile input: the client's protocol, a log line, counted as a rejection by `gateway`. */
-  private refuse(state: RequestState | Responded, refusal: Refusal, what: string): ProcessingResponse {
+  refuse(state: RequestState | Responded, refusal: Refusal, what: string): ProcessingResponse {
     this.log.warn({ status: refusal.status, code: refusal.code, reason: refusal.message }, what);
     return this.stopped({ respond: failResponse(state.request, refusal.status, refusal.message, { code: refusal.code }), by: 'gateway' });
   }
@@ -360,7 +277,8 @@ export class StreamProcessor {
   async end(cancelled: boolean): Promise<void> {
     if (this.ended) return;
     this.ended = true;
-    this.runDeferred();
+    // Before the runner closes: the observers of the last answer run in full.
+    const observed = this.afterAnswer.settled();
     this.pipelined?.end();
     this.source?.runner.close();
     this.outcome.cancelled = cancelled;
@@ -368,7 +286,7 @@ export class StreamProcessor {
     // The hook running now (bounded by its plugin's timeout, cut short by the signal) finishes
     // first. A message answered synchronously left nothing running.
     if (this.running) await this.running.catch(() => undefined);
-    if (this.observing) await this.observing.catch(() => undefined);
+    await observed;
     const elapsedMs = performance.now() - this.startedAt;
     const { state, source } = this;
     if (state && source) {
@@ -387,8 +305,8 @@ export class StreamProcessor {
       response: state?.response,
       outcome: this.outcome,
       elapsedMs,
-      responseHeadersMs: this.responseHeadersAt === undefined ? undefined : this.responseHeadersAt - this.startedAt,
-      firstChunkMs: this.firstChunkAt === undefined ? undefined : this.firstChunkAt - this.startedAt,
+      responseHeadersMs: this.response.headersAt === undefined ? undefined : this.response.headersAt - this.startedAt,
+      firstChunkMs: this.response.firstChunkAt === undefined ? undefined : this.response.firstChunkAt - this.startedAt,
       processingMs: this.processingMs,
     });
   }

@@ -14,7 +14,10 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 
 	extproc "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc"
@@ -26,11 +29,33 @@ import (
 
 type noop struct {
 	extproc.UnimplementedExternalProcessorServer
+	// The request headers' answer: empty, or (-route) the headers that pick Envoy's clusters.
+	requestHeaders *extproc.CommonResponse
 }
 
 var empty = &extproc.CommonResponse{}
 
-func (noop) Process(stream extproc.ExternalProcessor_ProcessServer) error {
+// headerFlags collects repeated -route name=value flags.
+type headerFlags []string
+
+func (h *headerFlags) String() string     { return strings.Join(*h, ",") }
+func (h *headerFlags) Set(v string) error { *h = append(*h, v); return nil }
+
+// routing sets the given headers and has Envoy match the route again: what the gateway's own
+// ext-proc does to route a request, without any of its work.
+func routing(headers headerFlags) *extproc.CommonResponse {
+	if len(headers) == 0 {
+		return empty
+	}
+	set := make([]*corev3.HeaderValueOption, 0, len(headers))
+	for _, h := range headers {
+		name, value, _ := strings.Cut(h, "=")
+		set = append(set, &corev3.HeaderValueOption{Header: &corev3.HeaderValue{Key: name, RawValue: []byte(value)}})
+	}
+	return &extproc.CommonResponse{HeaderMutation: &extproc.HeaderMutation{SetHeaders: set}, ClearRouteCache: true}
+}
+
+func (n noop) Process(stream extproc.ExternalProcessor_ProcessServer) error {
 	for {
 		req, err := stream.Recv()
 		if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
@@ -42,7 +67,7 @@ func (noop) Process(stream extproc.ExternalProcessor_ProcessServer) error {
 		resp := &extproc.ProcessingResponse{}
 		switch req.Request.(type) {
 		case *extproc.ProcessingRequest_RequestHeaders:
-			resp.Response = &extproc.ProcessingResponse_RequestHeaders{RequestHeaders: &extproc.HeadersResponse{Response: empty}}
+			resp.Response = &extproc.ProcessingResponse_RequestHeaders{RequestHeaders: &extproc.HeadersResponse{Response: n.requestHeaders}}
 		case *extproc.ProcessingRequest_ResponseHeaders:
 			resp.Response = &extproc.ProcessingResponse_ResponseHeaders{ResponseHeaders: &extproc.HeadersResponse{Response: empty}}
 		case *extproc.ProcessingRequest_RequestBody:
@@ -64,14 +89,19 @@ func (noop) Process(stream extproc.ExternalProcessor_ProcessServer) error {
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:50061", "listen address")
+	var route headerFlags
+	flag.Var(&route, "route", "name=value: a header the request headers' answer sets, with the route recomputed (repeatable)")
 	flag.Parse()
 	lis, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
 	}
 	srv := grpc.NewServer()
-	extproc.RegisterExternalProcessorServer(srv, noop{})
-	healthpb.RegisterHealthServer(srv, health.NewServer())
+	extproc.RegisterExternalProcessorServer(srv, noop{requestHeaders: routing(route)})
+	hs := health.NewServer()
+	// Envoy's health check of the gateway's ext_proc cluster names the service (envoy/render.ts).
+	hs.SetServingStatus("envoy.service.ext_proc.v3.ExternalProcessor", healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(srv, hs)
 	go func() {
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
