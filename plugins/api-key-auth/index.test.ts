@@ -24,7 +24,7 @@ describe('KeyTable', () => {
     expect(table.lookup('')).toBeUndefined();
   });
 
-  it('finds the consumers of long and non-ASCII keys (hashed by node:crypto, not the short-key path)', () => {
+  it('finds the consumers of long and non-ASCII keys, sha256 and sha512', () => {
     const long = `gw_${'x'.repeat(60)}`;
     const table2 = new KeyTable([
       { id: 'long', keys: [hashKey(long)] },

@@ -1,5 +1,4 @@
 import { definePlugin, z, type TokenUsage } from '../sdk/index.js';
-import { topLevelMember } from './top-level-member.js';
 
 declare module '../sdk/types.js' {
   interface RequestVars {
@@ -28,7 +27,8 @@ function isTokenCount(value: unknown): value is number {
  * `usage` of an OpenAI answer or chunk: `{ prompt_tokens, completion_tokens? }` (other fields
  * ignored), or undefined. Checked by hand, not by a zod schema: at a low request rate (caches
  * cold after the idle time between requests) the schema's parse cost ~20 µs per answer, this
- * ~1 µs. index.test.ts checks it against that schema on generated values.
+ * ~1 µs; on a stream it runs on the client's path. index.test.ts checks it against that schema
+ * on generated values.
  */
 export function usageOf(usage: unknown): TokenUsage | undefined {
   if (typeof usage !== 'object' || usage === null || Array.isArray(usage)) return undefined;
@@ -40,21 +40,6 @@ export function usageOf(usage: unknown): TokenUsage | undefined {
 function readUsage(value: unknown): TokenUsage | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   return usageOf((value as { usage?: unknown }).usage);
-}
-
-/**
- * The usage of a buffered answer. Reads only its top-level `usage` member when that is certain
- * to give what parsing the whole body would (top-level-member.ts); otherwise parses the body.
- */
-function bufferedUsage(ctx: { body: Buffer; json(): unknown }): TokenUsage | undefined {
-  const member = topLevelMember(ctx.body, 'usage');
-  if (member.found) return usageOf(JSON.parse(member.text));
-  if (member.reason === 'absent') return undefined;
-  try {
-    return readUsage(ctx.json());
-  } catch {
-    return undefined; // not JSON: nothing to count
-  }
 }
 
 const USAGE_OBJECT = /"usage"\s*:\s*\{/;
@@ -92,7 +77,11 @@ export default definePlugin({
       observesResponseBody: true,
       responseBody(ctx) {
         if (ctx.response.status !== 200) return;
-        ctx.vars.usage = bufferedUsage(ctx) ?? ctx.vars.usage;
+        try {
+          ctx.vars.usage = readUsage(ctx.json()) ?? ctx.vars.usage;
+        } catch {
+          /* not JSON: nothing to count */
+        }
       },
       responseEvent(ctx) {
         // Most chunks carry no usage (or `"usage":null`): skip parsing them.

@@ -1,6 +1,5 @@
 // Stored API keys (hashed, compared in constant time): used by api-key-auth and by the console's admin key.
 import { createHash, hash } from 'node:crypto';
-import { digestWords, shortSha256 } from './short-sha256.js';
 
 /** How keys are stored in the config: `sha256:<64 hex>` or `sha512:<128 hex>`, never the key itself. */
 export const KEY_HASH = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
@@ -21,8 +20,6 @@ interface Entry {
   algorithm: HashAlgorithm;
   /** Lower-case hex, as crypto.hash writes it. */
   digest: string;
-  /** sha256 only: the digest as shortSha256 writes it. */
-  words: Int32Array | undefined;
   consumer: string;
   expiresAt: number | undefined;
 }
@@ -46,8 +43,7 @@ export class KeyTable {
       keys.map((k) => {
         const { hash, expiresAt } = typeof k === 'string' ? { hash: k, expiresAt: undefined } : k;
         const [algorithm, hex] = hash.split(':') as [HashAlgorithm, string];
-        const digest = Buffer.from(hex, 'hex');
-        return { algorithm, digest: digest.toString('hex'), words: algorithm === 'sha256' ? digestWords(digest) : undefined, consumer: id, expiresAt };
+        return { algorithm, digest: Buffer.from(hex, 'hex').toString('hex'), consumer: id, expiresAt };
       }),
     );
   }
@@ -63,19 +59,15 @@ export class KeyTable {
 
   /** The key's consumer and expiry, or undefined when no stored key matches. */
   match(key: string): KeyMatch | undefined {
-    // Which way the key is hashed depends only on its length and on whether it is ASCII.
-    const short = shortSha256(key, presentedWords);
     let sha256: string | undefined;
     let sha512: string | undefined;
     let found: KeyMatch | undefined;
     for (const e of this.entries) {
-      let same: boolean;
-      if (e.words !== undefined && short) same = sameWords(presentedWords, e.words);
-      else if (e.algorithm === 'sha256') same = sameDigest((sha256 ??= hash('sha256', key)), e.digest);
-      else same = sameDigest((sha512 ??= hash('sha512', key)), e.digest);
-      if (same && found === undefined) found = e;
+      // crypto.hash: the one-shot digest, without a Hash object per call; hex, not a Buffer:
+      // see sameDigest.
+      const presented = e.algorithm === 'sha256' ? (sha256 ??= hash('sha256', key)) : (sha512 ??= hash('sha512', key));
+      if (sameDigest(presented, e.digest) && found === undefined) found = e;
     }
-    presentedWords.fill(0);
     return found;
   }
 
@@ -85,23 +77,13 @@ export class KeyTable {
   }
 }
 
-/** The presented key's SHA-256 while match() runs (one per process: match is synchronous). */
-const presentedWords = new Int32Array(8);
-
-/** Two SHA-256 digests as words, compared in constant time (as sameDigest). */
-function sameWords(presented: Int32Array, stored: Int32Array): boolean {
-  let diff = 0;
-  for (let i = 0; i < 8; i++) diff |= (presented[i] as number) ^ (stored[i] as number);
-  return diff === 0;
-}
-
 /**
  * Two hex digests compared in constant time: every character of the stored one, XORed and
  * ORed together, with no branch on their values and no early exit; the length (the
  * algorithm's, public) is the only thing the time depends on. crypto.timingSafeEqual does the
  * same on Buffers, but a Buffer digest costs a Buffer allocation per request and a native call
- * per stored key, which at a low request rate (caches cold after the idle time between
- * requests) cost ~15 µs per request (docs/performance.md).
+ * per stored key: at a low request rate, with the caches cold after the idle time between
+ * requests, that was ~15 µs of api-key-auth's ~50 µs per request (docs/performance.md).
  */
 export function sameDigest(presented: string, stored: string): boolean {
   let diff = presented.length ^ stored.length;
