@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestGateway, exampleModels, type TestGateway } from '../sdk/testing.js';
-import { hashKey, KeyTable } from '../sdk/keys.js';
+import { hashKey, KeyTable, sameDigest } from '../sdk/keys.js';
 
 const v2 = { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: ['hi'] }] };
 const infer = (headers: Record<string, string> = {}) => ({ path: '/v2/models/sentiment/infer', headers, json: v2 });
@@ -22,6 +22,36 @@ describe('KeyTable', () => {
     expect(table.lookup('alice-1 ')).toBeUndefined();
     expect(table.lookup(hashKey('alice-1'))).toBeUndefined();
     expect(table.lookup('')).toBeUndefined();
+  });
+
+  it('finds the consumers of long and non-ASCII keys, sha256 and sha512', () => {
+    const long = `gw_${'x'.repeat(60)}`;
+    const table2 = new KeyTable([
+      { id: 'long', keys: [hashKey(long)] },
+      { id: 'accent', keys: [hashKey('clé-1'), hashKey('clé-2', 'sha512')] },
+    ]);
+    expect(table2.lookup(long)).toBe('long');
+    expect(table2.lookup(long.slice(1))).toBeUndefined();
+    expect(table2.lookup('clé-1')).toBe('accent');
+    expect(table2.lookup('clé-2')).toBe('accent');
+    expect(table2.lookup('cle-1')).toBeUndefined();
+  });
+
+  it('reads stored hashes written in upper-case hex too', () => {
+    const upper = `sha256:${hashKey('carol-1').slice('sha256:'.length).toUpperCase()}`;
+    expect(new KeyTable([{ id: 'carol', keys: [upper] }]).lookup('carol-1')).toBe('carol');
+  });
+});
+
+describe('sameDigest', () => {
+  const digest = hashKey('alice-1').slice('sha256:'.length);
+  it('is true only for the very same digest', () => {
+    expect(sameDigest(digest, digest)).toBe(true);
+    expect(sameDigest(`${digest.slice(0, -1)}${digest.endsWith('0') ? '1' : '0'}`, digest)).toBe(false);
+    expect(sameDigest(`${digest.startsWith('0') ? '1' : '0'}${digest.slice(1)}`, digest)).toBe(false);
+    expect(sameDigest(digest.slice(0, -2), digest)).toBe(false);
+    expect(sameDigest(`${digest}00`, digest)).toBe(false);
+    expect(sameDigest('', digest)).toBe(false);
   });
 });
 

@@ -87,7 +87,8 @@ export default definePlugin({
         const parsed = parseAuthorization(authorization);
         let key: string | undefined;
         if (headerKey !== undefined) key = headerKey.trim();
-        else if (parsed?.scheme === 'bearer' && !(looksLikeJwt(parsed.token) && !options.required)) key = parsed.token;
+        // A JWT is left to jwt-auth only when keys are optional (the shape check is skipped otherwise).
+        else if (parsed?.scheme === 'bearer' && (options.required || !looksLikeJwt(parsed.token))) key = parsed.token;
 
         if (key === undefined) {
           if (!options.required) return;

@@ -1,6 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { RequestSummary } from '../../ext-proc/stream.js';
 import { createTestGateway, type ExchangeOptions, type TestResult } from '../sdk/testing.js';
+import { usageOf } from './index.js';
 
 async function gateway(usageOptions: Record<string, unknown> = {}) {
   let summary: RequestSummary | undefined;
@@ -62,5 +65,30 @@ describe('openai-usage', () => {
     expect(res.upstream?.json()).toMatchObject({ model: 'tinylm', stream: true, stream_options: { include_usage: true } });
     expect(summary.vars.usage).toEqual({ prompt: 7, completion: 3 });
     expect(res.text).toBe(sse(chunk('Hi')) + 'data: [DONE]\n\n');
+  });
+});
+
+describe('usageOf', () => {
+  // The schema openai-usage used to read usage with: the hand-written check must accept and
+  // read exactly what it did.
+  const Usage = z.object({ prompt_tokens: z.number().int().min(0), completion_tokens: z.number().int().min(0).optional() }).loose();
+  const viaSchema = (value: unknown) => {
+    const parsed = Usage.safeParse(value);
+    return parsed.success ? { prompt: parsed.data.prompt_tokens, completion: parsed.data.completion_tokens ?? 0 } : undefined;
+  };
+  const count = fc.oneof(fc.nat(), fc.integer(), fc.double(), fc.constantFrom(2 ** 53, 2 ** 53 - 1, -0, 0.5, Infinity, NaN, null, '1', true), fc.anything());
+
+  it('reads what the zod schema read, on any value', () => {
+    const candidate = fc.oneof(
+      fc.record({ prompt_tokens: count, completion_tokens: count, total_tokens: count }, { requiredKeys: [] }),
+      fc.anything(),
+      fc.array(count).map((a) => Object.assign(a, { prompt_tokens: 1 })),
+    );
+    fc.assert(
+      fc.property(candidate, (value) => {
+        expect(usageOf(value)).toStrictEqual(viaSchema(value));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

@@ -137,6 +137,21 @@ describe('openai-validation: HTTP-level checks', () => {
     expect(res.json<OpenAiError>().error.message).toMatch(message);
   });
 
+  it.each(['12a', '-5', '+5', '1.0', ' 12', '0x10', '1234567890123456', '１２'])('answers 400 for content-length %j', async (length) => {
+    const res = await gw.request({ path: '/v1/chat/completions', body: '{}', headers: { 'content-type': 'application/json', 'content-length': length } });
+    expect(res.status).toBe(400);
+    expect(res.json<OpenAiError>().error).toMatchObject({ message: 'Invalid content-length', code: 'invalid_request' });
+    expect(res.phases).toEqual(['requestHeaders']);
+  });
+
+  it('takes the method in any case, as before', async () => {
+    const res = await gw.request({ method: 'post', path: '/v1/chat/completions', json: { model: 'tinylm', messages: user } });
+    expect(res.status).toBe(200);
+    const wrong = await gw.request({ method: 'get', path: '/v1/chat/completions' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.json<OpenAiError>().error.message).toBe('Method GET is not allowed on /v1/chat/completions; use POST');
+  });
+
   it('answers 400 when the request has no body at all', async () => {
     const res = await gw.request({ method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(400);

@@ -8,6 +8,7 @@ import {
   type BodyWording,
   type IssueReport,
 } from '../shared/contract.js';
+import { isPlainChatCompletion } from './fast-path.js';
 import { schemas, type InferenceAction } from './schemas.js';
 
 /** This protocol's wording of the shared body errors. */
@@ -34,7 +35,12 @@ function openAiMessage(issue: IssueReport): string {
   return issue.param ? `Invalid '${issue.param}': ${issue.detail}` : `Invalid request body: ${issue.detail}`;
 }
 
-const isInference = (action: string | undefined): action is InferenceAction => action !== undefined && action in schemas;
+const isInference = (action: string | undefined): action is InferenceAction =>
+  action === 'chat/completions' || action === 'completions' || action === 'embeddings';
+
+// The methods allowed, made once (not an array per request).
+const POST = ['POST'];
+const GET = ['GET'];
 
 /**
  * Checks OpenAI requests before any model server sees them: method, content type, size, and
@@ -53,9 +59,9 @@ export default definePlugin({
       requestHeaders(ctx) {
         const action = actionOf(ctx.request);
         if (action === undefined) return; // the router answers 404
-        if (!isInference(action)) return checkMethod(ctx, ['GET']);
+        if (!isInference(action)) return checkMethod(ctx, GET);
         return (
-          checkMethod(ctx, ['POST']) ??
+          checkMethod(ctx, POST) ??
           checkJsonContentType(ctx, ctx.headers) ??
           checkContentLength(ctx, ctx.headers, options.maxBodyBytes)
         );
@@ -67,6 +73,8 @@ export default definePlugin({
         const checked = checkObjectBody(ctx, options.maxBodyBytes, WORDING);
         if (!checked.ok) return checked.respond;
         const body = checked.body;
+        // Certainly valid without zod's parse (fast-path.ts); anything else gets zod's verdict.
+        if (action === 'chat/completions' && isPlainChatCompletion(body)) return;
         const result = schemas[action].safeParse(body);
         if (result.success) return;
         const issue = describeIssue(result.error.issues[0] as z.core.$ZodIssue, body);

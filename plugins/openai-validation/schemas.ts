@@ -2,8 +2,9 @@ import { z } from 'zod';
 
 /**
  * OpenAI request bodies (chat completions, completions, embeddings) as the API reference
- * defines them. Fields the gateway does not know are allowed unless `rejectUnknownFields`,
- * since OpenAI adds parameters often; the known ones are checked for type and range.
+ * defines them. Fields the gateway does not know are allowed, since OpenAI adds parameters
+ * often; the known ones are checked for type and range. These schemas are the contract:
+ * fast-path.ts only recognises bodies they certainly accept, sooner.
  */
 
 const nullish = <T extends z.ZodType>(t: T) => t.nullable().optional();
@@ -38,7 +39,7 @@ const ToolCall = z
   })
   .loose();
 
-const Message = z
+export const Message = z
   .object({
     role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
     content: nullish(Content),

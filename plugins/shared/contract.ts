@@ -8,6 +8,8 @@ import { isJsonObject } from './json-body.js';
  */
 
 export function checkMethod(ctx: BaseContext, allowed: readonly string[]): Respond | undefined {
+  // Nearly every client sends the method in upper case: answered without a case-folded copy.
+  if (allowed.includes(ctx.request.method)) return undefined;
   const method = ctx.request.method.toUpperCase();
   if (allowed.includes(method)) return undefined;
   return ctx.fail(405, `Method ${method} is not allowed on ${ctx.request.pathname}; use ${allowed.join(' or ')}`, {
@@ -37,11 +39,21 @@ export function checkContentLength(ctx: BaseContext, headers: ReadonlyHeaders, m
   if (!ctx.request.hasBody) return ctx.fail(400, 'A JSON request body is required', { code: 'invalid_json' });
   const value = headers.get('content-length');
   if (value === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(value)) return ctx.fail(400, 'Invalid content-length', { code: 'invalid_request' });
+  if (!isDecimal(value, 15)) return ctx.fail(400, 'Invalid content-length', { code: 'invalid_request' });
   const length = Number(value);
   if (length === 0) return ctx.fail(400, 'A JSON request body is required', { code: 'invalid_json' });
   if (length > maxBytes) return bodyTooLarge(ctx, length, maxBytes);
   return undefined;
+}
+
+/** 1 to `maxDigits` ASCII digits: a loop, not a regular expression, since it runs per request. */
+function isDecimal(value: string, maxDigits: number): boolean {
+  if (value.length === 0 || value.length > maxDigits) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 export function checkBodySize(ctx: RequestBodyContext, maxBytes: number): Respond | undefined {

@@ -86,6 +86,49 @@ describe('the official openai client, unchanged, pointed at the gateway', () => 
     await expect(client().chat.completions.create({ model: 'gpt-nope', messages: user('hi') })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     expect((await demoStats(tinylm)).requests).toBe(before);
   });
+
+  // openai-validation answers common chat bodies with a pre-check before zod (fast-path.ts);
+  // on either side of each bound it checks itself, the answer is still the schema's.
+  it('chat bodies at the bounds of the validator’s pre-check: accepted up to each bound, refused past it with the field named', async () => {
+    const r = await client().chat.completions.create({
+      model: 'tinylm',
+      messages: [
+        { role: 'system', content: '', name: 'n'.repeat(256) },
+        { role: 'developer', content: 'be brief' },
+        { role: 'assistant', content: 'Hello' },
+        { role: 'user', content: 'hi' },
+      ],
+      temperature: 2,
+      top_p: 1,
+      presence_penalty: -2,
+      frequency_penalty: 2,
+      max_tokens: 1,
+      seed: 0,
+      user: 'u'.repeat(512),
+      store: null,
+    });
+    expect(r.object).toBe('chat.completion');
+
+    const tinylm = stack().demos.get('tinylm@v1')?.[0]?.url as string;
+    const before = (await demoStats(tinylm)).requests;
+    const refused: [Record<string, unknown>, string, string][] = [
+      [{ model: 'x'.repeat(257) }, 'model', 'invalid_value'],
+      [{ messages: [{ role: 'user', content: 'hi', name: '' }] }, 'messages[0].name', 'invalid_value'],
+      [{ messages: [{ role: 'user', content: null }] }, 'messages[0].content', 'invalid_type'],
+      [{ user: 'u'.repeat(513) }, 'user', 'invalid_value'],
+      [{ n: 129 }, 'n', 'invalid_value'],
+      [{ max_completion_tokens: 0 }, 'max_completion_tokens', 'invalid_value'],
+      [{ seed: 1.5 }, 'seed', 'invalid_type'],
+      [{ logprobs: 'yes' }, 'logprobs', 'invalid_type'],
+      [{ stream_options: { include_usage: true } }, 'stream_options', 'invalid_value'],
+      [{ stream: true, stream_options: { include_usage: 'yes' } }, 'stream_options.include_usage', 'invalid_type'],
+    ];
+    for (const [fields, param, code] of refused) {
+      const body = { model: 'tinylm', messages: user('hi'), ...fields } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming;
+      await expect(client().chat.completions.create(body), param).rejects.toMatchObject({ constructor: OpenAI.BadRequestError, status: 400, param, code });
+    }
+    expect((await demoStats(tinylm)).requests).toBe(before);
+  });
 });
 
 /** A minimal KServe V2 (Open Inference Protocol) REST client, as the spec describes the flow. */
