@@ -3,9 +3,10 @@
 // metrics and the access log. CPU time per request is steady even on a busy machine, so this
 // is the number to compare before and after a hot-path change. `npm run bench:processor` runs it
 // bundled as the ext-proc runs (bench/bundled.ts); `node --import tsx bench/processor.ts` runs the sources.
-//   npm run bench:processor [-- --requests 20000 --mode full|headers|body]
+//   npm run bench:processor [-- --requests 20000 --mode full|headers|body] [--gap-ms 5: the cold path, per phase and hook]
 import { parseArgs } from 'node:util';
 import { idleGaps, processorSetup, replay } from './processor-setup.js';
+import { percentile } from './stats.js';
 
 const { values } = parseArgs({
   options: { requests: { type: 'string', default: '20000' }, mode: { type: 'string', default: 'full' }, 'gap-ms': { type: 'string', default: '0' } },
@@ -23,11 +24,7 @@ const add = (key: string, ms: number) => {
   e.ms += ms;
   spent.set(key, e);
 };
-const setup = await processorSetup(mode, gapMsOf(values['gap-ms']) > 0 ? { phase: (p, ms) => add(`phase ${p}`, ms), hook: (p, h, ms) => add(`  ${p}.${h}`, ms) } : {});
-
-function gapMsOf(v: string | undefined): number {
-  return Number(v ?? 0);
-}
+const setup = await processorSetup(mode, gapMs > 0 ? { phase: (p, ms) => add(`phase ${p}`, ms), hook: (p, h, ms) => add(`  ${p}.${h}`, ms) } : {});
 
 if (gapMs > 0) {
   // The cold path: each request after `gapMs` idle, its response one millisecond after it.
@@ -40,7 +37,7 @@ if (gapMs > 0) {
     perRequest.push(idle.busyMs * 1000);
   }
   perRequest.sort((a, b) => a - b);
-  const at = (q: number) => (perRequest[Math.floor(q * (perRequest.length - 1))] as number).toFixed(0);
+  const at = (q: number) => percentile(perRequest, q).toFixed(0);
   process.stdout.write(`${mode}, ${gapMs} ms idle before each request: ${n} requests, time on messages per request p50 ${at(0.5)} µs (p25 ${at(0.25)}, p75 ${at(0.75)}, p90 ${at(0.9)})\n`);
   // Phases in Envoy's order, each followed by its hooks in chain order (the order first seen).
   for (const [key, { n: count, ms }] of spent) process.stdout.write(`  ${key}: ${((ms / count) * 1000).toFixed(1)} µs mean over ${count}\n`);

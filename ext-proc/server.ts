@@ -123,7 +123,6 @@ function openStream(sink: StreamSink, opts: ExtProcServerOptions, limits: Server
   const processor = new StreamProcessor(opts.runtime(), opts.log, opts.observer, limits, (answers) => {
     if (!closed) for (const answer of answers) sink.send(answer);
   });
-  const runDeferred = () => processor.runDeferred();
   let queue: Promise<void> = Promise.resolve();
   let idle: NodeJS.Timeout | undefined;
   const finish = () => {
@@ -161,7 +160,7 @@ function openStream(sink: StreamSink, opts: ExtProcServerOptions, limits: Server
           // After the write the answers just queued (the h2 transport flushes in a setImmediate
           // queued before this one; node:http2 in a native immediate, which runs before it), in
           // the same turn of the event loop: no message that arrives later is handled before it.
-          if (processor.hasDeferred) setImmediate(runDeferred);
+          if (processor.hasDeferred) setImmediate(() => processor.runDeferred());
         } catch (err) {
           if (err instanceof PhaseOrderError) {
             // Not Envoy, or not the modes we asked for: refuse the stream before any hook runs out of order.

@@ -53,21 +53,16 @@ const OBSERVED: RunOptions = Object.freeze({ streamed: true });
  */
 function observeResponseBody(src: ContextSource, state: Responded, runner: ChainRunner, body: BodyBuffer): MaybePromise<void> {
   const { response, responseHeaders: headers } = state;
-  const changed = () => {
-    if (!body.replaced && headers.changes.size === 0) return;
+  const changed = (chunk: Buffer | undefined) => {
+    if (chunk === undefined && !body.replaced && headers.changes.size === 0) return;
     runner.log.warn('a plugin declared observesResponseBody but changed the response body or headers after the answer left; ignored');
   };
   const ran = runner.run('responseBody', () => responseBodyContext(src, headers, body, response), OBSERVED);
   const chunks = () => {
     const chunk = runChunkHooks(src, response, body.body, true);
-    if (chunk instanceof Promise) return chunk.then((c) => (c ? replacedChunk(runner) : changed()));
-    return chunk ? replacedChunk(runner) : changed();
+    return chunk instanceof Promise ? chunk.then(changed) : changed(chunk);
   };
   return ran instanceof Promise ? ran.then(chunks) : chunks();
-}
-
-function replacedChunk(runner: ChainRunner): void {
-  runner.log.warn('a plugin declared observesResponseBody but replaced the response chunk after the answer left; ignored');
 }
 
 /** One chunk of a STREAMED response body through the chunk (and, on SSE, event) hooks. */
