@@ -77,12 +77,20 @@ describe('extProc.workers', () => {
   });
 
   it('drains gracefully on SIGTERM: requests in flight on every worker finish', async () => {
+    // Held past the shutdown delay (2 s), so each worker's drain has streams still open; and the
+    // signal waits until every request has its stream, so "in flight" means in the workers.
+    for (const demo of [...stack().demos.values()].flat()) await setFault(demo.url, { mode: 'slow', delayMs: 3000 });
     const primary = stack().extProcs[0]?.child;
+    const total = async () => [...(await streamsByPid()).values()].reduce((a, b) => a + b, 0);
+    const before = await total();
     const inFlight = Promise.all(Array.from({ length: 100 }, () => call(infer(), v2Input())));
-    await new Promise((r) => setTimeout(r, 150));
+    await eventually('every request has its ext_proc stream', async () => (await total()) - before >= 100, 20_000, 25);
+    const signalledAt = performance.now();
     primary?.proc.kill('SIGTERM');
     const seen = await inFlight;
-    expect(seen.filter((s) => s.status !== 200).map(brief)).toEqual([]);
+    const timed = (s: Seen) => `${brief(s)} (sent ${Math.round(s.startedAt - signalledAt)} ms from SIGTERM, took ${Math.round(s.ms)} ms)`;
+    expect(seen.filter((s) => s.status !== 200).map(timed)).toEqual([]);
+    expect(seen.filter((s) => s.startedAt + s.ms < signalledAt).map(timed)).toEqual([]);
     expect(await primary?.exited).toBe(0);
   });
 });
