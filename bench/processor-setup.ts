@@ -85,10 +85,12 @@ export interface Idle {
   upstreamMs: number;
   busyMs: number;
   wait(ms: number): Promise<void>;
+  /** Each message's protobuf decode and its answer's encode (outside the processor's phase time). */
+  codec?(what: 'decode' | 'encode', phase: Phase, ms: number): void;
 }
 
-export function idleGaps(betweenRequestsMs: number, upstreamMs: number): Idle {
-  return { betweenRequestsMs, upstreamMs, busyMs: 0, wait: (ms) => new Promise((r) => setTimeout(r, ms)) };
+export function idleGaps(betweenRequestsMs: number, upstreamMs: number, codec?: Idle['codec']): Idle {
+  return { betweenRequestsMs, upstreamMs, busyMs: 0, wait: (ms) => new Promise((r) => setTimeout(r, ms)), codec };
 }
 const PHASES: readonly Phase[] = ['requestHeaders', 'requestBody', 'responseHeaders', 'responseBody'];
 
@@ -106,10 +108,18 @@ export async function replay({ runtime, log, observer, wire }: ProcessorSetup, i
     if (phase === 'responseBody' && skipResponseBody) continue;
     if (idle && (phase === 'requestHeaders' || phase === 'responseHeaders')) await idle.wait(phase === 'requestHeaders' ? idle.betweenRequestsMs : idle.upstreamMs);
     const t0 = performance.now();
-    const [out] = await p.handle(decodeProcessingRequest(wire[phase] as Buffer));
+    const decoded = decodeProcessingRequest(wire[phase] as Buffer);
+    const t1 = idle?.codec ? performance.now() : 0;
+    const [out] = await p.handle(decoded);
     if (!out) throw new Error(`no answer to ${phase}`);
+    const t2 = idle?.codec ? performance.now() : 0;
     encodeProcessingResponse(out);
-    if (idle) idle.busyMs += performance.now() - t0;
+    if (idle) {
+      const t3 = performance.now();
+      idle.busyMs += t3 - t0;
+      idle.codec?.('decode', phase, t1 - t0);
+      idle.codec?.('encode', phase, t3 - t2);
+    }
     // As the server does once the answer is written (not in the answer's time).
     p.runDeferred();
     sent.push(phase);

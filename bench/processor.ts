@@ -3,7 +3,8 @@
 // metrics and the access log. CPU time per request is steady even on a busy machine, so this
 // is the number to compare before and after a hot-path change. `npm run bench:processor` runs it
 // bundled as the ext-proc runs (bench/bundled.ts); `node --import tsx bench/processor.ts` runs the sources.
-//   npm run bench:processor [-- --requests 20000 --mode full|headers|body] [--gap-ms 5: the cold path, per phase and hook]
+//   npm run bench:processor [-- --requests 20000 --mode full|headers|body] [--gap-ms 5: the cold path, per phase and hook, and
+//   each message's protobuf decode and its answer's encode]
 import { parseArgs } from 'node:util';
 import { idleGaps, processorSetup, replay } from './processor-setup.js';
 import { percentile } from './stats.js';
@@ -32,7 +33,7 @@ if (gapMs > 0) {
   const perRequest: number[] = [];
   timing = true;
   for (let i = 0; i < n; i++) {
-    const idle = idleGaps(gapMs, 1);
+    const idle = idleGaps(gapMs, 1, (what, phase, ms) => add(`${what} ${phase}`, ms));
     await replay(setup, idle);
     perRequest.push(idle.busyMs * 1000);
   }

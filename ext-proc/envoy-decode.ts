@@ -1,5 +1,5 @@
 import { BinaryReader } from '@bufbuild/protobuf/wire';
-import { Metadata } from './gen/envoy/config/core/v3/base.js';
+import { decodeMetadata } from './envoy-metadata.js';
 import { decodeWireHeaderMap } from './wire-headers.js';
 import { ProcessingMode_BodySendMode } from './gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
 import { HttpHeaders_AttributesEntry, HttpTrailers, ProcessingRequest, type HttpBody, type HttpHeaders } from './gen/envoy/service/ext_proc/v3/external_processor.js';
@@ -26,8 +26,9 @@ export type EnvoyRequest = ProcessingRequest & { protocolConfig?: ProtocolConfig
  * value) and reads each name through a TextDecoder; at ~20 headers a message that was the
  * largest item of our own per-request CPU. Here headers go straight into the name → value map
  * the processor reads (wire-headers.ts; the HeaderValue list is made only if read), bodies are
- * views on the message (no copy), and everything else — trailers, metadata,
- * attributes — still goes through the generated decoders (metadata for its own field only).
+ * views on the message (no copy), metadata of string values is read in place (envoy-metadata.ts),
+ * and everything else — trailers, other metadata, attributes — still goes through the generated
+ * decoders (metadata for its own field only).
  * Same result type, same fields.
  */
 export function decodeProcessingRequest(bytes: Uint8Array): EnvoyRequest {
@@ -56,7 +57,7 @@ export function decodeProcessingRequest(bytes: Uint8Array): EnvoyRequest {
         message.request = { $case: 'responseTrailers', value: HttpTrailers.decode(reader, reader.uint32()) };
         continue;
       case 66: // metadata_context: the body's model, which Envoy read for OpenAI requests (envoy/body-model.ts)
-        message.metadataContext = Metadata.decode(reader, reader.uint32());
+        message.metadataContext = decodeMetadata(reader, reader.uint32());
         continue;
       case 90: // protocol_config
         message.protocolConfig = protocolConfig(reader, reader.uint32());
