@@ -1,13 +1,17 @@
 // bench:server's load: ext_proc streams over one HTTP/2 connection, as Envoy opens them, each
 // sending the request's messages one at a time and waiting for each answer. A separate process,
 // so its own work and garbage stay out of the server's figures.
-//   node --import tsx bench/server-client.ts <port> <streams at once> <seconds>   (messages: JSON on stdin)
+//   node --import tsx bench/server-client.ts <port> <streams at once> <seconds> [<gap ms> <index of the response's first message>]
+//   (messages: JSON on stdin)
 import http2 from 'node:http2';
 import { text } from 'node:stream/consumers';
 import { PROCESS_PATH } from '../ext-proc/transport/types.js';
 import { encodeFrame } from '../ext-proc/transport/frames.js';
 
-const [port, concurrent, seconds] = process.argv.slice(2).map(Number);
+const [port, concurrent, seconds, gapMs = 0, responseStarts = -1] = process.argv.slice(2).map(Number);
+// With a gap (the cold path): `gapMs` idle before each stream and 1 ms before the response's
+// first message (message `responseStarts`: the model's time), as at a low request rate.
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const messages = (JSON.parse(await text(process.stdin)) as string[]).map((m) => encodeFrame(Buffer.from(m, 'base64')));
 const session = http2.connect(`http://127.0.0.1:${port}`);
 session.on('error', (err) => {
@@ -24,8 +28,9 @@ function stream(): Promise<void> {
     const s = session.request({ ':method': 'POST', ':path': PROCESS_PATH, 'content-type': 'application/grpc', te: 'trailers' });
     let next = 1;
     s.on('data', () => {
-      if (next < messages.length) s.write(messages[next++]);
-      else s.end();
+      if (next >= messages.length) s.end();
+      else if (gapMs > 0 && next === responseStarts) void sleep(1).then(() => s.write(messages[next++]));
+      else s.write(messages[next++]);
     });
     s.on('trailers', (t) => {
       if (t['grpc-status'] !== '0') failed++;
@@ -40,7 +45,10 @@ function stream(): Promise<void> {
 }
 
 await Promise.all(Array.from({ length: concurrent as number }, async () => {
-  while (Date.now() < until) await stream();
+  while (Date.now() < until) {
+    if (gapMs > 0) await sleep(gapMs);
+    await stream();
+  }
 }));
 session.close();
 process.stdout.write(`${JSON.stringify({ streams, failed })}\n`);

@@ -5,11 +5,12 @@
 // (the transport, the server loop, garbage that outlives a request because something long-lived
 // holds it; docs/performance.md, "Session 6"). Bundled as the ext-proc runs (bench/bundled.ts).
 //   npm run bench:server [-- --mode full|headers|body --streams 16 --seconds 4 --transport h2]
+//   [--gap-ms 5 --streams 1: the cold path, each stream after an idle gap; event loop busy time per stream]
 //   V8 flags on top of the ext-proc's (e.g. --trace-gc-nvp, whose `promoted=` shows what outlived
 //   its request): node <ext-proc/node-flags.ts flags> <flags> .tmp/bundled-server.mjs [args], once built.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { PerformanceObserver, constants, performance as perf } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { startExtProcServer, type TransportName } from '../ext-proc/server.js';
 import { REPO_ROOT } from '../scripts/envoy-bin.js';
@@ -22,8 +23,11 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '4' },
     'warmup-seconds': { type: 'string', default: '1' },
     transport: { type: 'string', default: 'h2' },
+    'gap-ms': { type: 'string', default: '0' },
   },
 });
+// The cold path (as bench:processor --gap-ms, with the transport): idle before each stream.
+const gapMs = Number(values['gap-ms']);
 const mode = values.mode as string;
 const setup = await processorSetup(mode);
 const phases = await replay(setup); // also the first request of the warm-up
@@ -49,7 +53,8 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 
 const warmupS = Number(values['warmup-seconds']);
-const client = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench/server-client.ts'), String(server.port), values.streams as string, String(Number(values.seconds) + warmupS)], {
+const clientArgs = [String(server.port), values.streams as string, String(Number(values.seconds) + warmupS), String(gapMs), String(phases.indexOf('responseHeaders'))];
+const client = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench/server-client.ts'), ...clientArgs], {
   cwd: REPO_ROOT,
   stdio: ['pipe', 'pipe', 'inherit'],
 });
@@ -62,16 +67,20 @@ await new Promise((r) => setTimeout(r, warmupS * 1000 + 500));
 streams = 0;
 Object.assign(gcs, { minor: 0, major: 0, pauseMs: 0 });
 const cpu0 = process.cpuUsage();
+const elu0 = perf.eventLoopUtilization();
 const t0 = performance.now();
 const code = await new Promise<number | null>((resolve) => client.on('exit', resolve));
 const wall = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
+// Time the event loop spent running callbacks (not waiting for I/O): with a gap, the cold cost of a stream.
+const activeMs = perf.eventLoopUtilization(elu0).active;
 const { failed } = JSON.parse(out || '{"failed":-1}') as { failed: number };
 if (code !== 0 || failed !== 0) throw new Error(`the client failed (exit ${code}, ${failed} streams without grpc-status 0)`);
 const per10k = (n: number) => ((n / Math.max(1, streams)) * 10_000).toFixed(1);
 process.stdout.write(
   `${mode} over ${values.transport}, ${values.streams} streams at once: ${streams} streams in ${wall.toFixed(0)} ms (${phases.length} messages each): ` +
-    `${((cpu.user + cpu.system) / Math.max(1, streams)).toFixed(1)} µs server CPU/stream, ${Math.round((streams / wall) * 1000)} streams/s; ` +
+    `${((cpu.user + cpu.system) / Math.max(1, streams)).toFixed(1)} µs server CPU/stream (${(cpu.system / Math.max(1, streams)).toFixed(1)} in the kernel), ${Math.round((streams / wall) * 1000)} streams/s` +
+    `${gapMs > 0 ? ` (${gapMs} ms idle before each: event loop busy ${((activeMs * 1000) / Math.max(1, streams)).toFixed(1)} µs/stream)` : ''}; ` +
     `per 10,000 streams ${per10k(gcs.minor)} scavenges, ${per10k(gcs.major)} full GCs, ${((gcs.pauseMs / Math.max(1, streams)) * 10_000).toFixed(0)} ms in GC\n`,
 );
 await server.shutdown(0);
