@@ -4,6 +4,8 @@ import { DEFAULT_STREAM_LIMITS, StreamLimitError, type StreamLimits } from './pi
 import { StreamProcessor, type ProcessorLimits, type RequestObserver } from './stream.js';
 import type { StreamAbortReason } from './pipeline/observer.js';
 import type { Runtime } from './runtime.js';
+import type { EnvoyRequest } from './envoy-decode.js';
+import type { ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import { GrpcStatus } from './transport/grpc-status.js';
 import type { ListenAddress, StreamHandler, StreamSink, TlsFiles, Transport, TransportName, TransportOptions } from './transport/types.js';
 
@@ -123,7 +125,8 @@ function openStream(sink: StreamSink, opts: ExtProcServerOptions, limits: Server
   const processor = new StreamProcessor(opts.runtime(), opts.log, opts.observer, limits, (answers) => {
     if (!closed) for (const answer of answers) sink.send(answer);
   });
-  let queue: Promise<void> = Promise.resolve();
+  /** The message being handled and the ones queued behind it, while one waits for an async hook; else undefined. */
+  let queue: Promise<void> | undefined;
   let idle: NodeJS.Timeout | undefined;
   const finish = () => {
     if (closed) return;
@@ -149,37 +152,63 @@ function openStream(sink: StreamSink, opts: ExtProcServerOptions, limits: Server
     idle.unref();
   }
 
+  const send = (answers: readonly ProcessingResponse[]) => {
+    if (!closed) for (const answer of answers) sink.send(answer);
+    // After the write the answers just queued (the h2 transport flushes in a setImmediate
+    // queued before this one; node:http2 in a native immediate, which runs before it), in
+    // the same turn of the event loop: no message that arrives later is handled before it.
+    if (processor.hasDeferred) setImmediate(() => processor.runDeferred());
+  };
+  const failed = (err: unknown) => {
+    if (err instanceof PhaseOrderError) {
+      // Not Envoy, or not the modes we asked for: refuse the stream before any hook runs out of order.
+      processor.log.warn({ err: err.message }, 'ext_proc message out of order; stream refused');
+      abort(GrpcStatus.FAILED_PRECONDITION, `ext_proc message out of order: ${err.message}`, 'out_of_order');
+    } else if (err instanceof StreamLimitError) {
+      processor.log.warn({ err: err.message }, 'ext_proc stream over its limits; cut');
+      abort(GrpcStatus.RESOURCE_EXHAUSTED, `ext_proc stream over its limits: ${err.message}`, 'limit');
+    } else {
+      // Unexpected: a bug, not a plugin error (those become responses). Envoy turns this into a 500.
+      processor.log.error({ err }, 'ext_proc stream failed');
+      abort(GrpcStatus.INTERNAL, 'ext_proc internal error', 'internal');
+    }
+  };
+  /**
+   * One message, answered at once when every hook it ran was synchronous (most are): no promise
+   * chain per message, which after an idle gap (cold caches) was a cost of its own. Never throws.
+   */
+  const handle = (msg: EnvoyRequest): Promise<void> | undefined => {
+    if (closed) return undefined;
+    try {
+      const answers = processor.handleNow(msg);
+      if (answers instanceof Promise) return answers.then(send).catch(failed);
+      send(answers);
+    } catch (err) {
+      failed(err);
+    }
+    return undefined;
+  };
+  /** Settles once `work` has, and the queue is empty again unless more was queued meanwhile. */
+  const queued = (work: Promise<void>): Promise<void> => {
+    const settled: Promise<void> = work.then(() => {
+      if (queue === settled) queue = undefined;
+    });
+    return settled;
+  };
+
   const handler: StreamHandler = {
     message(msg) {
       idle?.refresh();
-      queue = queue.then(async () => {
-        if (closed) return;
-        try {
-          const answers = await processor.handle(msg);
-          if (!closed) for (const answer of answers) sink.send(answer);
-          // After the write the answers just queued (the h2 transport flushes in a setImmediate
-          // queued before this one; node:http2 in a native immediate, which runs before it), in
-          // the same turn of the event loop: no message that arrives later is handled before it.
-          if (processor.hasDeferred) setImmediate(() => processor.runDeferred());
-        } catch (err) {
-          if (err instanceof PhaseOrderError) {
-            // Not Envoy, or not the modes we asked for: refuse the stream before any hook runs out of order.
-            processor.log.warn({ err: err.message }, 'ext_proc message out of order; stream refused');
-            abort(GrpcStatus.FAILED_PRECONDITION, `ext_proc message out of order: ${err.message}`, 'out_of_order');
-          } else if (err instanceof StreamLimitError) {
-            processor.log.warn({ err: err.message }, 'ext_proc stream over its limits; cut');
-            abort(GrpcStatus.RESOURCE_EXHAUSTED, `ext_proc stream over its limits: ${err.message}`, 'limit');
-          } else {
-            // Unexpected: a bug, not a plugin error (those become responses). Envoy turns this into a 500.
-            processor.log.error({ err }, 'ext_proc stream failed');
-            abort(GrpcStatus.INTERNAL, 'ext_proc internal error', 'internal');
-          }
-        }
-      });
+      // Strictly in order: behind a message still waiting for an async hook, or now.
+      if (queue) queue = queued(queue.then(() => handle(msg)));
+      else {
+        const pending = handle(msg);
+        if (pending) queue = queued(pending);
+      }
     },
     halfClose() {
       // Answer whatever is still queued first, then close our side.
-      void queue.then(() => {
+      void (queue ?? Promise.resolve()).then(() => {
         if (!closed) sink.end();
         finish();
       });

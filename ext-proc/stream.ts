@@ -95,16 +95,25 @@ export class StreamProcessor implements ResponseHost {
    * so no hook of this request runs after its `end` hooks.
    */
   handle(msg: EnvoyRequest): Promise<readonly ProcessingResponse[]> {
+    try {
+      return Promise.resolve(this.handleNow(msg));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** `handle`, synchronous when the phase was (the server loop's): throws what `handle` rejects with. */
+  handleNow(msg: EnvoyRequest): MaybePromise<readonly ProcessingResponse[]> {
     // Nothing of this stream runs before the observers of the last answer (if the server has not run them yet).
     this.afterAnswer.run();
     // The phase runs synchronously unless a hook is async: only then is there something to wait for.
     try {
       const out = this.dispatch(msg);
       this.running = out instanceof Promise ? out : undefined;
-      return out instanceof Promise ? out : Promise.resolve(out);
+      return out;
     } catch (err) {
       this.running = undefined;
-      return Promise.reject(err);
+      throw err;
     }
   }
 
