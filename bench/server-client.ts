@@ -1,19 +1,24 @@
 // bench:server's load: ext_proc streams over one HTTP/2 connection, as Envoy opens them, each
 // sending the request's messages one at a time and waiting for each answer. A separate process,
 // so its own work and garbage stay out of the server's figures.
-//   node --import tsx bench/server-client.ts <port> <streams at once> <seconds> [<gap ms> <index of the response's first message>]
+//   node --import tsx bench/server-client.ts <port or socket path> <streams at once> <seconds> [<gap ms> <index of the response's first message>]
 //   (messages: JSON on stdin)
 import http2 from 'node:http2';
+import net from 'node:net';
 import { text } from 'node:stream/consumers';
 import { PROCESS_PATH } from '../ext-proc/transport/types.js';
 import { encodeFrame } from '../ext-proc/transport/frames.js';
 
-const [port, concurrent, seconds, gapMs = 0, responseStarts = -1] = process.argv.slice(2).map(Number);
+const [where, ...rest] = process.argv.slice(2);
+const [concurrent, seconds, gapMs = 0, responseStarts = -1] = rest.map(Number);
 // With a gap (the cold path): `gapMs` idle before each stream and 1 ms before the response's
 // first message (message `responseStarts`: the model's time), as at a low request rate.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const messages = (JSON.parse(await text(process.stdin)) as string[]).map((m) => encodeFrame(Buffer.from(m, 'base64')));
-const session = http2.connect(`http://127.0.0.1:${port}`);
+// A port, or a Unix socket's path.
+const session = /^\d+$/.test(where as string)
+  ? http2.connect(`http://127.0.0.1:${where}`)
+  : http2.connect('http://localhost', { createConnection: () => net.connect(where as string) });
 session.on('error', (err) => {
   process.stderr.write(`bench:server client: ${err.message}\n`);
   process.exit(1);
