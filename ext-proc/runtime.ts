@@ -8,6 +8,10 @@ import { pluginMetrics } from './plugin-metrics.js';
 import type { PluginRegistry } from './registry.js';
 import { dirname } from 'node:path';
 
+/** Every protocol a request can have (undefined: a path of none), each with its chains filtered once per config. */
+const PROTOCOLS = [undefined, 'openai', 'kserve-v2', 'tfserving'] as const;
+const NO_PLUGINS: readonly PluginInstance[] = Object.freeze([]);
+
 /**
  * Everything derived from one config generation. Streams capture the runtime current when
  * they start, so a reload never changes a request half-way through.
@@ -119,9 +123,12 @@ export async function buildRuntime(loaded: LoadedConfig, registry: PluginRegistr
     // Filtered once per config, not per request.
     const routed = withRoutingStep(globalChain, config.plugins);
     const byProtocol = new Map<Protocol | undefined, readonly PluginInstance[]>();
-    for (const protocol of [undefined, 'openai', 'kserve-v2', 'tfserving'] as const) {
+    const modelsByProtocol = new Map<Protocol | undefined, ReadonlyMap<string, readonly PluginInstance[]>>();
+    for (const protocol of PROTOCOLS) {
       byProtocol.set(protocol, Object.freeze(routed.filter((p) => appliesTo(p, protocol))));
+      modelsByProtocol.set(protocol, new Map([...modelChains].map(([model, chain]) => [model, Object.freeze(chain.filter((p) => appliesTo(p, protocol)))])));
     }
+    const clusters = clusterNames(config);
     return {
       config,
       hash: loaded.hash,
@@ -129,11 +136,11 @@ export async function buildRuntime(loaded: LoadedConfig, registry: PluginRegistr
       globalChain,
       requestChain: (protocol) => byProtocol.get(protocol) as readonly PluginInstance[],
       modelChains,
+      modelChain: (model, protocol) => modelsByProtocol.get(protocol)?.get(model) ?? NO_PLUGINS,
       cluster: (model, version, fallback) => {
-        const versions = config.models[model]?.versions;
-        if (!versions?.[version]) return undefined;
-        if (fallback === undefined || fallback === version) return clusterName(model, version);
-        return versions[fallback] ? fallbackClusterName(model, version, fallback) : undefined;
+        const names = clusters.get(model)?.get(version);
+        if (names === undefined) return undefined;
+        return fallback === undefined || fallback === version ? names.cluster : names.withFallback.get(fallback);
       },
       close: closeAll,
     };
@@ -141,4 +148,25 @@ export async function buildRuntime(loaded: LoadedConfig, registry: PluginRegistr
     await closeAll();
     throw err;
   }
+}
+
+/** A version's Envoy cluster, and the cluster of it with each other version as its fallback. */
+interface VersionClusters {
+  readonly cluster: string;
+  readonly withFallback: ReadonlyMap<string, string>;
+}
+
+/** Every cluster name a request can be sent to, made once per config (not a string per request). */
+function clusterNames(config: GatewayConfig): ReadonlyMap<string, ReadonlyMap<string, VersionClusters>> {
+  const models = new Map<string, ReadonlyMap<string, VersionClusters>>();
+  for (const [model, { versions }] of Object.entries(config.models)) {
+    const names = Object.keys(versions);
+    const byVersion = new Map<string, VersionClusters>();
+    for (const version of names) {
+      const withFallback = new Map(names.filter((f) => f !== version).map((f) => [f, fallbackClusterName(model, version, f)]));
+      byVersion.set(version, { cluster: clusterName(model, version), withFallback });
+    }
+    models.set(model, byVersion);
+  }
+  return models;
 }

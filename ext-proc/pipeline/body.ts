@@ -101,13 +101,14 @@ export class BodyBuffer {
     } catch {
       throw this.fault('invalid_json', 'body is not valid UTF-8');
     }
-    if (text.trim() === '') throw this.fault('invalid_json', 'body is empty; a JSON object is required');
     if (nestsDeeperThan(this.bytes, MAX_JSON_DEPTH)) {
       throw this.fault('invalid_json', `body nests deeper than ${MAX_JSON_DEPTH} levels`);
     }
     try {
       return JSON.parse(text);
     } catch (err) {
+      // Only a body JSON.parse refused can be empty (blank text nests nothing): worded apart.
+      if (text.trim() === '') throw this.fault('invalid_json', 'body is empty; a JSON object is required');
       throw this.fault('invalid_json', `body is not valid JSON: ${(err as Error).message}`);
     }
   }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { EndContext, Protocol, RequestInfo, RequestVars, ResponseInfo, RouteHints } from '../../plugins/sdk/types.js';
 import type { BodyMode } from '../envoy-messages.js';
 import { chooseResponseBodyMode, needsRequestBody } from './body-modes.js';
-import { appliesTo, type Chains, type HookName, type PluginInstance } from './chain.js';
+import type { Chains, HookName, PluginInstance } from './chain.js';
 import { invokeHook, runEndHooks, type HookHost, type MaybePromise } from './hooks.js';
 import type { RequestObserver } from './observer.js';
 import type { Stop } from './respond.js';
@@ -135,7 +135,7 @@ export class ChainRunner implements HookHost {
   joinModel(model: string): void {
     if (this.joinedModel !== undefined) return;
     this.joinedModel = model;
-    const extra = (this.runtime.modelChains.get(model) ?? []).filter((p) => appliesTo(p, this.request.protocol));
+    const extra = this.runtime.modelChain(model, this.request.protocol);
     if (extra.length === 0) return;
     this.chain = [...this.chain, ...extra];
     if (this.phaseReached !== 'requestHeaders') this.lateJoiners = extra;

@@ -16,6 +16,8 @@ export interface Chains {
   requestChain(protocol: Protocol | undefined): readonly PluginInstance[];
   /** Each model's own chain, joining once the model is known. */
   readonly modelChains: ReadonlyMap<string, readonly PluginInstance[]>;
+  /** The instances of a model's own chain that a request of this protocol runs (none for an unknown model). */
+  modelChain(model: string, protocol: Protocol | undefined): readonly PluginInstance[];
 }
 
 export type HookName = 'requestHeaders' | 'requestBody' | 'responseHeaders' | 'responseBody' | 'responseChunk' | 'responseEvent';

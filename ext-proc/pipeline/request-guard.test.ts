@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createTestGateway, exampleModels } from '../../plugins/sdk/testing.js';
 import { detectProtocol } from '../../plugins/sdk/protocol.js';
-import { DEFAULT_STREAM_LIMITS, malformedEscapes } from './request-guard.js';
+import { DEFAULT_STREAM_LIMITS, malformedEscapes, usableRequestId } from './request-guard.js';
 
 const gateway = () => createTestGateway({ plugins: ['model-router'], models: exampleModels });
 const many = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`x-h${i}`, 'v']));
@@ -57,5 +58,34 @@ describe('total parsing of the request line and headers', () => {
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     const kept = await gw.request({ path: '/v2/models/nope/infer', headers: { 'x-request-id': 'req-42' }, json: {} });
     expect(kept.headers['x-request-id']).toBe('req-42');
+  });
+});
+
+describe('usableRequestId', () => {
+  // The rule as it was first written: 1–200 visible ASCII characters.
+  const PLAIN_TOKEN = /^[\x21-\x7e]{1,200}$/;
+  const near = fc.constantFrom(0, 0x09, 0x0a, 0x20, 0x21, 0x41, 0x7e, 0x7f, 0x80, 0xff, 0x2028, 0xfeff, 0xd800);
+  const id = fc.oneof(
+    fc.string({ maxLength: 210 }),
+    fc.array(near.map((c) => String.fromCharCode(c)), { maxLength: 4 }).map((cs) => cs.join('')),
+    fc.tuple(fc.integer({ min: 0, max: 202 }), near, fc.nat()).map(([n, c, at]) => {
+      const chars = Array.from({ length: n }, () => 'a');
+      if (n > 0) chars[at % n] = String.fromCharCode(c);
+      return chars.join('');
+    }),
+  );
+
+  it('keeps exactly the ids that are 1–200 visible ASCII characters', () => {
+    fc.assert(
+      fc.property(id, (v) => {
+        expect(usableRequestId(v)).toBe(PLAIN_TOKEN.test(v) ? v : undefined);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(usableRequestId(undefined)).toBeUndefined();
+    expect(usableRequestId('x'.repeat(200))).toBe('x'.repeat(200));
+    expect(usableRequestId('x'.repeat(201))).toBeUndefined();
+    expect(usableRequestId('')).toBeUndefined();
+    expect(usableRequestId('req-42\n')).toBeUndefined();
   });
 });

@@ -14,7 +14,7 @@ export function requestInfo(values: ReadonlyMap<string, string>, headers: Header
   const q = path.indexOf('?');
   const pathname = q === -1 ? path : path.slice(0, q);
   const protocol = detectProtocol(pathname, (name) => catalog.get(name)?.protocol);
-  return {
+  const request: { -readonly [K in keyof RequestInfo]: RequestInfo[K] } = {
     id: usableRequestId(values.get('x-request-id')) ?? randomUUID(),
     method: values.get(':method') ?? 'GET',
     path,
@@ -25,6 +25,8 @@ export function requestInfo(values: ReadonlyMap<string, string>, headers: Header
     protocol,
     // Parsed once here: routing and every plugin read it instead of re-parsing the path.
     target: protocol === undefined ? undefined : parseTarget(protocol, pathname),
-    ...(bodyModel !== undefined && protocol === 'openai' && { bodyModel }),
   };
+  // Present only when known (not an `undefined` property); set, not spread (no object per request for it).
+  if (bodyModel !== undefined && protocol === 'openai') request.bodyModel = bodyModel;
+  return request;
 }
