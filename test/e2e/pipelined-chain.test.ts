@@ -61,6 +61,28 @@ describe('pipelined OpenAI bodies', () => {
     expect(after.pipelined.spurious_msgs_received ?? 0).toBe(0);
   });
 
+  it('answer with a content-length (Envoy drops it from STREAMED bodies): a small answer is not compressed, a large one is, and the length header never leaves', async () => {
+    const post = (path: string, body: object) =>
+      fetch(`${stack().url}/v1/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip', ...auth }, body: JSON.stringify(body) });
+    const small = await post('chat/completions', { model: 'tinylm', messages: user('the white rabbit'), max_tokens: 3 });
+    expect(small.status).toBe(200);
+    expect(small.headers.get('content-encoding')).toBeNull();
+    const bytes = Buffer.from(await small.arrayBuffer());
+    expect(bytes.length).toBeLessThan(1024);
+    expect(small.headers.get('content-length')).toBe(String(bytes.length));
+    expect(JSON.parse(bytes.toString())).toMatchObject({ object: 'chat.completion' });
+    expect(small.headers.get('x-gateway-body-length')).toBeNull();
+
+    const large = await post('embeddings', { model: 'tinylm', input: Array.from({ length: 8 }, (_, i) => `sentence number ${i}`) });
+    expect(large.status).toBe(200);
+    expect(large.headers.get('content-encoding')).toBe('gzip');
+    // fetch inflates it: the model's whole JSON, past the threshold.
+    const text = await large.text();
+    expect(text.length).toBeGreaterThan(1024);
+    expect(JSON.parse(text)).toMatchObject({ object: 'list' });
+    expect(large.headers.get('x-gateway-body-length')).toBeNull();
+  });
+
   it('rewrite a stream’s request body (forceStreamUsage) before it reaches the model server, and hide the usage chunk the client did not ask for', async () => {
     const s = await client().chat.completions.create({ model: 'tinylm', messages: user('the Queen said'), max_tokens: 8, stream: true });
     let finished = false;
