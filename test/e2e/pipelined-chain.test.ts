@@ -1,6 +1,9 @@
 import OpenAI from 'openai';
-import { describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../../plugins/sdk/keys.js';
+import { BODY_LENGTH_HEADER } from '../../plugins/sdk/wire.js';
 import { baseConfig, demoStats, extProcLog, postJson, useStack } from '../harness/e2e.js';
 
 // Where the chain reads both bodies of every OpenAI request (openai-validation before routing,
@@ -12,6 +15,22 @@ import { baseConfig, demoStats, extProcLog, postJson, useStack } from '../harnes
 
 const MAX_REQUEST_BYTES = 256 * 1024;
 const base = baseConfig({ envoy: { maxRequestBytes: MAX_REQUEST_BYTES } });
+
+// A model server that sends the gateway's internal body-length header itself (a wrong length):
+// Envoy must strip it before the filter that turns it into content-length ever sees it.
+const SPOOFED_ANSWER = JSON.stringify({ model_name: 'spoofer', outputs: [{ name: 'out', shape: [1], datatype: 'BYTES', data: ['the whole answer'] }] });
+const spoofer = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(SPOOFED_ANSWER), [BODY_LENGTH_HEADER]: '3' }).end(SPOOFED_ANSWER));
+});
+beforeAll(async () => {
+  await new Promise<void>((resolve) => spoofer.listen(0, '127.0.0.1', resolve));
+  const { port } = spoofer.address() as AddressInfo;
+  // The stack reads the config when it starts, after this hook: the model joins the same object.
+  Object.assign(base.models ?? {}, { spoofer: { protocol: 'kserve-v2', versions: { v1: { endpoints: [`127.0.0.1:${port}`] } } } });
+});
+afterAll(() => new Promise<void>((resolve) => spoofer.close(() => resolve())));
+
 const stack = useStack({
   ...base,
   plugins: [
@@ -81,6 +100,14 @@ describe('pipelined OpenAI bodies', () => {
     expect(text.length).toBeGreaterThan(1024);
     expect(JSON.parse(text)).toMatchObject({ object: 'list' });
     expect(large.headers.get('x-gateway-body-length')).toBeNull();
+  });
+
+  it('never take the body length from a model server: one that sends the internal header gets its whole answer through, with its own length', async () => {
+    const res = await postJson(`${stack().url}/v2/models/spoofer/infer`, { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: ['hi'] }] }, auth);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(SPOOFED_ANSWER);
+    expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength(SPOOFED_ANSWER)));
+    expect(res.headers.get(BODY_LENGTH_HEADER)).toBeNull();
   });
 
   it('rewrite a stream’s request body (forceStreamUsage) before it reaches the model server, and hide the usage chunk the client did not ask for', async () => {
