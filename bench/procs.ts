@@ -130,8 +130,9 @@ export async function startExtProc(name: string, workDir: string, l: ExtProcLaun
 
 /** The floor's no-op Go ext_proc; ready when it accepts TCP connections. */
 /** `route`: name=value headers its request headers' answer sets, with the route recomputed (the full chain's routing, for free). */
-export async function startFloor(bin: string, port: number, workDir: string, route: readonly string[] = []): Promise<Proc> {
-  const p = start('floor-ext-proc', bin, ['-addr', `127.0.0.1:${port}`, ...route.flatMap((h) => ['-route', h])], workDir);
+export async function startFloor(bin: string, port: number, workDir: string, route: readonly string[] = [], bodyLengthHeader?: string): Promise<Proc> {
+  const args = ['-addr', `127.0.0.1:${port}`, ...route.flatMap((h) => ['-route', h]), ...(bodyLengthHeader ? ['-body-length', bodyLengthHeader] : [])];
+  const p = start('floor-ext-proc', bin, args, workDir);
   await waitFor(`floor ext_proc ready (log ${p.log})`, async () => {
     if (p.proc.exitCode !== null) throw new Error(`floor ext_proc exited; see ${p.log}`);
     return tcpOpen(port);

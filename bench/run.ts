@@ -1,6 +1,6 @@
 // `npm run bench`: what the gateway costs against plain Envoy and against the floor of the
 // architecture (plain Envoy + a no-op Go ext_proc), on loopback, in interleaved rounds.
-//   npm run bench [-- --targets plain,floor,headers,body,full --rounds 3 --duration 10
+//   npm run bench [-- --targets plain,floor,headers,body,full --rounds 3 --duration 10 --slices 12
 //                     --transport grpc-js,http2 --ext-proc-env K=V --tsx --smoke]
 // See docs/performance.md for the method and what each figure means.
 import { execFileSync } from 'node:child_process';
@@ -13,9 +13,10 @@ import { envoyVersion, resolveEnvoyBin, REPO_ROOT } from '../scripts/envoy-bin.j
 import { freePort } from '../scripts/stack/processes.js';
 import { upstreamEnvoy } from './configs.js';
 import { measureRound, type RoundResult, type Settings, type Tools } from './measure.js';
+import { runInterleaved, type InterleavedResult } from './interleaved.js';
 import { bundleExtProc, startEnvoy, type Proc } from './procs.js';
 import { num, renderReport, type TargetResult } from './report.js';
-import { DEFAULT_TARGETS, isOurs, startTarget, TARGET_KINDS, targetList, usesFloor, type RunContext, type TargetKind } from './targets.js';
+import { DEFAULT_TARGETS, isOurs, startTarget, TARGET_KINDS, targetList, usesFloor, type Running, type RunContext, type Target, type TargetKind } from './targets.js';
 import { buildFloor, ensureH2load, ensureVegeta, vegetaVersion } from './tools.js';
 
 const { values: opt } = parseArgs({
@@ -44,6 +45,12 @@ const { values: opt } = parseArgs({
     'streams-per-connection': { type: 'string' },
     'envoy-concurrency': { type: 'string', default: '1' },
     'cpu-prof': { type: 'boolean', default: false },
+    /**
+     * After the rounds, every target up at once and this many rotations of one open-loop slice
+     * each at the fixed rate: the p50 column and target (default 12; 1 with --smoke; 0: none).
+     */
+    slices: { type: 'string' },
+    'slice-seconds': { type: 'string', default: '3' },
     /** A quick check that everything runs: one round of short phases. */
     smoke: { type: 'boolean', default: false },
     out: { type: 'string', default: '.tmp/bench' },
@@ -61,6 +68,8 @@ const settings: Settings = {
   workDir,
 };
 const rounds = Number(opt.rounds ?? (opt.smoke ? 1 : 3));
+const slices = Number(opt.slices ?? (opt.smoke ? 1 : 12));
+const sliceS = Number(opt['slice-seconds']);
 const kinds = (opt.targets as string).split(',').filter(Boolean) as TargetKind[];
 const unknown = kinds.filter((k) => !TARGET_KINDS.includes(k));
 if (unknown.length) throw new Error(`unknown target(s) ${unknown.join(', ')}; known: ${TARGET_KINDS.join(', ')}`);
@@ -119,7 +128,8 @@ async function main(): Promise<void> {
     `machine: ${availableParallelism()} CPUs (nproc) × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}`,
     `software: Node ${process.version}, Envoy ${envoyVersion(envoyBin)} (--concurrency ${ctx.envoyConcurrency}), ${version(tools.h2load, ['--version'])} (saturation: HTTP/1.1 keep-alive, ${settings.connections} connections), vegeta ${vegetaVersion(tools.vegeta)} (open loop, keep-alive, at most ${settings.openLoopConnections} connections)`,
     `ext-proc: ${ctx.bundle ? 'from an esbuild bundle' : 'through tsx'}${transports.length ? `, transports ${transports.join(', ')}` : ''}${Object.keys(ctx.extProcEnv).length ? `, env ${(opt['ext-proc-env'] as string[]).join(' ')}` : ''}, node flags ${[...EXT_PROC_NODE_FLAGS, ...ctx.nodeArgs].join(' ')}${ctx.streamsPerConnection !== undefined ? `, ext_proc streams per connection ${ctx.streamsPerConnection || 'unlimited'}` : ''}`,
-    `run: ${rounds} interleaved round(s); per target and round ${settings.warmupS} s warm-up, then ${settings.durationS} s each at saturation, ${settings.fixedRate} req/s and ½ saturation`,
+    `run: ${rounds} interleaved round(s); per target and round ${settings.warmupS} s warm-up, then ${settings.durationS} s each at saturation, ${settings.fixedRate} req/s and ½ saturation` +
+      (slices > 0 ? `; then every target at once, ${slices} rotations of a ${sliceS} s slice each at ${settings.fixedRate} req/s` : ''),
   ];
   machine.forEach((l) => log(l));
   const loadBefore = loadavg();
@@ -158,16 +168,40 @@ async function main(): Promise<void> {
       }
     }
   }
+  const interleaved = slices > 0 ? await sliced(targets, ctx, tools.vegeta) : undefined;
   await upstream.stop();
 
   const info = { machine, loadBefore, loadAfter: loadavg(), command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), fixedRate: settings.fixedRate };
-  const report = renderReport(info, results, settings.durationS);
+  const report = renderReport(info, results, settings.durationS, interleaved);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  await writeFile(join(workDir, `results-${stamp}.json`), JSON.stringify({ info, settings, rounds, results }, null, 2));
+  await writeFile(join(workDir, `results-${stamp}.json`), JSON.stringify({ info, settings, rounds, results, interleaved }, null, 2));
   await writeFile(join(workDir, `report-${stamp}.md`), `${report}\n`);
   log(`\n${report}\n\nbench took ${Math.round((Date.now() - started) / 1000)} s; results in ${join(workDir, `results-${stamp}.json`)} and report-${stamp}.md; process logs in ${workDir}`);
   const failed = results.some((r) => r.errors.length > 0);
   if (failed) process.exitCode = 1;
+}
+
+/** The interleaved slices (bench/interleaved.ts): every target started at once, then stopped. */
+async function sliced(targets: Target[], ctx: RunContext, vegeta: string): Promise<InterleavedResult | undefined> {
+  const up: Running[] = [];
+  try {
+    for (const t of targets) {
+      const r = await startTarget(t, ctx, 0);
+      up.push(r);
+      running.push(r.envoy, ...(r.extProc ? [r.extProc] : []));
+    }
+    return await runInterleaved(vegeta, targets, up, { rate: settings.fixedRate, slices, sliceS, maxConnections: settings.openLoopConnections, workDir }, (n, latest) =>
+      log(`slice ${n + 1}/${slices}: ${targets.map((t) => `${t.key} ${num(latest[t.key] ?? NaN)}`).join(', ')} ms (p50)`),
+    );
+  } catch (err) {
+    log(`interleaved slices FAILED: ${(err as Error).message}`);
+    return undefined;
+  } finally {
+    for (const r of up) {
+      await r.stop();
+      for (const p of [r.envoy, r.extProc]) if (p) running.splice(running.indexOf(p), 1);
+    }
+  }
 }
 
 main()

@@ -40,3 +40,17 @@ export function summarize(values: readonly number[]): Summary {
 export function ratios(values: readonly number[], reference: readonly number[]): Summary {
   return summarize(values.map((v, i) => v / (reference[i] ?? NaN)));
 }
+
+/** Median and interquartile range of paired differences (e.g. per-slice p50 minus the floor's). */
+export interface Spread {
+  median: number;
+  q25: number;
+  q75: number;
+  n: number;
+}
+
+export function pairedDifferences(values: readonly number[], reference: readonly number[]): Spread {
+  const d = values.map((v, i) => v - (reference[i] ?? NaN)).filter(Number.isFinite).sort((a, b) => a - b);
+  if (d.length === 0) return { median: NaN, q25: NaN, q75: NaN, n: 0 };
+  return { median: median(d), q25: percentile(d, 0.25), q75: percentile(d, 0.75), n: d.length };
+}

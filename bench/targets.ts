@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { parseConfigText } from '../ext-proc/config/load.js';
 import { clusterName, type GatewayConfigInput } from '../ext-proc/config/schema.js';
-import { CLUSTER_HEADER, SHADOW_HEADER } from '../plugins/sdk/wire.js';
+import { BODY_LENGTH_HEADER, CLUSTER_HEADER, SHADOW_HEADER } from '../plugins/sdk/wire.js';
 import { EXT_PROC_CLUSTER, renderEnvoyConfig } from '../envoy/render.js';
 import { REPO_ROOT } from '../scripts/envoy-bin.js';
 import { freePort } from '../scripts/stack/processes.js';
@@ -169,12 +169,16 @@ export async function startTarget(t: Target, ctx: RunContext, round: number): Pr
     } else if (t.kind === 'full-envoy') {
       // What Envoy itself spends on the full chain (both ext_proc filters, the buffer filter, body
       // messages, the route recomputed, the shadow copy), with a processor that costs nothing but
-      // names the clusters our ext-proc would: the rest of `full`'s latency is our processor's.
+      // names the clusters our ext-proc would and, as it does, answers a pipelined response's
+      // headers with its body's length: the rest of `full`'s latency is our processor's.
       if (!ctx.floorBin) throw new Error('full-envoy needs Go (bench/floor)');
-      extProc = await startFloor(ctx.floorBin, grpc, ctx.workDir, [
-        `${CLUSTER_HEADER}=${clusterName('tinylm', 'v1')}`,
-        `${SHADOW_HEADER}=${clusterName('tinylm', 'v2')}`,
-      ]);
+      extProc = await startFloor(
+        ctx.floorBin,
+        grpc,
+        ctx.workDir,
+        [`${CLUSTER_HEADER}=${clusterName('tinylm', 'v1')}`, `${SHADOW_HEADER}=${clusterName('tinylm', 'v2')}`],
+        BODY_LENGTH_HEADER,
+      );
       started.push(extProc);
       extProcCluster = EXT_PROC_CLUSTER;
       envoyConfig = rendered;

@@ -4,6 +4,7 @@ import {
   ProcessingMode_HeaderSendMode as HeaderMode,
   type ProcessingMode,
 } from '../ext-proc/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
+import { BODY_LENGTH_HEADER } from '../plugins/sdk/wire.js';
 import { OPENAI_PATH_REGEX, readsBodyModel } from './body-model.js';
 import { externalProcessor, processingModeJson } from './ext-proc-filter.js';
 import { EXT_PROC_FILTER, isFailOpen } from './fail-open.js';
@@ -34,6 +35,7 @@ type Json = Record<string, unknown>;
 /** The route OpenAI body requests match before the ext-proc routes them (then like the catch-all). */
 export const PIPELINED_ROUTE = 'openai_pipelined';
 export const BUFFER_FILTER = 'envoy.filters.http.buffer';
+export const BODY_LENGTH_FILTER = 'envoy.filters.http.header_mutation.body_length';
 /** The second ext_proc filter, the one that pipelines. */
 export const PIPELINED_EXT_PROC_FILTER = 'envoy.filters.http.ext_proc.pipelined';
 /** Its stats' prefix, apart from the first filter's: `http.<HCM prefix>.ext_proc.pipelined.*` (e.g. `streams_started`). */
@@ -96,6 +98,37 @@ export function pipelinedExtProcFilter(config: GatewayConfig): Json {
     },
   };
 }
+
+/**
+ * Gives a pipelined response its `content-length` back: Envoy drops it from a STREAMED body's
+ * headers and does not take it from the processor, which answers the headers once the whole
+ * body is there and names its length in BODY_LENGTH_HEADER. Goes before the ext_proc filters and
+ * after the compressors: on the way back it runs after the ext-proc answered and before a
+ * compressor decides (a response under `minResponseBytes` stays as it is). A response without
+ * the header (a body slower than half the message timeout: its headers went out first) stays
+ * chunked. Model servers cannot set the header: every route removes it (bodyLengthSpoofGuard).
+ */
+export function bodyLengthFilter(): Json {
+  return {
+    name: BODY_LENGTH_FILTER,
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation',
+      mutations: {
+        response_mutations: [
+          // An absent header formats as empty, and an empty value is not added.
+          { append: { header: { key: 'content-length', value: `%RESP(${BODY_LENGTH_HEADER})%` }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' } },
+          { remove: BODY_LENGTH_HEADER },
+        ],
+      },
+    },
+  };
+}
+
+/**
+ * On the route config's virtual host whatever the bootstrap (the routes may come later, by xDS):
+ * route-level response header removal runs as the upstream's headers arrive, before any filter.
+ */
+export const bodyLengthSpoofGuard = { response_headers_to_remove: [BODY_LENGTH_HEADER] };
 
 /** The buffer filter, off except where a route turns it on (PIPELINED_ROUTE). Goes before the ext_proc filters. */
 export function bufferFilter(config: GatewayConfig): Json {

@@ -8,7 +8,7 @@ import { compressorFilters, decompressorFilters, unsupportedEncodingRoute } from
 import { EXT_PROC_CLUSTER, extProcFilter } from './ext-proc-filter.js';
 import { FAIL_OPEN_ROUTE_PREFIX, failOpenAccessLog, failOpenRoutes, isFailOpen } from './fail-open.js';
 import { localReplyConfig } from './local-replies.js';
-import { bufferFilter, PIPELINED_ROUTE, pipelinedExtProcFilter, pipelinedRoute, pipelinesOpenAiBodies } from './pipelined.js';
+import { bodyLengthFilter, bodyLengthSpoofGuard, bufferFilter, PIPELINED_ROUTE, pipelinedExtProcFilter, pipelinedRoute, pipelinesOpenAiBodies } from './pipelined.js';
 import { clusterResilience, routeResilience, seconds } from './resilience.js';
 
 export { EXT_PROC_CLUSTER };
@@ -294,7 +294,7 @@ export function modelResources(config: GatewayConfig, opts: RenderOptions = {}):
   const catchAll = noRouteReply();
   const pipelined = opts.pipelinedRoute !== false && pipelinesOpenAiBodies(config);
   routes.push(...failOpenRoutes(config), ...(pipelined ? [pipelinedRoute(config, catchAll)] : []), catchAll);
-  return { clusters, routeConfig: { name: ROUTE_CONFIG_NAME, virtual_hosts: [{ name: 'models', domains: ['*'], routes }] } };
+  return { clusters, routeConfig: { name: ROUTE_CONFIG_NAME, virtual_hosts: [{ name: 'models', domains: ['*'], routes, ...bodyLengthSpoofGuard }] } };
 }
 
 export const ROUTE_CONFIG_NAME = 'models';
@@ -416,6 +416,8 @@ export function renderEnvoyConfig(config: GatewayConfig, opts: RenderOptions = {
                       },
                       // Encoder side runs in reverse: responses are compressed after the ext-proc read them.
                       ...compressorFilters(config),
+                      // On the way back, between the ext-proc and the compressors: a pipelined answer's content-length.
+                      ...(pipelined ? [bodyLengthFilter()] : []),
                       // Request bodies are plain text from here on: for the plugins and the size limit.
                       ...decompressorFilters(),
                       // Reads an OpenAI body's model for the ext-proc and fail-open routes, when one can use it.

@@ -20,7 +20,7 @@ export { ProcessingMode_BodySendMode as BodyMode };
 export { FILTER_BODY_MODES, FILTER_RESPONSE_HEADER_MODE } from './filter-modes.js';
 
 
-function headerOption(key: string, value: string): HeaderValueOption {
+export function headerOption(key: string, value: string): HeaderValueOption {
   return {
     header: { key, value: '', rawValue: Buffer.from(value, 'latin1') },
     appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD,

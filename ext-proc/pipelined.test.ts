@@ -1,12 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { hashKey } from '../plugins/sdk/keys.js';
-import { CLUSTER_HEADER } from '../plugins/sdk/wire.js';
+import { BODY_LENGTH_HEADER, CLUSTER_HEADER } from '../plugins/sdk/wire.js';
 import { msg, testRuntime } from '../test/harness/hostile-messages.js';
 import type { EnvoyRequest } from './envoy-decode.js';
 import { BodyMode } from './envoy-messages.js';
 import type { CommonResponse, ProcessingResponse } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import { createLogger } from './logger.js';
 import type { RequestSummary } from './pipeline/observer.js';
+import { HeldBody, splitBodyAnswer } from './pipeline/pipelined.js';
 import { DEFAULT_PROCESSOR_LIMITS, StreamProcessor } from './stream.js';
 
 // A pipelined stream, as Envoy's pipelined filter sends it (send_body_without_waiting_for_header_response,
@@ -66,6 +67,9 @@ describe('a pipelined stream', () => {
     expect(await p.handle(msg.responseHeaders({ ':status': '200', 'content-type': 'application/json' }))).toEqual([]);
     const response = await p.handle(msg.responseBody(completion, true));
     expect(kinds(response)).toEqual(['responseHeaders', 'responseBody']);
+    // The whole body's length goes with the headers (Envoy makes it the content-length); never on the request side.
+    expect(setHeader(response[0], BODY_LENGTH_HEADER)).toBe(String(Buffer.byteLength(completion)));
+    expect(setHeader(request[0], BODY_LENGTH_HEADER)).toBeUndefined();
     expect(p.complete).toBe(true);
     await p.end(false);
     expect(finished[0]?.vars.usage).toMatchObject({ prompt: 7, completion: 3 });
@@ -84,6 +88,24 @@ describe('a pipelined stream', () => {
     // forceStreamUsage asked the stream for its usage chunk.
     expect(JSON.parse(sent.toString())).toMatchObject({ stream: true, stream_options: { include_usage: true } });
     expect(setHeader(answers[0], 'content-length')).toBe(String(sent.length));
+  });
+
+  it('names the length of a response body split over chunks, and of one a hook replaced', async () => {
+    const { p } = await processor();
+    await p.handle(requestHeaders());
+    await p.handle(msg.requestBody(chat(), true));
+    await p.handle(msg.responseHeaders({ ':status': '200', 'content-type': 'application/json' }));
+    expect(await p.handle(msg.responseBody(completion.slice(0, 10), false))).toEqual([]);
+    const answers = await p.handle(msg.responseBody(completion.slice(10), true));
+    expect(kinds(answers)).toEqual(['responseHeaders', 'responseBody', 'responseBody']);
+    expect(setHeader(answers[0], BODY_LENGTH_HEADER)).toBe(String(Buffer.byteLength(completion)));
+
+    const held = new HeldBody(1024);
+    held.add(Buffer.from('twelve bytes'));
+    const replaced: CommonResponse = { status: 0, headerMutation: undefined, bodyMutation: { mutation: { $case: 'body', value: Buffer.from('four') } }, clearRouteCache: false };
+    const split = splitBodyAnswer('response', replaced, held);
+    expect(setHeader(split[0], BODY_LENGTH_HEADER)).toBe('4');
+    expect(setHeader(splitBodyAnswer('request', replaced, held)[0], BODY_LENGTH_HEADER)).toBeUndefined();
   });
 
   it('answers a refused request at once and drops the chunks Envoy had already sent', async () => {
@@ -182,6 +204,8 @@ describe('a pipelined stream', () => {
       // Envoy would give up on the headers at 1000 ms: they go at 500.
       vi.advanceTimersByTime(1);
       expect(late.map(kinds)).toEqual([['responseHeaders']]);
+      // Its length is not known yet: the answer leaves chunked.
+      expect(setHeader(late[0]?.[0], BODY_LENGTH_HEADER)).toBeUndefined();
       const rest = await p.handle(msg.responseBody(completion, true));
       expect(kinds(rest)).toEqual(['responseBody']);
       // Usage is still read from the body.

@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -31,6 +32,10 @@ type noop struct {
 	extproc.UnimplementedExternalProcessorServer
 	// The request headers' answer: empty, or (-route) the headers that pick Envoy's clusters.
 	requestHeaders *extproc.CommonResponse
+	// -body-length: a response's headers are answered once its body has ended, naming its length
+	// in this header, as the gateway's ext-proc does for a pipelined response (Envoy turns it back
+	// into content-length). Empty: every message is answered at once.
+	bodyLength string
 }
 
 var empty = &extproc.CommonResponse{}
@@ -55,7 +60,16 @@ func routing(headers headerFlags) *extproc.CommonResponse {
 	return &extproc.CommonResponse{HeaderMutation: &extproc.HeaderMutation{SetHeaders: set}, ClearRouteCache: true}
 }
 
+// withLength is the response headers' answer naming the body's length.
+func (n noop) withLength(length int) *extproc.ProcessingResponse {
+	set := []*corev3.HeaderValueOption{{Header: &corev3.HeaderValue{Key: n.bodyLength, RawValue: []byte(strconv.Itoa(length))}}}
+	common := &extproc.CommonResponse{HeaderMutation: &extproc.HeaderMutation{SetHeaders: set}}
+	return &extproc.ProcessingResponse{Response: &extproc.ProcessingResponse_ResponseHeaders{ResponseHeaders: &extproc.HeadersResponse{Response: common}}}
+}
+
 func (n noop) Process(stream extproc.ExternalProcessor_ProcessServer) error {
+	// A held response: its headers' answer waits for the body's end, as do its chunks'.
+	holding, heldBytes, heldChunks := false, 0, 0
 	for {
 		req, err := stream.Recv()
 		if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
@@ -63,6 +77,27 @@ func (n noop) Process(stream extproc.ExternalProcessor_ProcessServer) error {
 		}
 		if err != nil {
 			return err
+		}
+		if h, ok := req.Request.(*extproc.ProcessingRequest_ResponseHeaders); ok && n.bodyLength != "" && !h.ResponseHeaders.EndOfStream {
+			holding = true
+			continue
+		}
+		if b, ok := req.Request.(*extproc.ProcessingRequest_ResponseBody); ok && holding {
+			heldBytes += len(b.ResponseBody.Body)
+			heldChunks++
+			if !b.ResponseBody.EndOfStream {
+				continue
+			}
+			if err := stream.Send(n.withLength(heldBytes)); err != nil {
+				return err
+			}
+			for ; heldChunks > 0; heldChunks-- {
+				if err := stream.Send(&extproc.ProcessingResponse{Response: &extproc.ProcessingResponse_ResponseBody{ResponseBody: &extproc.BodyResponse{Response: empty}}}); err != nil {
+					return err
+				}
+			}
+			holding = false
+			continue
 		}
 		resp := &extproc.ProcessingResponse{}
 		switch req.Request.(type) {
@@ -91,13 +126,14 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:50061", "listen address")
 	var route headerFlags
 	flag.Var(&route, "route", "name=value: a header the request headers' answer sets, with the route recomputed (repeatable)")
+	bodyLength := flag.String("body-length", "", "header name: answer a response's headers once its body has ended, naming its length (pipelined bodies)")
 	flag.Parse()
 	lis, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
 	}
 	srv := grpc.NewServer()
-	extproc.RegisterExternalProcessorServer(srv, noop{requestHeaders: routing(route)})
+	extproc.RegisterExternalProcessorServer(srv, noop{requestHeaders: routing(route), bodyLength: *bodyLength})
 	hs := health.NewServer()
 	// Envoy's health check of the gateway's ext_proc cluster names the service (envoy/render.ts).
 	hs.SetServingStatus("envoy.service.ext_proc.v3.ExternalProcessor", healthpb.HealthCheckResponse_SERVING)

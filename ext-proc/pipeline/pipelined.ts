@@ -1,6 +1,7 @@
 import type { EnvoyRequest, ProtocolConfig } from '../envoy-decode.js';
-import { BodyMode } from '../envoy-messages.js';
-import type { CommonResponse, HttpBody, ProcessingResponse } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
+import { BODY_LENGTH_HEADER } from '../../plugins/sdk/wire.js';
+import { BodyMode, headerOption } from '../envoy-messages.js';
+import type { CommonResponse, HeaderMutation, HttpBody, ProcessingResponse } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
 import type { MaybePromise } from './hooks.js';
 import { StreamLimitError, type Refusal } from './request-guard.js';
 
@@ -69,6 +70,10 @@ export class HeldBody {
     return this.chunks.length;
   }
 
+  get bytes(): number {
+    return this.size;
+  }
+
   whole(): Buffer {
     return this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
   }
@@ -109,6 +114,24 @@ export function passChunk(direction: Direction): ProcessingResponse {
   return answer(BODY[direction], undefined);
 }
 
+/** The length of the body a buffered answer replaced the whole body with (undefined: not replaced). */
+function replacedLength(body: CommonResponse | undefined): number | undefined {
+  const m = body?.bodyMutation?.mutation;
+  return m?.$case === 'body' ? m.value.length : undefined;
+}
+
+/**
+ * The response's length, known before its headers are answered: Envoy drops `content-length`
+ * from a STREAMED body's headers and ignores it from the processor, so without this the answer
+ * leaves chunked, and Envoy's compressor, which applies `minResponseBytes` only to a response
+ * with a length, compresses every small answer. An Envoy filter makes BODY_LENGTH_HEADER the
+ * `content-length` (envoy/pipelined.ts bodyLengthFilter).
+ */
+function withBodyLength(mutation: HeaderMutation | undefined, length: number): HeaderMutation {
+  const option = headerOption(BODY_LENGTH_HEADER, String(length));
+  return mutation ? { setHeaders: [...mutation.setHeaders, option], removeHeaders: mutation.removeHeaders } : { setHeaders: [option], removeHeaders: [] };
+}
+
 const CLEAR_CHUNK: NonNullable<CommonResponse['bodyMutation']> = { mutation: { $case: 'clearBody', value: true } };
 
 /**
@@ -121,9 +144,10 @@ export function splitBodyAnswer(direction: Direction, body: CommonResponse | und
   const chunks = held.count;
   const out: ProcessingResponse[] = [];
   if (!held.headersAnswered) {
+    const headerMutation = direction === 'response' ? withBodyLength(body?.headerMutation, replacedLength(body) ?? held.bytes) : body?.headerMutation;
     const headers: CommonResponse | undefined =
-      body && (body.headerMutation || body.clearRouteCache)
-        ? { status: body.status, headerMutation: body.headerMutation, bodyMutation: undefined, clearRouteCache: body.clearRouteCache }
+      headerMutation || body?.clearRouteCache
+        ? { status: body?.status ?? 0, headerMutation, bodyMutation: undefined, clearRouteCache: body?.clearRouteCache ?? false }
         : undefined;
     out.push(answer(HEADERS[direction], headers));
   }

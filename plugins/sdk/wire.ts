@@ -10,6 +10,13 @@ export const SHADOW_HEADER = 'x-gateway-shadow';
 /** Response header Envoy's route sets from the serving endpoint's metadata: the version that answered. */
 export const UPSTREAM_VERSION_HEADER = 'x-gateway-upstream-version';
 /**
+ * Response header the ext-proc sets on a pipelined response's headers (their answer waits for
+ * the whole body): the body's length, which an Envoy filter right after the ext_proc filters
+ * turns back into `content-length` (Envoy drops it from STREAMED bodies and refuses to take it
+ * from the processor) and removes. Envoy strips any value a model server sends.
+ */
+export const BODY_LENGTH_HEADER = 'x-gateway-body-length';
+/**
  * Upstream header naming the authenticated consumer (`ctx.vars.consumer.id`). Envoy and the
  * ext-proc drop any client-supplied value (INTERNAL_REQUEST_HEADERS), so model servers can trust it.
  */

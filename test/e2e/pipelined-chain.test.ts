@@ -1,6 +1,9 @@
 import OpenAI from 'openai';
-import { describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../../plugins/sdk/keys.js';
+import { BODY_LENGTH_HEADER } from '../../plugins/sdk/wire.js';
 import { baseConfig, demoStats, extProcLog, postJson, useStack } from '../harness/e2e.js';
 
 // Where the chain reads both bodies of every OpenAI request (openai-validation before routing,
@@ -12,6 +15,22 @@ import { baseConfig, demoStats, extProcLog, postJson, useStack } from '../harnes
 
 const MAX_REQUEST_BYTES = 256 * 1024;
 const base = baseConfig({ envoy: { maxRequestBytes: MAX_REQUEST_BYTES } });
+
+// A model server that sends the gateway's internal body-length header itself (a wrong length):
+// Envoy must strip it before the filter that turns it into content-length ever sees it.
+const SPOOFED_ANSWER = JSON.stringify({ model_name: 'spoofer', outputs: [{ name: 'out', shape: [1], datatype: 'BYTES', data: ['the whole answer'] }] });
+const spoofer = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(SPOOFED_ANSWER), [BODY_LENGTH_HEADER]: '3' }).end(SPOOFED_ANSWER));
+});
+beforeAll(async () => {
+  await new Promise<void>((resolve) => spoofer.listen(0, '127.0.0.1', resolve));
+  const { port } = spoofer.address() as AddressInfo;
+  // The stack reads the config when it starts, after this hook: the model joins the same object.
+  Object.assign(base.models ?? {}, { spoofer: { protocol: 'kserve-v2', versions: { v1: { endpoints: [`127.0.0.1:${port}`] } } } });
+});
+afterAll(() => new Promise<void>((resolve) => spoofer.close(() => resolve())));
+
 const stack = useStack({
   ...base,
   plugins: [
@@ -59,6 +78,36 @@ describe('pipelined OpenAI bodies', () => {
     expect(delta('pipelined', 'stream_msgs_sent')).toBeGreaterThanOrEqual(4);
     expect(after.pipelined.message_timeouts ?? 0).toBe(0);
     expect(after.pipelined.spurious_msgs_received ?? 0).toBe(0);
+  });
+
+  it('answer with a content-length (Envoy drops it from STREAMED bodies): a small answer is not compressed, a large one is, and the length header never leaves', async () => {
+    const post = (path: string, body: object) =>
+      fetch(`${stack().url}/v1/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip', ...auth }, body: JSON.stringify(body) });
+    const small = await post('chat/completions', { model: 'tinylm', messages: user('the white rabbit'), max_tokens: 3 });
+    expect(small.status).toBe(200);
+    expect(small.headers.get('content-encoding')).toBeNull();
+    const bytes = Buffer.from(await small.arrayBuffer());
+    expect(bytes.length).toBeLessThan(1024);
+    expect(small.headers.get('content-length')).toBe(String(bytes.length));
+    expect(JSON.parse(bytes.toString())).toMatchObject({ object: 'chat.completion' });
+    expect(small.headers.get('x-gateway-body-length')).toBeNull();
+
+    const large = await post('embeddings', { model: 'tinylm', input: Array.from({ length: 8 }, (_, i) => `sentence number ${i}`) });
+    expect(large.status).toBe(200);
+    expect(large.headers.get('content-encoding')).toBe('gzip');
+    // fetch inflates it: the model's whole JSON, past the threshold.
+    const text = await large.text();
+    expect(text.length).toBeGreaterThan(1024);
+    expect(JSON.parse(text)).toMatchObject({ object: 'list' });
+    expect(large.headers.get('x-gateway-body-length')).toBeNull();
+  });
+
+  it('never take the body length from a model server: one that sends the internal header gets its whole answer through, with its own length', async () => {
+    const res = await postJson(`${stack().url}/v2/models/spoofer/infer`, { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: ['hi'] }] }, auth);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(SPOOFED_ANSWER);
+    expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength(SPOOFED_ANSWER)));
+    expect(res.headers.get(BODY_LENGTH_HEADER)).toBeNull();
   });
 
   it('rewrite a stream’s request body (forceStreamUsage) before it reaches the model server, and hide the usage chunk the client did not ask for', async () => {

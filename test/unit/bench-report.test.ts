@@ -1,7 +1,8 @@
 // The bench report's formatting and verdicts, from hand-made rounds (no load is generated).
 import { describe, expect, it } from 'vitest';
 import type { OpenLoopPhase, PhaseCost, RoundResult } from '../../bench/measure.js';
-import { connectionsTable, episodesNearConnects, floorTable, fmt, goalsTable, num, renderReport, throughputTable, type TargetResult } from '../../bench/report.js';
+import type { InterleavedResult } from '../../bench/interleaved.js';
+import { connectionsTable, episodesNearConnects, floorTable, fmt, goalsTable, interleavedTable, num, renderReport, throughputTable, type TargetResult } from '../../bench/report.js';
 import type { TargetKind } from '../../bench/targets.js';
 
 const cost = (envoyCpuUs: number, extProcCpuUs: number, requests = 1000): PhaseCost => ({
@@ -100,6 +101,34 @@ describe('bench report', () => {
     expect(md).toContain('load average (1 / 5 / 15 min) before: 0.50 / 0.40 / 0.30; after: 1.50 / 0.60 / 0.35');
     expect(md).toContain('| body ⚠ generator fell behind |');
     expect(md).toContain('### Against the floor');
+  });
+
+  // Slices side by side: the floor's p50 moves with the machine, and headers stays ~0.3 ms above it.
+  const sliced: InterleavedResult = {
+    rate: 200,
+    slices: 4,
+    sliceS: 3,
+    p50Ms: { floor: [1.0, 2.0, 1.2, 1.6], headers: [1.3, 2.4, 1.4, 1.9] },
+    problems: { floor: 0, headers: 2 },
+  };
+
+  it('takes the p50 added from the interleaved slices when the run has them, slice by slice', () => {
+    const t = interleavedTable([floor, headers], sliced);
+    // Differences 0.3, 0.4, 0.2, 0.3: median 0.30, interquartile 0.20–0.30 (nearest rank).
+    expect(t).toContain('| headers | 1.65 (1.30–2.40) | 0.30 (0.20–0.30) | 2 |');
+    expect(t).toContain('| floor | 1.40 (1.00–2.00) | 0.00 (0.00–0.00) | 0 |');
+    const cells = (floorTable([floor, headers], floor, 200, sliced).split('\n').find((l) => l.startsWith('| headers')) as string).split('|').map((c) => c.trim());
+    expect(cells[8]).toBe('0.20 (0.10–0.20)'); // whole phases, as before
+    expect(cells[9]).toBe('0.30 (0.20–0.30)'); // interleaved slices
+    const goals = goalsTable([floor, headers], floor, sliced);
+    expect(goals).toContain('| p50 added over the floor at the fixed rate ≤ 0.5 ms | headers | 0.30 ms | met |');
+    // The slices' failures count against "no failed request".
+    expect(goals).toContain('| no failed or non-2xx request | headers | 2.00 | **not met** |');
+    const slow: InterleavedResult = { ...sliced, p50Ms: { floor: [1, 1, 1], headers: [1.6, 1.7, 1.5] } };
+    expect(goalsTable([floor, headers], floor, slow)).toContain('| p50 added over the floor at the fixed rate ≤ 0.5 ms | headers | 0.60 ms | **not met** |');
+    expect(renderReport({ machine: [], loadBefore: [0, 0, 0], loadAfter: [0, 0, 0], command: 'npm run bench', fixedRate: 200 }, [floor, headers], 10, sliced)).toContain(
+      '### p50 at 200 req/s, interleaved: every target up at once, 4 rounds of a 3 s slice each',
+    );
   });
 
   it('counts the tail episodes an ext_proc connection opened in or next to', () => {

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { BUFFER_FILTER, PIPELINED_EXT_PROC_FILTER, PIPELINED_ROUTE, pipelinesOpenAiBodies } from '../../envoy/pipelined.js';
+import { BODY_LENGTH_FILTER, BUFFER_FILTER, PIPELINED_EXT_PROC_FILTER, PIPELINED_ROUTE, pipelinesOpenAiBodies } from '../../envoy/pipelined.js';
+import { BODY_LENGTH_HEADER } from '../../plugins/sdk/wire.js';
 import { mergeResources, modelResources, renderEnvoyConfig, renderEnvoyYaml } from '../../envoy/render.js';
 import { parseConfigText } from '../../ext-proc/config/load.js';
 import { restartOnlyChanges } from '../../ext-proc/config/restart-only.js';
@@ -145,6 +146,23 @@ describe('pipelined OpenAI bodies: the rendered Envoy config', () => {
       '@type': 'type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute',
       buffer: { max_request_bytes: 65_536 },
     });
+  });
+
+  it('gives a pipelined response its content-length back between the ext_proc filters and the compressors, from a header model servers cannot send', () => {
+    const out = renderEnvoyConfig(parse(pipelining()), {}) as Json;
+    const hcm = out.static_resources.listeners[0].filter_chains[0].filters[0].typed_config as Json;
+    const names = (hcm.http_filters as Json[]).map((f) => f.name);
+    const at = names.indexOf(BODY_LENGTH_FILTER);
+    // Filters run in reverse on the way back: after the ext-proc answered, before a compressor decides.
+    expect(at).toBeGreaterThan(names.lastIndexOf('envoy.filters.http.compressor.gzip'));
+    expect(at).toBeLessThan(names.indexOf(EXT_PROC));
+    expect(JSON.stringify((hcm.http_filters as Json[])[at])).toContain(`%RESP(${BODY_LENGTH_HEADER})%`);
+    expect(hcm.route_config.virtual_hosts[0].response_headers_to_remove).toEqual([BODY_LENGTH_HEADER]);
+    // Not pipelined: no filter, but model servers still cannot send the header (routes may come by xDS later).
+    const plain = renderEnvoyConfig(parse(pipelining({ envoy: { pipelineBodies: false } })), {}) as Json;
+    const plainHcm = plain.static_resources.listeners[0].filter_chains[0].filters[0].typed_config as Json;
+    expect((plainHcm.http_filters as Json[]).map((f) => f.name)).not.toContain(BODY_LENGTH_FILTER);
+    expect(plainHcm.route_config.virtual_hosts[0].response_headers_to_remove).toEqual([BODY_LENGTH_HEADER]);
   });
 
   it('comes after fail-open routes of other protocols (which keep the filter defaults)', () => {
