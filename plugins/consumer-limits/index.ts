@@ -83,12 +83,12 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
       };
 
       /** Remembers the admission for the request's later hooks (headers, release, charge). */
-      const keep = (ctx: BaseContext, set: ScopeSet, lease: Lease, views: Views): undefined => {
+      const keep = (ctx: BaseContext, set: ScopeSet, lease: Lease, views: Views, tokens: boolean): undefined => {
         // One lease per request: the core never admits twice (phase order), but a lease
         // overwritten here would never be given back.
         const held = requests.get(ctx.vars);
         if (isAdmitted(held)) store.release(held.lease);
-        requests.set(ctx.vars, { lease, views, budgets: spendsTokens(ctx) ? set.budgets : undefined });
+        requests.set(ctx.vars, { lease, views, budgets: tokens ? set.budgets : undefined });
         return undefined;
       };
 
@@ -115,7 +115,7 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
           store.release(result.lease);
           return undefined;
         }
-        return keep(ctx, set, result.lease, result.views);
+        return keep(ctx, set, result.lease, result.views, spendsTokens(ctx));
       };
 
       /** Whether a refusal is worth waiting out: only a concurrency limit frees up soon enough; a rate, budget or quota refuses at once. */
@@ -132,8 +132,11 @@ export function createConsumerLimits(factory: ConsumerLimitsFactoryOptions = {})
       const admit = (ctx: BaseContext, who: Caller, model: string | undefined): Respond | undefined | Promise<Respond | undefined> => {
         const set = scopesOf(who, model);
         if (set.scopes.length === 0) return undefined;
-        const first = store.admit(set.scopes, now(), spendsTokens(ctx), wall());
+        const tokens = spendsTokens(ctx);
+        const first = store.admit(set.scopes, now(), tokens, wall());
         if (first instanceof Promise) return first.then((result) => settle(ctx, who, model, set, result));
+        // Admitted at once (nearly every request): kept without decide's checks, which only a refusal or a wait needs.
+        if (first.ok) return keep(ctx, set, first.lease, first.views, tokens);
         if (!waitsForSlot(first)) return decide(ctx, who, model, set, first, false);
         return settle(ctx, who, model, set, first);
       };

@@ -97,8 +97,9 @@ export function viewsOf(scopes: readonly Scope[], snaps: readonly Snapshot[], to
     if (t === -1 && tokens && limit.tokens !== undefined) t = i;
     if (limit.quotas !== undefined) quotas = quotaViews(quotas ?? [], limit.quotas, snaps[i], tokens, wall);
   }
-  const rate = scopes[r]?.limit.rate;
-  const budget = scopes[t]?.limit.tokens;
+  // No `scopes[-1]`: a negative index is a property lookup through the prototypes, not an element load.
+  const rate = r === -1 ? undefined : (scopes[r] as Scope).limit.rate;
+  const budget = t === -1 ? undefined : (scopes[t] as Scope).limit.tokens;
   return {
     requests: rate && rateView(rate.burst, snaps[r]?.tokens ?? rate.burst, rate.perMs),
     tokens: budget && rateView(budget.amount, snaps[t]?.budget ?? budget.amount, budget.perMs),

@@ -36,8 +36,16 @@ interface MemoryLease extends Lease {
   readonly states: readonly KeyState[];
 }
 
-/** Entries looked at per admission to find idle ones: more than one admission can add (two scopes). */
+/** Entries looked at per admission to find idle ones, on average: more than one admission can add (two scopes). */
 const SWEEP = 4;
+/**
+ * The idle sweep runs on one admission in this many, looking at as many entries as that many
+ * admissions would have. At a low request rate each admission runs with the CPU's caches cold,
+ * and the sweep's code was a quarter of the admission's cold time (docs/performance.md,
+ * session 9). Dropping an idle key changes nothing (see `refilled`), so when it happens does not
+ * show; the bound on keys above `maxKeys` is still kept on every admission.
+ */
+const SWEEP_EVERY = 8;
 
 /**
  * Token buckets and in-flight counts per key, in one process. Memory stays bounded without
@@ -50,8 +58,14 @@ export class KeyStore {
   private readonly states = new SweepOrder<KeyState>();
   /** Requests waiting for a slot of a key, oldest first; each release wakes one. */
   private readonly waiters = new Map<KeyState, (() => void)[]>();
+  /** Admissions until the next idle sweep. */
+  private untilSweep = 1;
 
-  constructor(public maxKeys: number) {}
+  /** `sweepEvery`: tests vary it to show that when idle keys are forgotten does not show. */
+  constructor(
+    public maxKeys: number,
+    private readonly sweepEvery = SWEEP_EVERY,
+  ) {}
 
   get size(): number {
     return this.states.size;
@@ -64,7 +78,8 @@ export class KeyStore {
    * so no other request interleaves.
    */
   admit(scopes: readonly Scope[], now: number, tokens = false, wall = Date.now()): Admission<MemoryLease> {
-    this.sweep(now, wall);
+    if (--this.untilSweep === 0) this.sweep(now, wall);
+    else if (this.states.size > this.maxKeys) this.forgiveOldest();
     // Indexed loops and no closures: this runs for every admitted request, mostly after the
     // process slept, when each extra function or array made per request is memory to fetch.
     const states: KeyState[] = [];
@@ -168,6 +183,19 @@ export class KeyStore {
       turnWindows(state, scope.limit, wall);
       return state;
     }
+    if (state.inflight === 0 && now >= state.fullAt && wall >= state.countedUntil) {
+      // Idle: what the sweep forgets, whose next request starts as a new key's. The same here,
+      // exactly (a refill's rounding could leave a full bucket a hair short). Its windows have
+      // ended or hold no counts (counts keep a key until its window ends): turnWindows makes
+      // them a new key's.
+      state.tokens = rate?.burst;
+      state.budget = tokens?.amount;
+      state.at = now;
+      state.fullAt = now;
+      state.countedUntil = 0;
+      turnWindows(state, scope.limit, wall);
+      return state;
+    }
     turnWindows(state, scope.limit, wall);
     const elapsed = Math.max(0, now - state.at);
     // The bucket may have shrunk in a reload: never hold more than the current size.
@@ -178,17 +206,22 @@ export class KeyStore {
   }
 
   private sweep(now: number, wall: number): void {
-    // A key the sweep keeps goes to the back, so with fewer keys than SWEEP one is seen again.
-    for (let budget = SWEEP; budget > 0; budget--) {
-      const state = this.states.front()?.value;
-      if (!state) break;
+    this.untilSweep = this.sweepEvery;
+    // A key the sweep keeps goes to the back: after as many visits as there are keys, each
+    // was seen once, and more visits would change nothing.
+    for (let budget = Math.min(SWEEP * this.sweepEvery, this.states.size); budget > 0; budget--) {
+      const state = this.states.front()?.value as KeyState;
       const idle = state.inflight === 0 && now >= state.fullAt && wall >= state.countedUntil;
       this.states.visitFront(!idle);
-      // One key, kept: it is at the front again, and the next visits would change nothing.
-      if (!idle && this.states.size === 1) break;
     }
-    // Too many keys with unfinished buckets (many distinct anonymous clients): forgive the
-    // oldest. Never drop a key with requests in flight, or its next request would start at 0.
+    this.forgiveOldest();
+  }
+
+  /**
+   * Too many keys with unfinished buckets (many distinct anonymous clients): forgive the
+   * oldest. Never drop a key with requests in flight, or its next request would start at 0.
+   */
+  private forgiveOldest(): void {
     for (let budget = SWEEP; budget > 0 && this.states.size > this.maxKeys; budget--) {
       const state = this.states.front()?.value as KeyState;
       this.states.visitFront(state.inflight > 0);
