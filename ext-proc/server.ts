@@ -122,9 +122,11 @@ function openStream(sink: StreamSink, opts: ExtProcServerOptions, limits: Server
   }
   opts.onStream?.();
   let closed = false;
-  const processor = new StreamProcessor(opts.runtime(), opts.log, opts.observer, limits, (answers) => {
+  const write = (answers: readonly ProcessingResponse[]) => {
     if (!closed) for (const answer of answers) sink.send(answer);
-  });
+  };
+  // `write` also sends what is answered outside a message (a held headers' answer sent early).
+  const processor = new StreamProcessor(opts.runtime(), opts.log, opts.observer, limits, write);
   /** The message being handled and the ones queued behind it, while one waits for an async hook; else undefined. */
   let queue: Promise<void> | undefined;
   let idle: NodeJS.Timeout | undefined;
@@ -153,7 +155,7 @@ function openStream(sink: StreamSink, opts: ExtProcServerOptions, limits: Server
   }
 
   const send = (answers: readonly ProcessingResponse[]) => {
-    if (!closed) for (const answer of answers) sink.send(answer);
+    write(answers);
     // After the write the answers just queued (the h2 transport flushes in a setImmediate
     // queued before this one; node:http2 in a native immediate, which runs before it), in
     // the same turn of the event loop: no message that arrives later is handled before it.
