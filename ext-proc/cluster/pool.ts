@@ -53,6 +53,8 @@ export class WorkerPool {
         } else if (msg.type === 'gateway:finished') this.onFinished?.(msg.summary);
         else this.answered(worker, msg);
       });
+      // Whatever else goes wrong on a worker's channel is a worker's problem, not the primary's.
+      worker.on('error', (err: Error) => this.log.warn({ pid: worker.process.pid, err: err.message }, 'ext-proc worker channel error'));
       worker.on('exit', (code, signal) => {
         const wasReady = this.ready.delete(worker);
         for (const w of this.waiting.values()) if (w.pending.delete(worker) && w.pending.size === 0) w.done();
@@ -72,10 +74,27 @@ export class WorkerPool {
   private async replace(): Promise<void> {
     try {
       await this.fork();
-      for (const worker of this.ready) worker.send({ type: 'gateway:rebalance' } satisfies ToWorker);
+      for (const worker of this.ready) this.tell(worker, { type: 'gateway:rebalance' });
     } catch (err) {
       this.log.error({ err }, 'replacement worker failed to start');
     }
+  }
+
+  /**
+   * Sends to a worker that may have just died: its IPC channel is closed before its exit event
+   * reaches us, and a send then fails with an 'error' event that, unheard, would take the primary
+   * (and every other worker's streams) down with it. `lost` runs when the message cannot go.
+   */
+  private tell(worker: Worker, msg: ToWorker, lost: () => void = () => {}): void {
+    if (!worker.isConnected()) {
+      lost();
+      return;
+    }
+    worker.send(msg, (err: Error | null) => {
+      if (!err) return;
+      this.log.warn({ pid: worker.process.pid, type: msg.type, err: err.message }, 'ext-proc worker unreachable (exiting?): message not delivered');
+      lost();
+    });
   }
 
   private answered(worker: Worker, msg: FromWorkerDone): void {
@@ -94,7 +113,8 @@ export class WorkerPool {
     const replies: FromWorkerDone[] = [];
     await new Promise<void>((resolve) => {
       this.waiting.set(id, { pending, errors, replies, done: resolve });
-      for (const worker of pending) worker.send(make(id));
+      // A worker that died meanwhile (its exit not handled yet) answers nothing: not waited for.
+      for (const worker of pending) this.tell(worker, make(id), () => pending.delete(worker) && pending.size === 0 && resolve());
       if (pending.size === 0) resolve();
     });
     this.waiting.delete(id);
@@ -121,7 +141,7 @@ export class WorkerPool {
   }
 
   setLogLevel(level: string, source: string): void {
-    for (const worker of this.ready) worker.send({ type: 'gateway:log-level', level, source } satisfies ToWorker);
+    for (const worker of this.ready) this.tell(worker, { type: 'gateway:log-level', level, source });
   }
 
   /** The serving workers' metrics, summed (counters, histograms) per label set; a worker still starting is left out. */
@@ -135,7 +155,7 @@ export class WorkerPool {
     this.stopping = true;
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
     const exited = workers.map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))));
-    for (const w of workers) w.send({ type: 'gateway:shutdown', graceMs, delayMs } satisfies ToWorker);
+    for (const w of workers) this.tell(w, { type: 'gateway:shutdown', graceMs, delayMs });
     const limit = setTimeout(() => workers.forEach((w) => w.kill('SIGKILL')), graceMs + delayMs + 5_000);
     await Promise.all(exited);
     clearTimeout(limit);
