@@ -127,15 +127,17 @@ function mutate(body: Body, mutations: readonly Mutation[]): Body {
       if (!Array.isArray(messages) || messages.length === 0) continue;
       const i = index % messages.length;
       if (at === '(message)') {
-        messages[i] = value ?? 'not a message';
+        messages[i] = structuredClone(value) ?? 'not a message';
         continue;
       }
       const message: unknown = messages[i];
       if (typeof message !== 'object' || message === null) continue;
       target = message as Record<string, unknown>;
     }
+    // A copy: generators hand out shared constants ({}, ['a'], …), and a mutation setting one
+    // inside itself (a message that is a constant, its `content` that same constant) made a cycle.
     if (value === undefined) delete target[at];
-    else target[at] = value;
+    else target[at] = structuredClone(value);
   }
   return out;
 }
